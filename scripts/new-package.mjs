@@ -1,0 +1,77 @@
+// Writes package.json, tsconfig.json and tsup.config.ts for one workspace package.
+// Usage: node scripts/new-package.mjs <dir> <description> [entry ...] [--dep @gpt/x ...]
+// Kept so every package is wired the same way (exports, conditions, build).
+import { writeFileSync, existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+
+const [dir, description, ...rest] = process.argv.slice(2);
+const entries = [];
+const deps = [];
+for (let i = 0; i < rest.length; i++) {
+  if (rest[i] === '--dep') deps.push(rest[++i]);
+  else entries.push(rest[i]);
+}
+if (!entries.includes('index')) entries.unshift('index');
+const root = join('packages', dir);
+const name = `@gpt/${dir}`;
+
+const exportsMap = {};
+for (const entry of entries) {
+  const key = entry === 'index' ? '.' : `./${entry}`;
+  exportsMap[key] = {
+    '@gpt/source': `./src/${entry}.ts`,
+    import: { types: `./dist/${entry}.d.ts`, default: `./dist/${entry}.js` },
+    require: { types: `./dist/${entry}.d.cts`, default: `./dist/${entry}.cjs` },
+  };
+}
+exportsMap['./package.json'] = './package.json';
+
+const pkgPath = join(root, 'package.json');
+const previous = existsSync(pkgPath) ? JSON.parse(readFileSync(pkgPath, 'utf8')) : {};
+const pkg = {
+  name,
+  version: previous.version ?? '0.1.0',
+  description,
+  license: 'MIT',
+  type: 'module',
+  sideEffects: false,
+  engines: { node: '>=20' },
+  files: ['dist', 'src', 'README.md'],
+  main: './dist/index.cjs',
+  module: './dist/index.js',
+  types: './dist/index.d.cts',
+  exports: exportsMap,
+  scripts: {
+    build: 'tsup',
+    typecheck: 'tsc --noEmit -p tsconfig.json',
+    ...(previous.scripts ?? {}),
+  },
+  dependencies: { ...Object.fromEntries(deps.map((d) => [d, 'workspace:^'])), ...(previous.dependencies ?? {}) },
+  peerDependencies: previous.peerDependencies,
+  peerDependenciesMeta: previous.peerDependenciesMeta,
+  devDependencies: previous.devDependencies,
+  publishConfig: { access: 'public' },
+};
+for (const k of Object.keys(pkg)) if (pkg[k] === undefined) delete pkg[k];
+pkg.scripts.build = 'tsup';
+pkg.scripts.typecheck = 'tsc --noEmit -p tsconfig.json';
+writeFileSync(pkgPath, JSON.stringify(pkg, null, 2) + '\n');
+
+writeFileSync(
+  join(root, 'tsconfig.json'),
+  JSON.stringify({ extends: '../../tsconfig.base.json', include: ['src', 'test'] }, null, 2) + '\n',
+);
+writeFileSync(
+  join(root, 'tsup.config.ts'),
+  `import { defineConfig } from 'tsup';
+
+export default defineConfig({
+  entry: ${JSON.stringify(Object.fromEntries(entries.map((e) => [e, `src/${e}.ts`])))},
+  format: ['esm', 'cjs'],
+  dts: true,
+  sourcemap: true,
+  clean: true,
+  target: 'es2022',
+});
+`,
+);

@@ -1,6 +1,8 @@
 // Writes package.json, tsconfig.json and tsup.config.ts for one workspace package.
 // Usage: node scripts/new-package.mjs <dir> <description> [entry ...] [--dep @gpt/x ...]
 // Kept so every package is wired the same way (exports, conditions, build).
+// Re-running it keeps version, scripts, (peer/dev) dependencies and any other field it does
+// not manage (bin, keywords, ...) from the existing package.json.
 import { writeFileSync, existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 
@@ -26,6 +28,14 @@ for (const entry of entries) {
 }
 exportsMap['./package.json'] = './package.json';
 
+// TypeScript's legacy `moduleResolution: node10` ignores `exports`; typesVersions lets it find
+// the declarations of subpath entries (attw's node10 column). Newer resolutions use `exports`.
+const subpaths = entries.filter((e) => e !== 'index');
+const typesVersions =
+  subpaths.length > 0
+    ? { '*': Object.fromEntries(subpaths.map((e) => [e, [`./dist/${e}.d.cts`]])) }
+    : undefined;
+
 const pkgPath = join(root, 'package.json');
 const previous = existsSync(pkgPath) ? JSON.parse(readFileSync(pkgPath, 'utf8')) : {};
 const pkg = {
@@ -40,6 +50,7 @@ const pkg = {
   main: './dist/index.cjs',
   module: './dist/index.js',
   types: './dist/index.d.cts',
+  typesVersions,
   exports: exportsMap,
   scripts: {
     build: 'tsup',
@@ -52,6 +63,9 @@ const pkg = {
   devDependencies: previous.devDependencies,
   publishConfig: { access: 'public' },
 };
+// Fields this script does not manage survive a re-run, in their previous order after ours.
+for (const [k, v] of Object.entries(previous)) if (!(k in pkg)) pkg[k] = v;
+if (Object.keys(pkg.dependencies).length === 0) delete pkg.dependencies;
 for (const k of Object.keys(pkg)) if (pkg[k] === undefined) delete pkg[k];
 pkg.scripts.build = 'tsup';
 pkg.scripts.typecheck = 'tsc --noEmit -p tsconfig.json';

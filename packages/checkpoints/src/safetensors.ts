@@ -1,0 +1,261 @@
+// Reader and writer for the safetensors format (huggingface/safetensors, "Format"):
+//   8 bytes    N, little-endian u64: length of the header
+//   N bytes    UTF-8 JSON object {name: {dtype, shape, data_offsets: [begin, end]}, "__metadata__": {str: str}},
+//              starting with '{', optionally padded at the end with spaces
+//   the rest   the byte buffer; offsets are relative to its start, C order, little-endian.
+// The reference implementation also demands that the tensors cover the byte buffer
+// exactly (no holes, no overlap) and caps the header at 100 MB; we check the same, so
+// a file we accept is one Python's `safetensors` accepts, and the other way round.
+import { open } from 'node:fs/promises';
+import { CheckpointFormatError } from './errors.js';
+import { DTYPE_BYTES, type AnyTypedArray, type Dtype, bytesOf, isDtype, typedArrayFromBytes } from './dtype.js';
+import { writeFileAtomic, type AtomicWriteOptions } from './atomic-write.js';
+
+/** Same cap as the reference implementation: a larger header is a corrupt file, not a big model. */
+export const MAX_HEADER_BYTES = 100_000_000;
+const ALIGNMENT = 8; // we pad headers so the byte buffer starts 8-byte aligned (as the reference writer does)
+
+export interface SafetensorsEntry {
+  readonly name: string;
+  readonly dtype: Dtype;
+  readonly shape: readonly number[];
+  /** Byte range inside the byte buffer (relative to `dataStart`). */
+  readonly begin: number;
+  readonly end: number;
+}
+
+export interface SafetensorsHeader {
+  readonly file: string;
+  /** Absolute file offset of the byte buffer (8 + N). */
+  readonly dataStart: number;
+  readonly fileSize: number;
+  /** Entries in header order. */
+  readonly entries: readonly SafetensorsEntry[];
+  readonly byName: ReadonlyMap<string, SafetensorsEntry>;
+  readonly metadata: Readonly<Record<string, string>>;
+}
+
+export interface SafetensorsTensor {
+  readonly dtype: Dtype;
+  readonly shape: readonly number[];
+  readonly data: AnyTypedArray;
+}
+
+export interface SafetensorsInput {
+  readonly name: string;
+  readonly dtype: Dtype;
+  readonly shape: readonly number[];
+  /** Elements in C order; its byte length must equal numel × dtype size. */
+  readonly data: ArrayBufferView;
+}
+
+function fail(file: string, problem: string): never {
+  throw new CheckpointFormatError(file, problem);
+}
+
+export function numelOf(shape: readonly number[]): number {
+  let n = 1;
+  for (const d of shape) n *= d;
+  return n;
+}
+
+/** Validates the 8-byte length prefix against the file size; returns N. */
+export function parseHeaderLength(file: string, prefix: Uint8Array, fileSize: number): number {
+  if (fileSize < 8 || prefix.byteLength < 8) {
+    fail(file, `truncated safetensors file: ${fileSize} bytes, too short for the 8-byte header length`);
+  }
+  const view = new DataView(prefix.buffer, prefix.byteOffset, 8);
+  const length = view.getBigUint64(0, true);
+  if (length > BigInt(fileSize - 8)) {
+    fail(file, `safetensors header length ${length} goes beyond the end of the file (${fileSize} bytes): truncated or not a safetensors file`);
+  }
+  if (length > BigInt(MAX_HEADER_BYTES)) {
+    fail(file, `safetensors header length ${length} exceeds the ${MAX_HEADER_BYTES}-byte limit`);
+  }
+  if (length < 2n) fail(file, `safetensors header length ${length} is too short for a JSON object`);
+  return Number(length);
+}
+
+const UTF8 = new TextDecoder('utf-8', { fatal: true });
+
+/** Parses and validates the JSON header (`headerBytes` = the N bytes after the prefix). */
+export function parseSafetensorsHeader(file: string, headerBytes: Uint8Array, fileSize: number): SafetensorsHeader {
+  const dataStart = 8 + headerBytes.byteLength;
+  if (headerBytes[0] !== 0x7b) fail(file, `safetensors header does not start with '{'`);
+  let text: string;
+  try {
+    text = UTF8.decode(headerBytes);
+  } catch {
+    fail(file, 'safetensors header is not valid UTF-8');
+  }
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch (error) {
+    fail(file, `safetensors header is not valid JSON (${(error as Error).message})`);
+  }
+  if (json === null || typeof json !== 'object' || Array.isArray(json)) fail(file, 'safetensors header is not a JSON object');
+
+  let metadata: Record<string, string> = {};
+  const entries: SafetensorsEntry[] = [];
+  for (const [name, value] of Object.entries(json as Record<string, unknown>)) {
+    if (name === '__metadata__') {
+      metadata = parseMetadata(file, value);
+      continue;
+    }
+    entries.push(parseEntry(file, name, value));
+  }
+  checkCoverage(file, entries, fileSize - dataStart);
+  return { file, dataStart, fileSize, entries, byName: new Map(entries.map((e) => [e.name, e])), metadata };
+}
+
+function parseMetadata(file: string, value: unknown): Record<string, string> {
+  if (value === null || typeof value !== 'object' || Array.isArray(value)) fail(file, `safetensors __metadata__ is not an object`);
+  const out: Record<string, string> = {};
+  for (const [key, v] of Object.entries(value as Record<string, unknown>)) {
+    if (typeof v !== 'string') fail(file, `safetensors __metadata__["${key}"] is not a string`);
+    out[key] = v;
+  }
+  return out;
+}
+
+function parseEntry(file: string, name: string, value: unknown): SafetensorsEntry {
+  if (value === null || typeof value !== 'object' || Array.isArray(value)) fail(file, `tensor "${name}": header entry is not an object`);
+  const { dtype, shape, data_offsets: offsets } = value as Record<string, unknown>;
+  if (!isDtype(dtype)) fail(file, `tensor "${name}": unsupported or unknown dtype ${JSON.stringify(dtype)}`);
+  if (!Array.isArray(shape) || !shape.every((d) => Number.isSafeInteger(d) && (d as number) >= 0)) {
+    fail(file, `tensor "${name}": shape ${JSON.stringify(shape)} is not a list of non-negative integers`);
+  }
+  if (!Array.isArray(offsets) || offsets.length !== 2 || !offsets.every((o) => Number.isSafeInteger(o) && (o as number) >= 0)) {
+    fail(file, `tensor "${name}": data_offsets ${JSON.stringify(offsets)} is not a pair of non-negative integers`);
+  }
+  const [begin, end] = offsets as [number, number];
+  if (end < begin) fail(file, `tensor "${name}": data_offsets [${begin}, ${end}] end before they begin`);
+  const numel = numelOf(shape as number[]);
+  const expected = numel * DTYPE_BYTES[dtype];
+  if (!Number.isSafeInteger(expected) || expected !== end - begin) {
+    fail(file, `tensor "${name}": ${dtype}${JSON.stringify(shape)} needs ${expected} bytes but data_offsets span ${end - begin}`);
+  }
+  return { name, dtype, shape: shape as number[], begin, end };
+}
+
+// The byte buffer must be covered exactly, in any order of entries, with no holes.
+function checkCoverage(file: string, entries: readonly SafetensorsEntry[], bufferBytes: number): void {
+  const sorted = [...entries].sort((a, b) => a.begin - b.begin || a.end - b.end);
+  let position = 0;
+  let previous = '(start of data)';
+  for (const entry of sorted) {
+    if (entry.begin > position) fail(file, `${entry.begin - position} bytes between ${previous} and tensor "${entry.name}" belong to no tensor`);
+    if (entry.begin < position) fail(file, `tensor "${entry.name}" overlaps ${previous}`);
+    position = entry.end;
+    previous = `tensor "${entry.name}"`;
+  }
+  if (position > bufferBytes) {
+    fail(file, `truncated: the header describes ${position} bytes of tensor data but the file holds only ${bufferBytes}`);
+  }
+  if (position < bufferBytes) fail(file, `${bufferBytes - position} trailing bytes after the last tensor belong to no tensor`);
+}
+
+type ReadHandle = Awaited<ReturnType<typeof open>>;
+
+/** Reads exactly `length` bytes at `position`, or fails naming the file. */
+export async function readExactly(handle: ReadHandle, file: string, position: number, length: number, into?: Uint8Array): Promise<Uint8Array> {
+  const buffer = into ?? new Uint8Array(length);
+  let done = 0;
+  while (done < length) {
+    const { bytesRead } = await handle.read(buffer, done, length - done, position + done);
+    if (bytesRead === 0) fail(file, `truncated: wanted ${length} bytes at offset ${position}, the file ended after ${done}`);
+    done += bytesRead;
+  }
+  return buffer;
+}
+
+/** Reads and validates the header of an open safetensors file. */
+export async function readSafetensorsHeaderFrom(handle: ReadHandle, file: string): Promise<SafetensorsHeader> {
+  const { size } = await handle.stat();
+  const prefix = size >= 8 ? await readExactly(handle, file, 0, 8) : new Uint8Array(0);
+  const length = parseHeaderLength(file, prefix, size);
+  const headerBytes = await readExactly(handle, file, 8, length);
+  return parseSafetensorsHeader(file, headerBytes, size);
+}
+
+/** Reads and validates the header of a safetensors file without reading its data. */
+export async function readSafetensorsHeader(file: string): Promise<SafetensorsHeader> {
+  const handle = await open(file, 'r');
+  try {
+    return await readSafetensorsHeaderFrom(handle, file);
+  } finally {
+    await handle.close();
+  }
+}
+
+/** Reads one tensor (whole) of an open file whose header was read already. */
+export async function readSafetensorsTensorFrom(handle: ReadHandle, header: SafetensorsHeader, name: string): Promise<SafetensorsTensor> {
+  const entry = header.byName.get(name);
+  if (!entry) fail(header.file, `no tensor named "${name}" (has ${[...header.byName.keys()].join(', ') || 'none'})`);
+  const bytes = await readExactly(handle, header.file, header.dataStart + entry.begin, entry.end - entry.begin);
+  return { dtype: entry.dtype, shape: entry.shape, data: typedArrayFromBytes(entry.dtype, bytes) };
+}
+
+/** Reads a whole safetensors file: every tensor and the metadata. */
+export async function readSafetensors(file: string): Promise<{ header: SafetensorsHeader; tensors: Map<string, SafetensorsTensor> }> {
+  const handle = await open(file, 'r');
+  try {
+    const header = await readSafetensorsHeaderFrom(handle, file);
+    const tensors = new Map<string, SafetensorsTensor>();
+    for (const entry of header.entries) tensors.set(entry.name, await readSafetensorsTensorFrom(handle, header, entry.name));
+    return { header, tensors };
+  } finally {
+    await handle.close();
+  }
+}
+
+/** Decodes a safetensors file held in memory (`file` only names it in errors). */
+export function decodeSafetensors(file: string, bytes: Uint8Array): { header: SafetensorsHeader; tensors: Map<string, SafetensorsTensor> } {
+  const length = parseHeaderLength(file, bytes.subarray(0, 8), bytes.byteLength);
+  const header = parseSafetensorsHeader(file, bytes.subarray(8, 8 + length), bytes.byteLength);
+  const tensors = new Map<string, SafetensorsTensor>();
+  for (const e of header.entries) {
+    const raw = bytes.subarray(header.dataStart + e.begin, header.dataStart + e.end);
+    tensors.set(e.name, { dtype: e.dtype, shape: e.shape, data: typedArrayFromBytes(e.dtype, raw) });
+  }
+  return { header, tensors };
+}
+
+/**
+ * Encodes tensors (in the given order, packed back to back) into the chunks of a
+ * safetensors file: [prefix+header, data...]. The data chunks are views of the inputs,
+ * so nothing large is copied.
+ */
+export function encodeSafetensors(tensors: readonly SafetensorsInput[], metadata: Record<string, string> = {}): Uint8Array[] {
+  const header: Record<string, unknown> = {};
+  if (Object.keys(metadata).length > 0) header.__metadata__ = metadata;
+  const seen = new Set<string>();
+  let offset = 0;
+  for (const t of tensors) {
+    if (t.name === '__metadata__' || seen.has(t.name)) throw new Error(`safetensors: invalid or duplicate tensor name "${t.name}"`);
+    seen.add(t.name);
+    const bytes = numelOf(t.shape) * DTYPE_BYTES[t.dtype];
+    if (t.data.byteLength !== bytes) {
+      throw new Error(`safetensors: tensor "${t.name}" ${t.dtype}${JSON.stringify(t.shape)} needs ${bytes} bytes, got ${t.data.byteLength}`);
+    }
+    header[t.name] = { dtype: t.dtype, shape: t.shape, data_offsets: [offset, offset + bytes] };
+    offset += bytes;
+  }
+  const json = new TextEncoder().encode(JSON.stringify(header));
+  const padded = Math.ceil(json.byteLength / ALIGNMENT) * ALIGNMENT;
+  const head = new Uint8Array(8 + padded).fill(0x20, 8 + json.byteLength);
+  new DataView(head.buffer).setBigUint64(0, BigInt(padded), true);
+  head.set(json, 8);
+  return [head, ...tensors.map((t) => bytesOf(t.data))];
+}
+
+/** Writes a safetensors file atomically (temporary file, fsync, rename). */
+export async function writeSafetensors(
+  file: string,
+  tensors: readonly SafetensorsInput[],
+  metadata: Record<string, string> = {},
+  options: AtomicWriteOptions = {},
+): Promise<void> {
+  await writeFileAtomic(file, encodeSafetensors(tensors, metadata), options);
+}

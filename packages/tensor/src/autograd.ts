@@ -1,0 +1,144 @@
+// Reverse-mode autodiff over the tape that runOp records (engine.ts). backward()
+// visits nodes in reverse topological order, asks gradients.ts for each op's
+// input gradients, reduces broadcast gradients to the input's shape and
+// accumulates: into the next node's gradient, or into `.grad` of a leaf.
+
+import { keep, Node, noGrad, runOp, tidy } from './engine.js';
+import { GRADIENTS, type GradContext } from './gradients.js';
+import { shapeToString, sameShape } from './shape.js';
+import type { Tensor } from './tensor.js';
+import { add } from './ops-math.js';
+import { onesLike, zerosLike } from './creation.js';
+
+/** Sums a gradient of a broadcast result back to the shape of the input it flows to. */
+export function unbroadcast(grad: Tensor, shape: readonly number[]): Tensor {
+  if (sameShape(grad.shape, shape)) return grad;
+  const lead = grad.rank - shape.length;
+  const axes: number[] = [];
+  for (let i = 0; i < grad.rank; i++) {
+    if (i < lead || (shape[i - lead] === 1 && grad.shape[i] !== 1)) axes.push(i);
+  }
+  const summed = axes.length > 0 ? runOp('sum', [grad], { axes }) : grad;
+  return runOp('reshape', [summed], { shape });
+}
+
+function topologicalOrder(root: Node): Node[] {
+  const order: Node[] = [];
+  const visited = new Set<Node>();
+  // Iterative post-order DFS: deep graphs (long training unrolls) must not hit the call-stack limit.
+  const stack: [Node, number][] = [[root, 0]];
+  visited.add(root);
+  while (stack.length > 0) {
+    const top = stack[stack.length - 1]!;
+    const [node, next] = top;
+    if (next < node.inputs.length) {
+      top[1]++;
+      const child = node.inputs[next]!.node;
+      if (child && !visited.has(child)) {
+        visited.add(child);
+        stack.push([child, 0]);
+      }
+    } else {
+      order.push(node);
+      stack.pop();
+    }
+  }
+  return order;
+}
+
+function accumulateLeaf(leaf: Tensor, grad: Tensor): void {
+  if (leaf.isDisposed) return;
+  const previous = leaf.grad;
+  leaf.grad = keep(previous ? add(previous, grad) : grad.detach());
+  previous?.dispose();
+}
+
+export function backward(root: Tensor, grad?: Tensor, options: { retainGraph?: boolean } = {}): void {
+  root.assertAlive('backward');
+  if (!root.requiresGrad) {
+    throw new Error('backward: this tensor does not require grad (no input of its computation had requiresGrad = true)');
+  }
+  if (grad === undefined && root.size !== 1) {
+    throw new Error(`backward: the output has shape ${shapeToString(root.shape)}; pass a gradient of that shape for non-scalar outputs`);
+  }
+  if (grad && !sameShape(grad.shape, root.shape)) {
+    throw new Error(`backward: gradient shape ${shapeToString(grad.shape)} does not match output shape ${shapeToString(root.shape)}`);
+  }
+  noGrad(() =>
+    tidy(() => {
+      const seed = grad ?? onesLike(root);
+      if (!root.node) {
+        accumulateLeaf(root, seed);
+        return;
+      }
+      if (root.node.freed) throw graphFreedError(root.node);
+      const order = topologicalOrder(root.node);
+      const grads = new Map<Node, Tensor>([[root.node, seed]]);
+      for (let i = order.length - 1; i >= 0; i--) {
+        const node = order[i]!;
+        const g = grads.get(node);
+        if (!g) continue;
+        if (node.freed) throw graphFreedError(node);
+        const context: GradContext<never> = {
+          inputs: node.saved.inputs,
+          output: node.saved.output,
+          attrs: node.attrs as never,
+          needs: node.inputs.map((t) => t.requiresGrad),
+        };
+        const rule = GRADIENTS[node.op]!;
+        const inputGrads = (rule as (g: Tensor, c: GradContext<never>) => (Tensor | null)[])(g, context);
+        node.inputs.forEach((input, k) => {
+          const ig = inputGrads[k];
+          if (!context.needs[k] || !ig) return;
+          const reduced = unbroadcast(ig, input.shape);
+          if (input.node) {
+            const previous = grads.get(input.node);
+            grads.set(input.node, previous ? add(previous, reduced) : reduced);
+          } else {
+            accumulateLeaf(input, reduced);
+          }
+        });
+        if (!options.retainGraph) node.free();
+      }
+    }),
+  );
+}
+
+function graphFreedError(node: Node): Error {
+  return new Error(
+    `backward: the graph through op "${node.op}" was already freed by an earlier backward(); pass { retainGraph: true } to the first call to backward twice`,
+  );
+}
+
+/**
+ * Turns a scalar function of tensors into one returning its value and the gradients
+ * with respect to every argument (like jax.value_and_grad over all arguments).
+ * The arguments' own `.grad` fields are not touched.
+ */
+export function valueAndGrad<A extends Tensor[]>(fn: (...args: A) => Tensor): (...args: A) => { value: Tensor; grads: Tensor[] } {
+  return (...args: A) => {
+    const watched = args.map((a) => {
+      const w = a.detach();
+      w.requiresGrad = true;
+      return w;
+    }) as unknown as A;
+    let output: Tensor;
+    try {
+      output = fn(...watched);
+      if (output.size !== 1) throw new Error(`valueAndGrad: the function must return a scalar, got shape ${shapeToString(output.shape)}`);
+      if (output.requiresGrad) output.backward();
+    } catch (error) {
+      for (const w of watched) w.dispose();
+      throw error;
+    }
+    const grads = watched.map((w) => {
+      const g = w.grad ?? zerosLike(w);
+      w.grad = null;
+      w.dispose();
+      return g;
+    });
+    const value = output.detach();
+    output.dispose();
+    return { value, grads };
+  };
+}

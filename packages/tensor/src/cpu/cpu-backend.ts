@@ -1,0 +1,94 @@
+// The CPU backend: buffers are typed arrays, kernels are plain TypeScript.
+// Hot kernels (GEMM for matmul and conv) go through `gemm`, which a faster
+// implementation (WASM SIMD) can replace without touching anything else.
+
+import type { Backend, Kernels, TensorInfo } from '../backend.js';
+import { allocTyped, bytesPerElement, type DType, type TypedArray } from '../dtype.js';
+import { BINARY, UNARY, WHERE_EXPR, type BinaryOp, type OpAttrs, type TensorMeta, type UnaryOp } from '../ops.js';
+import { normalizeAxis, sizeOf } from '../shape.js';
+import { conv2d, conv2dBackpropFilter, conv2dBackpropInput, avgPool2d, avgPool2dBackprop } from './conv.js';
+import { cast, elementwise } from './elementwise.js';
+import { gemm as tsGemm, matmul, type Gemm } from './matmul.js';
+import { concat, expand, gather, pad, permute, scatterAdd, slice } from './movement.js';
+import { layerNorm, softmax } from './nn.js';
+import { randomNormal, randomUniform } from './random.js';
+import { argReduce, reduce } from './reduce.js';
+
+type Info = TensorInfo<TypedArray>;
+type F32 = TensorInfo<Float32Array>;
+
+function asF32(inputs: readonly Info[]): F32[] {
+  return inputs as F32[];
+}
+
+export class CpuBackend implements Backend<TypedArray> {
+  readonly name = 'cpu';
+  private liveBytes = 0;
+  /** The GEMM behind matmul and conv2d; replaceable by a faster implementation. */
+  gemm: Gemm = tsGemm;
+
+  upload(values: TypedArray, dtype: DType): TypedArray {
+    const copy = allocTyped(dtype, values.length);
+    copy.set(values);
+    this.liveBytes += copy.length * bytesPerElement(dtype);
+    return copy;
+  }
+
+  async read(buffer: TypedArray): Promise<TypedArray> {
+    return buffer.slice();
+  }
+
+  readSync(buffer: TypedArray): TypedArray {
+    return buffer.slice();
+  }
+
+  free(buffer: TypedArray): void {
+    this.liveBytes -= buffer.byteLength;
+  }
+
+  memory() {
+    return { bytes: this.liveBytes, pooledBuffers: 0 };
+  }
+
+  run<K extends keyof Kernels<TypedArray>>(op: K, inputs: readonly Info[], attrs: OpAttrs[K], out: TensorMeta): TypedArray {
+    const kernel = this.kernels[op] as (i: readonly Info[], a: OpAttrs[K], o: TensorMeta) => TypedArray;
+    const result = kernel(inputs, attrs, out);
+    this.liveBytes += result.byteLength;
+    return result;
+  }
+
+  private readonly kernels: Kernels<TypedArray> = {
+    ...(Object.fromEntries(
+      Object.keys(UNARY).map((name) => [name, (inputs: readonly Info[], _a: unknown, out: TensorMeta) => elementwise(UNARY[name as UnaryOp].expr, inputs, out)]),
+    ) as { [K in UnaryOp]: Kernels<TypedArray>[K] }),
+    ...(Object.fromEntries(
+      Object.keys(BINARY).map((name) => [name, (inputs: readonly Info[], _a: unknown, out: TensorMeta) => elementwise(BINARY[name as BinaryOp].expr, inputs, out)]),
+    ) as { [K in BinaryOp]: Kernels<TypedArray>[K] }),
+    where: (inputs, _a, out) => elementwise(WHERE_EXPR, inputs, out),
+    cast: ([x], _a, out) => cast(x!, out),
+    sum: ([x], { axes }) => reduce(x!.buffer, x!.shape, axes.map((a) => normalizeAxis('sum', a, x!.shape.length)), 'sum'),
+    max: ([x], { axes }) => reduce(x!.buffer, x!.shape, axes.map((a) => normalizeAxis('max', a, x!.shape.length)), 'max'),
+    min: ([x], { axes }) => reduce(x!.buffer, x!.shape, axes.map((a) => normalizeAxis('min', a, x!.shape.length)), 'min'),
+    argmax: ([x], { axis }) => argReduce(x!.buffer, x!.shape, normalizeAxis('argmax', axis, x!.shape.length), 'argmax'),
+    argmin: ([x], { axis }) => argReduce(x!.buffer, x!.shape, normalizeAxis('argmin', axis, x!.shape.length), 'argmin'),
+    matmul: (inputs, attrs, out) => matmul(asF32(inputs), attrs, out, this.gemm),
+    permute: ([x], attrs, out) => permute(x!, attrs, out),
+    expand: ([x], _a, out) => expand(x!, out),
+    slice: ([x], attrs, out) => slice(x!, attrs, out),
+    pad: ([x], attrs, out) => pad(x!, attrs, out),
+    concat: (inputs, attrs, out) => concat(inputs, attrs, out),
+    gather: (inputs, attrs, out) => gather(inputs, attrs, out),
+    scatterAdd: (inputs, attrs, out) => scatterAdd(inputs, attrs, out),
+    softmax: ([x], { axis }) => softmax(x as F32, axis, false),
+    logSoftmax: ([x], { axis }) => softmax(x as F32, axis, true),
+    layerNorm: ([x], { eps }) => layerNorm(x as F32, eps),
+    conv2d: (inputs, attrs, out) => conv2d(asF32(inputs), attrs, out, this.gemm),
+    conv2dBackpropInput: (inputs, attrs, out) => conv2dBackpropInput(asF32(inputs), attrs, out, this.gemm),
+    conv2dBackpropFilter: (inputs, attrs, out) => conv2dBackpropFilter(asF32(inputs), attrs, out, this.gemm),
+    avgPool2d: ([x], attrs, out) => avgPool2d(x as F32, attrs, out),
+    avgPool2dBackprop: ([dy], attrs, out) => avgPool2dBackprop(dy as F32, attrs, out),
+    fill: (_i, { shape, dtype, value }) => allocTyped(dtype, sizeOf(shape)).fill(value),
+    randomUniform: (_i, attrs) => randomUniform(attrs),
+    randomNormal: (_i, attrs) => randomNormal(attrs),
+  };
+}

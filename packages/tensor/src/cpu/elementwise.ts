@@ -1,0 +1,64 @@
+// CPU kernels for elementwise ops, compiled from the same expressions the WebGPU
+// backend prints as WGSL (expr.ts). Broadcasting reads inputs through strides.
+
+import { allocTyped, type TypedArray } from '../dtype.js';
+import { compileJs, type Expr, type ScalarFn } from '../expr.js';
+import type { TensorMeta } from '../ops.js';
+import { broadcastStrides, sameShape, sizeOf } from '../shape.js';
+import type { TensorInfo } from '../backend.js';
+import { forEachStrided } from './strided.js';
+
+const compiled = new WeakMap<Expr, ScalarFn>();
+
+function compiledFor(expr: Expr): ScalarFn {
+  let f = compiled.get(expr);
+  if (!f) {
+    f = compileJs(expr);
+    compiled.set(expr, f);
+  }
+  return f;
+}
+
+/** Runs an elementwise expression of 1–3 inputs with NumPy broadcasting. */
+export function elementwise(expr: Expr, inputs: readonly TensorInfo<TypedArray>[], out: TensorMeta): TypedArray {
+  const f = compiledFor(expr);
+  const result = allocTyped(out.dtype, sizeOf(out.shape));
+  const n = result.length;
+  const [a, b, c] = inputs.map((t) => t.buffer) as [TypedArray, TypedArray?, TypedArray?];
+  const dense = inputs.every((t) => sameShape(t.shape, out.shape));
+  if (inputs.length === 1 || dense) {
+    if (inputs.length === 1) for (let i = 0; i < n; i++) result[i] = f(a[i]!, 0, 0);
+    else if (inputs.length === 2) for (let i = 0; i < n; i++) result[i] = f(a[i]!, b![i]!, 0);
+    else for (let i = 0; i < n; i++) result[i] = f(a[i]!, b![i]!, c![i]!);
+    return result;
+  }
+  if (inputs.length === 2 && sameShape(inputs[0]!.shape, out.shape) && b!.length === 1) {
+    const bv = b![0]!;
+    for (let i = 0; i < n; i++) result[i] = f(a[i]!, bv, 0);
+    return result;
+  }
+  const strides = inputs.map((t) => broadcastStrides(t.shape, out.shape));
+  const zero = inputs.map(() => 0);
+  forEachStrided(out.shape, strides, zero, (start, count, off, st) => {
+    let i0 = off[0]!;
+    let i1 = off[1] ?? 0;
+    let i2 = off[2] ?? 0;
+    const s0 = st[0]!;
+    const s1 = st[1] ?? 0;
+    const s2 = st[2] ?? 0;
+    for (let i = 0; i < count; i++, i0 += s0, i1 += s1, i2 += s2) {
+      result[start + i] = f(a[i0]!, b ? b[i1]! : 0, c ? c[i2]! : 0);
+    }
+  });
+  return result;
+}
+
+/** dtype conversion with C semantics: float -> int truncates toward zero, anything -> bool is x != 0. */
+export function cast(input: TensorInfo<TypedArray>, out: TensorMeta): TypedArray {
+  const result = allocTyped(out.dtype, sizeOf(out.shape));
+  const src = input.buffer;
+  if (out.dtype === 'bool') for (let i = 0; i < src.length; i++) result[i] = src[i] !== 0 ? 1 : 0;
+  else if (out.dtype === 'int32') for (let i = 0; i < src.length; i++) result[i] = Math.trunc(src[i]!);
+  else result.set(src);
+  return result;
+}

@@ -1,0 +1,154 @@
+// A tiny expression language for elementwise ops. Each elementwise op is written
+// once as an expression over its inputs; the CPU backend compiles it into nested
+// closures (no eval) and the WebGPU backend prints it as WGSL. So the two backends
+// cannot drift apart: there is only one formula.
+
+export type Fn = keyof typeof FUNCTIONS;
+
+export type Expr =
+  | { readonly kind: 'input'; readonly index: number }
+  | { readonly kind: 'const'; readonly value: number }
+  | { readonly kind: 'call'; readonly fn: Fn; readonly args: readonly Expr[] };
+
+type Operand = Expr | number;
+
+// erf via the Chebyshev fit of erfc from Numerical Recipes (fractional error < 1.2e-7,
+// below float32 resolution). The same coefficients are printed into WGSL below.
+const ERFC_COEFFS = [
+  -1.26551223, 1.00002368, 0.37409196, 0.09678418, -0.18628806, 0.27886807, -1.13520398, 1.48851587,
+  -0.82215223, 0.17087277,
+];
+
+function erf(x: number): number {
+  const z = Math.abs(x);
+  const t = 1 / (1 + 0.5 * z);
+  let poly = ERFC_COEFFS[9]!;
+  for (let i = 8; i >= 0; i--) poly = ERFC_COEFFS[i]! + t * poly;
+  const erfc = t * Math.exp(-z * z + poly);
+  return x >= 0 ? 1 - erfc : erfc - 1;
+}
+
+/**
+ * Every function the language knows: its JS meaning and its WGSL spelling. WGSL
+ * arguments arrive already printed; `T` is the WGSL scalar type being computed.
+ */
+const FUNCTIONS = {
+  add: { js: (a: number, b: number) => a + b, wgsl: (a: string, b: string) => `(${a} + ${b})` },
+  sub: { js: (a: number, b: number) => a - b, wgsl: (a: string, b: string) => `(${a} - ${b})` },
+  mul: { js: (a: number, b: number) => a * b, wgsl: (a: string, b: string) => `(${a} * ${b})` },
+  div: { js: (a: number, b: number) => a / b, wgsl: (a: string, b: string) => `(${a} / ${b})` },
+  neg: { js: (a: number) => -a, wgsl: (a: string) => `(-${a})` },
+  pow: { js: (a: number, b: number) => Math.pow(a, b), wgsl: (a: string, b: string) => `pow(${a}, ${b})` },
+  exp: { js: Math.exp, wgsl: (a: string) => `exp(${a})` },
+  log: { js: Math.log, wgsl: (a: string) => `log(${a})` },
+  sqrt: { js: Math.sqrt, wgsl: (a: string) => `sqrt(${a})` },
+  abs: { js: Math.abs, wgsl: (a: string) => `abs(${a})` },
+  sin: { js: Math.sin, wgsl: (a: string) => `sin(${a})` },
+  cos: { js: Math.cos, wgsl: (a: string) => `cos(${a})` },
+  tanh: { js: Math.tanh, wgsl: (a: string) => `tanh(${a})` },
+  erf: { js: erf, wgsl: (a: string) => `gpt_erf(${a})` },
+  sign: { js: Math.sign, wgsl: (a: string) => `sign(${a})` },
+  max: { js: (a: number, b: number) => (a > b || Number.isNaN(a) ? a : b), wgsl: (a: string, b: string) => `max(${a}, ${b})` },
+  min: { js: (a: number, b: number) => (a < b || Number.isNaN(a) ? a : b), wgsl: (a: string, b: string) => `min(${a}, ${b})` },
+  // Comparisons produce 1 or 0 in the computed type.
+  lt: { js: (a: number, b: number) => (a < b ? 1 : 0), wgsl: (a: string, b: string, T: string) => `select(${T}(0), ${T}(1), ${a} < ${b})` },
+  le: { js: (a: number, b: number) => (a <= b ? 1 : 0), wgsl: (a: string, b: string, T: string) => `select(${T}(0), ${T}(1), ${a} <= ${b})` },
+  gt: { js: (a: number, b: number) => (a > b ? 1 : 0), wgsl: (a: string, b: string, T: string) => `select(${T}(0), ${T}(1), ${a} > ${b})` },
+  ge: { js: (a: number, b: number) => (a >= b ? 1 : 0), wgsl: (a: string, b: string, T: string) => `select(${T}(0), ${T}(1), ${a} >= ${b})` },
+  eq: { js: (a: number, b: number) => (a === b ? 1 : 0), wgsl: (a: string, b: string, T: string) => `select(${T}(0), ${T}(1), ${a} == ${b})` },
+  ne: { js: (a: number, b: number) => (a !== b ? 1 : 0), wgsl: (a: string, b: string, T: string) => `select(${T}(0), ${T}(1), ${a} != ${b})` },
+  /** select(cond, a, b): a where cond is non-zero, else b. */
+  select: {
+    js: (c: number, a: number, b: number) => (c !== 0 ? a : b),
+    wgsl: (c: string, a: string, b: string, T: string) => `select(${b}, ${a}, ${c} != ${T}(0))`,
+  },
+} satisfies Record<string, { js: (...args: number[]) => number; wgsl: (...args: string[]) => string }>;
+
+/** WGSL source of the helper functions an expression may call. */
+export const WGSL_EXPR_PRELUDE = `
+fn gpt_erf(x: f32) -> f32 {
+  let z = abs(x);
+  let t = 1.0 / (1.0 + 0.5 * z);
+  var p = ${ERFC_COEFFS[9]};
+${ERFC_COEFFS.slice(0, 9)
+  .reverse()
+  .map((c) => `  p = ${c} + t * p;`)
+  .join('\n')}
+  let erfc = t * exp(-z * z + p);
+  return select(erfc - 1.0, 1.0 - erfc, x >= 0.0);
+}
+`;
+
+// ---- building expressions -------------------------------------------------
+
+export function input(index: number): Expr {
+  return { kind: 'input', index };
+}
+
+function lift(x: Operand): Expr {
+  return typeof x === 'number' ? { kind: 'const', value: x } : x;
+}
+
+export function call(fn: Fn, ...args: Operand[]): Expr {
+  return { kind: 'call', fn, args: args.map(lift) };
+}
+
+// ---- compiling to JS ------------------------------------------------------
+
+/** A compiled elementwise function of up to three inputs. */
+export type ScalarFn = (a: number, b: number, c: number) => number;
+
+/** Turns an expression into nested closures. Called once per op, not per element. */
+export function compileJs(expr: Expr): ScalarFn {
+  switch (expr.kind) {
+    case 'input':
+      if (expr.index === 0) return (a) => a;
+      if (expr.index === 1) return (_a, b) => b;
+      return (_a, _b, c) => c;
+    case 'const': {
+      const v = expr.value;
+      return () => v;
+    }
+    case 'call': {
+      const f = FUNCTIONS[expr.fn].js as (...xs: number[]) => number;
+      const args = expr.args.map(compileJs);
+      // Fast paths for the common shapes f(x0), f(x0, x1), f(x0, const).
+      if (args.length === 1) {
+        const [g] = args as [ScalarFn];
+        const a0 = expr.args[0]!;
+        if (a0.kind === 'input' && a0.index === 0) return (a) => f(a);
+        return (a, b, c) => f(g(a, b, c));
+      }
+      if (args.length === 2) {
+        const [g, h] = args as [ScalarFn, ScalarFn];
+        const [a0, a1] = expr.args as [Expr, Expr];
+        if (a0.kind === 'input' && a0.index === 0 && a1.kind === 'input' && a1.index === 1) return (a, b) => f(a, b);
+        return (a, b, c) => f(g(a, b, c), h(a, b, c));
+      }
+      const [g, h, k] = args as [ScalarFn, ScalarFn, ScalarFn];
+      return (a, b, c) => f(g(a, b, c), h(a, b, c), k(a, b, c));
+    }
+  }
+}
+
+// ---- printing WGSL --------------------------------------------------------
+
+/** Prints an expression as WGSL. `inputs[i]` is the WGSL text of input i; `T` the scalar type. */
+export function emitWgsl(expr: Expr, inputs: readonly string[], T: string): string {
+  switch (expr.kind) {
+    case 'input': {
+      const name = inputs[expr.index];
+      if (name === undefined) throw new Error(`emitWgsl: expression reads input ${expr.index} but only ${inputs.length} given`);
+      return name;
+    }
+    case 'const': {
+      const v = expr.value;
+      if (Number.isInteger(v) && T !== 'f32') return `${T}(${v})`;
+      return `${T}(${Number.isInteger(v) ? v.toFixed(1) : v.toPrecision(9)})`;
+    }
+    case 'call': {
+      const args = expr.args.map((a) => emitWgsl(a, inputs, T));
+      return (FUNCTIONS[expr.fn].wgsl as (...xs: string[]) => string)(...args, T);
+    }
+  }
+}

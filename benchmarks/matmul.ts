@@ -1,0 +1,60 @@
+// `pnpm bench matmul [--json] [--sizes 128,512,1024]`: float32 matmul GFLOP/s for
+// square sizes, and conv2d milliseconds for a CIFAR-sized batch, for every
+// implementation in benchmarks/matmul/*.ts (each file is one column). An
+// implementation that cannot run here reports why instead of a number.
+
+import { readdirSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { medianSeconds, report, type Row } from './util.js';
+
+/** One column of the table. Files in benchmarks/matmul/ default-export one of these (or an array). */
+export interface MatmulImpl {
+  name: string;
+  /** Returns null when ready, or the reason this implementation is skipped here. */
+  setup(): Promise<string | null>;
+  /** Returns a function that computes one [n,n]x[n,n] product (awaiting completion). */
+  prepareMatmul(m: number, n: number, k: number): Promise<() => Promise<unknown> | unknown>;
+  /** Optional: one conv2d forward on x [N,C,H,W] with w [O,C,3,3]. */
+  prepareConv2d?(shape: { n: number; c: number; h: number; w: number; o: number }): Promise<() => Promise<unknown> | unknown>;
+  teardown?(): Promise<void>;
+}
+
+function option(args: string[], name: string): string | undefined {
+  const i = args.indexOf(name);
+  return i >= 0 ? args[i + 1] : undefined;
+}
+
+export async function main(args: string[]): Promise<void> {
+  const sizes = (option(args, '--sizes') ?? '128,512,1024').split(',').map(Number);
+  const only = option(args, '--impl');
+  const dir = join(dirname(fileURLToPath(import.meta.url)), 'matmul');
+  const impls: MatmulImpl[] = [];
+  for (const file of readdirSync(dir).filter((f) => f.endsWith('.ts')).sort()) {
+    const mod = (await import(pathToFileURL(join(dir, file)).href)) as { default: MatmulImpl | MatmulImpl[] };
+    impls.push(...[mod.default].flat());
+  }
+  const rows: Row[] = [];
+  // A CIFAR-10 training batch through the paper's first conv layer (3->16, k3).
+  const conv = { n: 128, c: 3, h: 32, w: 32, o: 16 };
+  for (const impl of impls.filter((i) => !only || i.name === only)) {
+    const skipped = await impl.setup();
+    if (skipped) {
+      rows.push({ bench: 'matmul', impl: impl.name, m: null, n: null, k: null, gflops: null, note: skipped });
+      continue;
+    }
+    for (const n of sizes) {
+      const run = await impl.prepareMatmul(n, n, n);
+      const reps = n >= 1024 ? 3 : 7;
+      const seconds = await medianSeconds(run, reps, 1);
+      rows.push({ bench: 'matmul', impl: impl.name, m: n, n, k: n, gflops: (2 * n ** 3) / seconds / 1e9 });
+    }
+    if (impl.prepareConv2d) {
+      const run = await impl.prepareConv2d(conv);
+      const seconds = await medianSeconds(run, 5, 1);
+      rows.push({ bench: 'conv2d', impl: impl.name, ...conv, ms: seconds * 1000 });
+    }
+    await impl.teardown?.();
+  }
+  report(rows, args);
+}

@@ -1,0 +1,29 @@
+// The devices every conformance test runs on. Each entry switches the library to
+// one backend configuration in setup() and back in teardown(). Backends add an
+// entry here (the CPU with WASM kernels, WebGPU where an adapter exists); an
+// entry whose `available()` is false is reported as skipped with its reason.
+
+import { setDefaultDevice } from '@gpt/tensor';
+
+export interface TestDevice {
+  /** Label shown in test names, e.g. "cpu", "cpu-wasm", "webgpu". */
+  readonly name: string;
+  /** The device string tensors are created on while this entry is active. */
+  readonly device: string;
+  /** Resolves to null when usable, else to the reason it is not (the tests then skip). */
+  unavailableReason(): Promise<string | null>;
+  setup(): Promise<void>;
+  teardown(): Promise<void>;
+  /** Tolerance multiplier for forward values (1 = the suite's default float32 tolerances). */
+  readonly toleranceScale?: number;
+}
+
+export const cpuTs: TestDevice = {
+  name: 'cpu',
+  device: 'cpu',
+  unavailableReason: async () => null,
+  setup: async () => setDefaultDevice('cpu'),
+  teardown: async () => setDefaultDevice('cpu'),
+};
+
+export const TEST_DEVICES: TestDevice[] = [cpuTs];

@@ -143,6 +143,28 @@ export class Tensor {
     return fromStorage(this.storage.retain(), this.shape, this.dtype);
   }
 
+  /**
+   * Replaces this leaf's data with `value`'s (same shape and dtype), keeping the handle:
+   * how optimizers update parameters in place (like `p.data.copy_(value)` in PyTorch).
+   * The data is shared, not copied; `value` stays valid and may be disposed.
+   */
+  assign(value: Tensor): void {
+    this.assertAlive('assign');
+    value.assertAlive('assign');
+    if (this.node) throw new Error('assign: only leaf tensors (not results of tracked ops) can be assigned');
+    if (value.dtype !== this.dtype || value.shape.length !== this.shape.length || value.shape.some((d, i) => d !== this.shape[i])) {
+      throw new Error(
+        `assign: value ${shapeToString(value.shape)} ${value.dtype} does not match tensor ${shapeToString(this.shape)} ${this.dtype}`,
+      );
+    }
+    if (value.storage.backend !== this.storage.backend) {
+      throw new Error(`assign: value lives on "${value.device}" but the tensor on "${this.device}"`);
+    }
+    const previous = this.storage;
+    this.storage = value.storage.retain();
+    previous.release();
+  }
+
   /** Computes gradients of this tensor with respect to every leaf that requires grad. */
   backward(grad?: Tensor, options: { retainGraph?: boolean } = {}): void {
     backward(this, grad, options);

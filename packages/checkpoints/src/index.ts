@@ -93,3 +93,6 @@ export {
   taskParameterCount,
 } from './official-tasks.js';
 export { type PairBatch, PairSampler, type PairSamplerOptions } from './pair-sampler.js';
+export { TorchFile, TorchTensor, type TensorData, type TorchStorage, readTorchStateDict } from './pytorch/torch-file.js';
+export { PyCallable, PyDict, PyTuple, type PyKey, type PyValue, type UnpickleOptions, unpickle } from './pytorch/pickle.js';
+export { ZipReader, type ZipEntry } from './pytorch/zip-reader.js';

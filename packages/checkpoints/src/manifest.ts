@@ -64,7 +64,7 @@ const METRIC_NAME = /^[A-Za-z_][A-Za-z0-9_.-]*$/;
 
 /** Checks that `value` is a well-formed manifest; errors name `file`. */
 export function validateManifest(value: unknown, file: string): DatasetManifest {
-  const fail = (problem: string): never => {
+  const fail: (problem: string) => never = (problem) => {
     throw new CheckpointFormatError(file, problem);
   };
   if (value === null || typeof value !== 'object' || Array.isArray(value)) fail('manifest is not a JSON object');

@@ -109,7 +109,7 @@ export function encodeRun(manifest: DatasetManifest, runName: string, run: RunDa
 
 /** Checks a run file's header against the manifest (dtype, shapes, tensor set). */
 export function validateRunHeader(header: SafetensorsHeader, manifest: DatasetManifest, runName: string): RunLayout {
-  const fail = (problem: string): never => {
+  const fail: (problem: string) => never = (problem) => {
     throw new CheckpointFormatError(header.file, problem);
   };
   if (header.metadata.format !== RUN_FORMAT_NAME) {

@@ -1,0 +1,296 @@
+// Reader for PyTorch checkpoint files (torch.save, zip format of PyTorch >= 1.6): the
+// pickle in `<name>/data.pkl` is decoded with an allow-list of the globals that tensors
+// and state dicts use; tensor bytes stay in `<name>/data/<key>` and are read only when
+// asked for, so big checkpoints (the official G.pt files hold G, G_ema and the AdamW
+// state, several GB) can be opened and partially read.
+import { open } from 'node:fs/promises';
+import { CheckpointFormatError } from '../errors.js';
+import { DTYPE_BYTES, type AnyTypedArray, type Dtype, toFloat32, typedArrayFromBytes, viewOfBytes } from '../dtype.js';
+import { PyCallable, PyDict, PyTuple, type PyValue, unpickle } from './pickle.js';
+import { ZipReader } from './zip-reader.js';
+
+/** A legacy typed-storage class (`torch.FloatStorage`...), only meaningful inside a storage reference. */
+class StorageType {
+  constructor(
+    readonly qualifiedName: string,
+    readonly dtype: Dtype,
+  ) {}
+}
+
+const STORAGE_TYPES: Readonly<Record<string, Dtype>> = {
+  DoubleStorage: 'F64',
+  FloatStorage: 'F32',
+  HalfStorage: 'F16',
+  BFloat16Storage: 'BF16',
+  LongStorage: 'I64',
+  IntStorage: 'I32',
+  ShortStorage: 'I16',
+  CharStorage: 'I8',
+  ByteStorage: 'U8',
+  BoolStorage: 'BOOL',
+};
+
+/** One storage record of the file (shared by every tensor viewing it). */
+export interface TorchStorage {
+  readonly key: string;
+  readonly dtype: Dtype;
+  /** Elements in the storage. */
+  readonly numel: number;
+  /** Device it was saved from ("cpu", "cuda:0"); data is read to the CPU either way. */
+  readonly location: string;
+  /** Zip record holding the bytes. */
+  readonly record: string;
+}
+
+/** A tensor as pickled: a strided view into a storage. Read its values with TorchFile.readTensor. */
+export class TorchTensor {
+  constructor(
+    readonly storage: TorchStorage,
+    readonly storageOffset: number,
+    readonly shape: readonly number[],
+    readonly stride: readonly number[],
+    readonly requiresGrad: boolean,
+  ) {}
+
+  get dtype(): Dtype {
+    return this.storage.dtype;
+  }
+
+  get numel(): number {
+    return this.shape.reduce((n, d) => n * d, 1);
+  }
+
+  get isContiguous(): boolean {
+    let expected = 1;
+    for (let a = this.shape.length - 1; a >= 0; a--) {
+      if (this.shape[a] !== 1 && this.stride[a] !== expected) return false;
+      expected *= this.shape[a]!;
+    }
+    return true;
+  }
+}
+
+/** A tensor's values, contiguous in C order (F16/BF16 as raw Uint16 bits). */
+export interface TensorData {
+  readonly dtype: Dtype;
+  readonly shape: readonly number[];
+  readonly data: AnyTypedArray;
+}
+
+const PICKLE_PROTOCOL_2 = [0x80, 0x02];
+
+export class TorchFile {
+  private constructor(
+    readonly file: string,
+    private readonly zip: ZipReader,
+    /** The unpickled object: dicts are PyDict, tensors TorchTensor, tuples PyTuple. */
+    readonly root: PyValue,
+  ) {}
+
+  /** Opens a .pt file and decodes its pickle (no tensor data is read yet). */
+  static async open(file: string): Promise<TorchFile> {
+    await rejectLegacyFormat(file);
+    const zip = await ZipReader.open(file);
+    try {
+      const pickles = [...zip.entries.keys()].filter((n) => n === 'data.pkl' || n.endsWith('/data.pkl'));
+      if (pickles.length !== 1) {
+        throw new CheckpointFormatError(file, `expected one "<name>/data.pkl" record in the zip, found ${pickles.length}: not a torch.save file`);
+      }
+      const prefix = pickles[0]!.slice(0, -'data.pkl'.length);
+      await checkByteOrder(zip, prefix);
+      const storages = new Map<string, TorchStorage>();
+      const root = unpickle(await zip.read(pickles[0]!), {
+        file,
+        globals: allowedGlobals(file),
+        persistentLoad: (pid) => loadStorage(file, zip, prefix, storages, pid),
+      });
+      return new TorchFile(file, zip, root);
+    } catch (error) {
+      await zip.close();
+      throw error;
+    }
+  }
+
+  /** Reads a tensor's values (only the bytes it views), contiguous in C order. */
+  async readTensor(tensor: TorchTensor): Promise<TensorData> {
+    const { storage } = tensor;
+    const size = DTYPE_BYTES[storage.dtype];
+    const numel = tensor.numel;
+    if (numel === 0) return { dtype: storage.dtype, shape: tensor.shape, data: typedArrayFromBytes(storage.dtype, new Uint8Array(0)) };
+    const last = tensor.storageOffset + tensor.shape.reduce((s, d, a) => s + (d - 1) * tensor.stride[a]!, 0);
+    const bytes = await this.zip.readRange(storage.record, tensor.storageOffset * size, (last - tensor.storageOffset + 1) * size);
+    const span = typedArrayFromBytes(storage.dtype, bytes); // elements storageOffset..last
+    const data = tensor.isContiguous ? span : gatherStrided(span, tensor, storage.dtype);
+    return { dtype: storage.dtype, shape: tensor.shape, data };
+  }
+
+  /** Reads a tensor widened to float32 (float16/bfloat16/integers converted). */
+  async readFloat32(tensor: TorchTensor): Promise<Float32Array> {
+    const { dtype, data } = await this.readTensor(tensor);
+    return toFloat32(dtype, data);
+  }
+
+  /**
+   * The state dict at `path` (e.g. ["G_ema"]) as ordered [name, tensor] pairs. Fails
+   * naming the key if something there is not a dict of tensors.
+   */
+  stateDict(path: readonly (string | number)[] = []): [string, TorchTensor][] {
+    let value: PyValue = this.root;
+    for (const [i, key] of path.entries()) {
+      if (!(value instanceof PyDict) || !value.has(key)) {
+        throw new CheckpointFormatError(this.file, `no key ${JSON.stringify(key)} at ${describePath(path.slice(0, i))}`);
+      }
+      value = value.get(key)!;
+    }
+    if (!(value instanceof PyDict)) throw new CheckpointFormatError(this.file, `${describePath(path)} is not a dict`);
+    const entries: [string, TorchTensor][] = [];
+    for (const [name, tensor] of value) {
+      if (typeof name !== 'string' || !(tensor instanceof TorchTensor)) {
+        throw new CheckpointFormatError(this.file, `${describePath(path)}[${JSON.stringify(String(name))}] is not a tensor: not a state dict`);
+      }
+      entries.push([name, tensor]);
+    }
+    return entries;
+  }
+
+  async close(): Promise<void> {
+    await this.zip.close();
+  }
+}
+
+/** Reads every tensor of the state dict at `path` of a .pt file (e.g. ["G_ema"] of a G.pt checkpoint). */
+export async function readTorchStateDict(file: string, path: readonly (string | number)[] = []): Promise<Map<string, TensorData>> {
+  const torchFile = await TorchFile.open(file);
+  try {
+    const out = new Map<string, TensorData>();
+    for (const [name, tensor] of torchFile.stateDict(path)) out.set(name, await torchFile.readTensor(tensor));
+    return out;
+  } finally {
+    await torchFile.close();
+  }
+}
+
+function describePath(path: readonly (string | number)[]): string {
+  return path.length === 0 ? 'the top level' : path.map((k) => `[${JSON.stringify(k)}]`).join('');
+}
+
+async function rejectLegacyFormat(file: string): Promise<void> {
+  const handle = await open(file, 'r');
+  try {
+    const head = new Uint8Array(2);
+    await handle.read(head, 0, 2, 0);
+    if (head[0] === PICKLE_PROTOCOL_2[0] && head[1] === PICKLE_PROTOCOL_2[1]) {
+      throw new CheckpointFormatError(file, 'legacy torch.save format (PyTorch < 1.6, a bare pickle stream) is not supported; re-save it with a current PyTorch');
+    }
+  } finally {
+    await handle.close();
+  }
+}
+
+async function checkByteOrder(zip: ZipReader, prefix: string): Promise<void> {
+  const record = `${prefix}byteorder`;
+  if (!zip.entries.has(record)) return; // written since PyTorch 2.1; older files are little-endian
+  const order = new TextDecoder().decode(await zip.read(record)).trim();
+  if (order !== 'little') throw new CheckpointFormatError(zip.file, `tensor data is ${order}-endian; only little-endian files are supported`);
+}
+
+// Resolves ('storage', StorageType, key, location, numel) against the zip's records.
+function loadStorage(file: string, zip: ZipReader, prefix: string, storages: Map<string, TorchStorage>, pid: PyValue): TorchStorage {
+  const fail = (problem: string): never => {
+    throw new CheckpointFormatError(file, problem);
+  };
+  if (!(pid instanceof PyTuple) || pid.items[0] !== 'storage' || pid.items.length !== 5) fail('unknown persistent reference in the pickle (expected a storage)');
+  const [, type, key, location, numel] = (pid as PyTuple).items;
+  if (!(type instanceof StorageType)) return fail('storage reference without a storage type');
+  if (typeof key !== 'string' || typeof location !== 'string' || typeof numel !== 'number' || !Number.isSafeInteger(numel) || numel < 0) {
+    return fail(`malformed storage reference for key ${JSON.stringify(key)}`);
+  }
+  const existing = storages.get(key);
+  if (existing) {
+    if (existing.dtype !== type.dtype) fail(`storage ${key} is used as both ${existing.dtype} and ${type.dtype}`);
+    return existing;
+  }
+  const record = `${prefix}data/${key}`;
+  const entry = zip.entries.get(record) ?? fail(`storage record "${record}" is missing from the zip`);
+  const bytes = numel * DTYPE_BYTES[type.dtype];
+  if (entry.uncompressedSize !== bytes) fail(`storage "${record}" holds ${entry.uncompressedSize} bytes, but ${numel} ${type.dtype} elements need ${bytes}`);
+  const storage: TorchStorage = { key, dtype: type.dtype, numel, location, record };
+  storages.set(key, storage);
+  return storage;
+}
+
+function rebuildTensor(file: string, args: readonly PyValue[]): TorchTensor {
+  const fail = (problem: string): never => {
+    throw new CheckpointFormatError(file, `_rebuild_tensor: ${problem}`);
+  };
+  const [storage, offset, size, stride, requiresGrad] = args;
+  if (!storage || typeof storage !== 'object' || !('record' in storage)) return fail('first argument is not a storage');
+  const ints = (v: PyValue, what: string): number[] => {
+    if (!(v instanceof PyTuple) || !v.items.every((x) => Number.isSafeInteger(x) && (x as number) >= 0)) return fail(`${what} is not a tuple of non-negative integers`);
+    return v.items as number[];
+  };
+  const shape = ints(size ?? null, 'size');
+  const strides = ints(stride ?? null, 'stride');
+  if (shape.length !== strides.length) fail(`size has ${shape.length} dims but stride has ${strides.length}`);
+  if (!Number.isSafeInteger(offset) || (offset as number) < 0) fail('storage offset is not a non-negative integer');
+  const s = storage as TorchStorage;
+  const numel = shape.reduce((n, d) => n * d, 1);
+  const last = (offset as number) + shape.reduce((acc, d, a) => acc + (d - 1) * strides[a]!, 0);
+  if (numel > 0 && last >= s.numel) fail(`tensor of size ${JSON.stringify(shape)} at offset ${offset} reaches element ${last} of a ${s.numel}-element storage`);
+  return new TorchTensor(s, offset as number, shape, strides, requiresGrad === true);
+}
+
+function allowedGlobals(file: string): Map<string, PyCallable | object> {
+  const globals = new Map<string, PyCallable | object>();
+  for (const [name, dtype] of Object.entries(STORAGE_TYPES)) globals.set(`torch.${name}`, new StorageType(`torch.${name}`, dtype));
+  const callable = (name: string, call: (args: readonly PyValue[]) => PyValue): void => {
+    globals.set(name, new PyCallable(name, call));
+  };
+  callable('collections.OrderedDict', (args) => {
+    const dict = new PyDict(true);
+    const [pairs] = args;
+    if (Array.isArray(pairs)) {
+      for (const pair of pairs) {
+        if (!(pair instanceof PyTuple) || pair.items.length !== 2) throw new CheckpointFormatError(file, 'OrderedDict built from something that is not a list of pairs');
+        dict.set(pair.items[0] as string, pair.items[1]!);
+      }
+    }
+    return dict;
+  });
+  callable('torch._utils._rebuild_tensor_v2', (args) => rebuildTensor(file, args));
+  callable('torch._utils._rebuild_tensor', (args) => rebuildTensor(file, [...args, false]));
+  // nn.Parameter pickles as its data tensor plus flags; the data is all we need.
+  const rebuildParameter = (args: readonly PyValue[]): PyValue => {
+    if (!(args[0] instanceof TorchTensor)) throw new CheckpointFormatError(file, '_rebuild_parameter without a tensor');
+    return args[0];
+  };
+  callable('torch._utils._rebuild_parameter', rebuildParameter);
+  callable('torch._utils._rebuild_parameter_with_state', rebuildParameter);
+  // Protocol 2 pickles Python 3 bytes as _codecs.encode(text, "latin1").
+  callable('_codecs.encode', ([text, encoding]) => {
+    if (typeof text !== 'string' || (encoding !== 'latin1' && encoding !== 'latin-1')) {
+      throw new CheckpointFormatError(file, '_codecs.encode is only allowed for latin1 bytes');
+    }
+    return Uint8Array.from(text, (c) => c.charCodeAt(0));
+  });
+  return globals;
+}
+
+// Copies a strided view into C order. `span` holds storage elements from storageOffset on.
+function gatherStrided(span: AnyTypedArray, tensor: TorchTensor, dtype: Dtype): AnyTypedArray {
+  const out = viewOfBytes(dtype, new ArrayBuffer(tensor.numel * DTYPE_BYTES[dtype]), 0, tensor.numel) as unknown as { [i: number]: number | bigint };
+  const source = span as unknown as { [i: number]: number | bigint };
+  const { shape, stride } = tensor;
+  const rank = shape.length;
+  const coord = new Array<number>(rank).fill(0);
+  for (let p = 0; p < tensor.numel; p++) {
+    let at = 0;
+    for (let a = 0; a < rank; a++) at += coord[a]! * stride[a]!;
+    out[p] = source[at]!;
+    for (let a = rank - 1; a >= 0; a--) {
+      if (++coord[a]! < shape[a]!) break;
+      coord[a] = 0;
+    }
+  }
+  return out as unknown as AnyTypedArray;
+}

@@ -1,0 +1,228 @@
+// A minimal read-only ZIP reader for PyTorch checkpoints (torch.save since 1.6 writes a
+// zip of `<name>/data.pkl`, `<name>/data/<key>` storage records, `<name>/version`).
+// It reads the central directory (with ZIP64, which multi-GB G.pt checkpoints need) and
+// fetches records by positional reads, so a 6 GB file is never loaded whole. Records
+// may be stored (what torch writes) or deflated (re-zipped files).
+import { open } from 'node:fs/promises';
+import { inflateRawSync } from 'node:zlib';
+import { CheckpointFormatError } from '../errors.js';
+import { readExactly } from '../safetensors.js';
+
+export interface ZipEntry {
+  readonly name: string;
+  /** 0 = stored, 8 = deflate. */
+  readonly method: number;
+  readonly crc32: number;
+  readonly compressedSize: number;
+  readonly uncompressedSize: number;
+  readonly localHeaderOffset: number;
+}
+
+const EOCD_SIGNATURE = 0x06054b50;
+const ZIP64_LOCATOR_SIGNATURE = 0x07064b50;
+const ZIP64_EOCD_SIGNATURE = 0x06064b50;
+const CENTRAL_SIGNATURE = 0x02014b50;
+const LOCAL_SIGNATURE = 0x04034b50;
+const MAX_COMMENT = 0xffff;
+
+type Handle = Awaited<ReturnType<typeof open>>;
+
+export class ZipReader {
+  private readonly dataStarts = new Map<string, number>();
+
+  private constructor(
+    readonly file: string,
+    private readonly handle: Handle,
+    readonly size: number,
+    readonly entries: ReadonlyMap<string, ZipEntry>,
+  ) {}
+
+  /** Opens `file` and reads its central directory; errors name the file. */
+  static async open(file: string): Promise<ZipReader> {
+    const handle = await open(file, 'r');
+    try {
+      const { size } = await handle.stat();
+      const entries = await readCentralDirectory(handle, file, size);
+      return new ZipReader(file, handle, size, entries);
+    } catch (error) {
+      await handle.close();
+      throw error;
+    }
+  }
+
+  private fail(problem: string): never {
+    throw new CheckpointFormatError(this.file, problem);
+  }
+
+  entry(name: string): ZipEntry {
+    return this.entries.get(name) ?? this.fail(`zip record "${name}" is missing`);
+  }
+
+  // The local header repeats name and extra field with their own lengths; data follows it.
+  private async dataStart(entry: ZipEntry): Promise<number> {
+    const cached = this.dataStarts.get(entry.name);
+    if (cached !== undefined) return cached;
+    if (entry.localHeaderOffset + 30 > this.size) this.fail(`zip record "${entry.name}": local header lies beyond the end of the file`);
+    const header = await readExactly(this.handle, this.file, entry.localHeaderOffset, 30);
+    const view = new DataView(header.buffer);
+    if (view.getUint32(0, true) !== LOCAL_SIGNATURE) this.fail(`zip record "${entry.name}": bad local header signature`);
+    const start = entry.localHeaderOffset + 30 + view.getUint16(26, true) + view.getUint16(28, true);
+    if (start + entry.compressedSize > this.size) {
+      this.fail(`truncated: zip record "${entry.name}" needs bytes up to ${start + entry.compressedSize}, the file has ${this.size}`);
+    }
+    this.dataStarts.set(entry.name, start);
+    return start;
+  }
+
+  /** The whole (decompressed) record, checked against its CRC-32. */
+  async read(name: string): Promise<Uint8Array> {
+    const entry = this.entry(name);
+    const start = await this.dataStart(entry);
+    const raw = await readExactly(this.handle, this.file, start, entry.compressedSize);
+    const data = entry.method === 0 ? raw : this.inflate(entry, raw);
+    if (data.byteLength !== entry.uncompressedSize) this.fail(`zip record "${name}": ${data.byteLength} bytes, the directory says ${entry.uncompressedSize}`);
+    if (crc32(data) !== entry.crc32) this.fail(`zip record "${name}": CRC-32 mismatch (corrupt file)`);
+    return data;
+  }
+
+  /**
+   * `length` bytes at `offset` of a record. Stored records are read in place (no CRC:
+   * only part of the record is read); deflated ones are read whole first.
+   */
+  async readRange(name: string, offset: number, length: number): Promise<Uint8Array> {
+    const entry = this.entry(name);
+    if (offset < 0 || length < 0 || offset + length > entry.uncompressedSize) {
+      this.fail(`zip record "${name}" has ${entry.uncompressedSize} bytes; cannot read [${offset}, ${offset + length})`);
+    }
+    if (offset === 0 && length === entry.uncompressedSize) return this.read(name);
+    if (entry.method !== 0) return (await this.read(name)).subarray(offset, offset + length);
+    return readExactly(this.handle, this.file, (await this.dataStart(entry)) + offset, length);
+  }
+
+  private inflate(entry: ZipEntry, raw: Uint8Array): Uint8Array {
+    try {
+      return inflateRawSync(raw, { maxOutputLength: Math.max(entry.uncompressedSize, 1) });
+    } catch (error) {
+      this.fail(`zip record "${entry.name}": cannot inflate (${(error as Error).message})`);
+    }
+  }
+
+  async close(): Promise<void> {
+    await this.handle.close();
+  }
+}
+
+async function readCentralDirectory(handle: Handle, file: string, size: number): Promise<Map<string, ZipEntry>> {
+  const fail: (problem: string) => never = (problem) => {
+    throw new CheckpointFormatError(file, problem);
+  };
+  if (size < 22) fail(`not a zip file (${size} bytes, too short for an end-of-central-directory record)`);
+  const tailLength = Math.min(size, 22 + MAX_COMMENT + 20);
+  const tailStart = size - tailLength;
+  const tail = await readExactly(handle, file, tailStart, tailLength);
+  const view = new DataView(tail.buffer);
+  let eocd = -1;
+  for (let p = tailLength - 22; p >= 0; p--) {
+    if (view.getUint32(p, true) === EOCD_SIGNATURE && p + 22 + view.getUint16(p + 20, true) === tailLength) {
+      eocd = p;
+      break;
+    }
+  }
+  if (eocd < 0) fail('not a zip file (no end-of-central-directory record)');
+  if (view.getUint16(eocd + 4, true) !== 0 || view.getUint16(eocd + 6, true) !== 0) fail('multi-disk zip files are not supported');
+  let count = view.getUint16(eocd + 10, true);
+  let directorySize = view.getUint32(eocd + 12, true);
+  let directoryOffset = view.getUint32(eocd + 16, true);
+  const needsZip64 = count === 0xffff || directorySize === 0xffffffff || directoryOffset === 0xffffffff;
+  if (needsZip64) {
+    const locator = eocd - 20;
+    if (locator < 0 || view.getUint32(locator, true) !== ZIP64_LOCATOR_SIGNATURE) fail('zip64 end-of-central-directory locator is missing');
+    const record64 = toSafeNumber(file, view.getBigUint64(locator + 8, true), 'zip64 record offset');
+    if (record64 + 56 > size) fail('zip64 end-of-central-directory record lies beyond the end of the file');
+    const z = new DataView((await readExactly(handle, file, record64, 56)).buffer);
+    if (z.getUint32(0, true) !== ZIP64_EOCD_SIGNATURE) fail('bad zip64 end-of-central-directory signature');
+    count = toSafeNumber(file, z.getBigUint64(32, true), 'entry count');
+    directorySize = toSafeNumber(file, z.getBigUint64(40, true), 'central directory size');
+    directoryOffset = toSafeNumber(file, z.getBigUint64(48, true), 'central directory offset');
+  }
+  if (directoryOffset + directorySize > size) fail(`truncated: the central directory ends at byte ${directoryOffset + directorySize}, the file has ${size}`);
+  const directory = await readExactly(handle, file, directoryOffset, directorySize);
+  return parseEntries(file, directory, count, size);
+}
+
+const UTF8 = new TextDecoder('utf-8', { fatal: true });
+
+function parseEntries(file: string, directory: Uint8Array, count: number, size: number): Map<string, ZipEntry> {
+  const fail: (problem: string) => never = (problem) => {
+    throw new CheckpointFormatError(file, problem);
+  };
+  const view = new DataView(directory.buffer, directory.byteOffset, directory.byteLength);
+  const entries = new Map<string, ZipEntry>();
+  let p = 0;
+  for (let i = 0; i < count; i++) {
+    if (p + 46 > directory.byteLength || view.getUint32(p, true) !== CENTRAL_SIGNATURE) fail(`central directory entry ${i} is corrupt`);
+    const flags = view.getUint16(p + 8, true);
+    if (flags & 1) fail('encrypted zip records are not supported');
+    const method = view.getUint16(p + 10, true);
+    const nameLength = view.getUint16(p + 28, true);
+    const extraLength = view.getUint16(p + 30, true);
+    const commentLength = view.getUint16(p + 32, true);
+    if (p + 46 + nameLength + extraLength + commentLength > directory.byteLength) fail(`central directory entry ${i} runs past the directory`);
+    let name: string;
+    try {
+      name = UTF8.decode(directory.subarray(p + 46, p + 46 + nameLength));
+    } catch {
+      fail(`central directory entry ${i} has a name that is not UTF-8`);
+    }
+    let uncompressedSize = view.getUint32(p + 24, true);
+    let compressedSize = view.getUint32(p + 20, true);
+    let localHeaderOffset = view.getUint32(p + 42, true);
+    // ZIP64 extra field (id 1) holds, in this order, whichever of the three fields overflowed.
+    const extra = new DataView(directory.buffer, directory.byteOffset + p + 46 + nameLength, extraLength);
+    for (let q = 0; q + 4 <= extraLength; ) {
+      const id = extra.getUint16(q, true);
+      const length = extra.getUint16(q + 2, true);
+      if (id === 1) {
+        let r = q + 4;
+        const next = (what: string): number => {
+          if (r + 8 > q + 4 + length) fail(`record "${name}": zip64 extra field too short for the ${what}`);
+          const value = toSafeNumber(file, extra.getBigUint64(r, true), what);
+          r += 8;
+          return value;
+        };
+        if (uncompressedSize === 0xffffffff) uncompressedSize = next('uncompressed size');
+        if (compressedSize === 0xffffffff) compressedSize = next('compressed size');
+        if (localHeaderOffset === 0xffffffff) localHeaderOffset = next('local header offset');
+      }
+      q += 4 + length;
+    }
+    if (method !== 0 && method !== 8) fail(`record "${name}" uses compression method ${method} (only stored and deflate are supported)`);
+    if (localHeaderOffset + compressedSize > size) fail(`truncated: record "${name}" lies beyond the end of the file`);
+    if (entries.has(name)) fail(`record "${name}" appears twice in the central directory`);
+    entries.set(name, { name, method, crc32: view.getUint32(p + 16, true), compressedSize, uncompressedSize, localHeaderOffset });
+    p += 46 + nameLength + extraLength + commentLength;
+  }
+  return entries;
+}
+
+function toSafeNumber(file: string, value: bigint, what: string): number {
+  if (value > BigInt(Number.MAX_SAFE_INTEGER)) throw new CheckpointFormatError(file, `zip ${what} ${value} is too large`);
+  return Number(value);
+}
+
+let crcTable: Uint32Array | undefined;
+
+/** CRC-32 (IEEE 802.3), as zip records carry it. */
+export function crc32(data: Uint8Array): number {
+  if (!crcTable) {
+    crcTable = new Uint32Array(256);
+    for (let n = 0; n < 256; n++) {
+      let c = n;
+      for (let k = 0; k < 8; k++) c = c & 1 ? 0xedb88320 ^ (c >>> 1) : c >>> 1;
+      crcTable[n] = c >>> 0;
+    }
+  }
+  let crc = 0xffffffff;
+  for (let i = 0; i < data.length; i++) crc = crcTable[(crc ^ data[i]!) & 0xff]! ^ (crc >>> 8);
+  return (crc ^ 0xffffffff) >>> 0;
+}

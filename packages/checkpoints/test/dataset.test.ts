@@ -68,7 +68,7 @@ describe('writing and reading a dataset', () => {
       const run = await dataset.readRun('000002');
       expect(run.parameters).toEqual(original.parameters);
       expect(run.iterations).toEqual(original.iterations);
-      expect([...run.metrics.loss!]).toEqual(original.metrics.loss);
+      expect(Array.from(run.metrics.loss!)).toEqual(original.metrics.loss);
       expect(await dataset.numCheckpoints('000002')).toBe(5);
       for (let k = 0; k < 5; k++) {
         expect(await dataset.readCheckpoint('000002', k)).toEqual(original.parameters.subarray(k * D, (k + 1) * D));

@@ -11,7 +11,7 @@ import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { isBuiltin } from 'node:module';
 import { availableParallelism, tmpdir } from 'node:os';
-import { basename, dirname, join, relative } from 'node:path';
+import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 export const ROOT = fileURLToPath(new URL('..', import.meta.url));
@@ -41,7 +41,8 @@ export function listPackages() {
         .filter(([subpath, target]) => typeof target === 'object' && !subpath.includes('*'))
         .map(([subpath, target]) => {
           const src = /** @type {any} */ (target)['@gpt/source'];
-          const name = typeof src === 'string' ? basename(src).replace(/\.ts$/, '') : 'index';
+          // tsup entry name = path under src/ without .ts ('index', 'data'); dist/<name>.{js,cjs,d.ts,d.cts}
+          const name = typeof src === 'string' ? src.replace(/^\.\/src\//, '').replace(/\.ts$/, '') : 'index';
           return { subpath, specifier: subpath === '.' ? pkg.name : `${pkg.name}/${subpath.slice(2)}`, name };
         });
       return { dir, name: pkg.name, version: pkg.version, pkg, entries };

@@ -23,7 +23,8 @@ export type GradRule<K extends OpName> = (grad: Tensor, context: GradContext<K>)
 
 type Rules = { readonly [K in OpName]: GradRule<K> | null };
 
-const SQRT_2_OVER_PI = Math.sqrt(2 / Math.PI);
+/** d/dx erf(x) = 2/sqrt(pi) * exp(-x^2). */
+const TWO_OVER_SQRT_PI = 2 / Math.sqrt(Math.PI);
 const INV_SQRT_2PI = 1 / Math.sqrt(2 * Math.PI);
 const SELU_ALPHA = 1.6732632423543772;
 const SELU_SCALE = 1.0507009873554805;
@@ -55,7 +56,7 @@ const unaryRules: { readonly [K in UnaryOp]: GradRule<K> | null } = {
   sin: (g, { inputs: [x] }) => [M.mul(g, M.cos(x!))],
   cos: (g, { inputs: [x] }) => [M.neg(M.mul(g, M.sin(x!)))],
   tanh: (g, { output }) => [M.mul(g, M.sub(1, M.mul(output, output)))],
-  erf: (g, { inputs: [x] }) => [M.mul(g, M.mul(M.exp(M.neg(M.mul(x!, x!))), SQRT_2_OVER_PI))],
+  erf: (g, { inputs: [x] }) => [M.mul(g, M.mul(M.exp(M.neg(M.mul(x!, x!))), TWO_OVER_SQRT_PI))],
   sigmoid: (g, { output }) => [M.mul(g, M.mul(output, M.sub(1, output)))],
   relu: (g, { inputs: [x] }) => [M.mul(g, M.cast(M.greater(x!, 0), 'float32'))],
   gelu: (g, { inputs: [x] }) => {

@@ -77,9 +77,9 @@ export function dropout(x: Tensor, p: number, options: RandomOptions & { trainin
   if (options.training === false || p === 0) return M.mul(x, 1);
   const u = rand(x.shape, { ...options, device: x.device });
   const keepMask = M.greaterEqual(u, p);
-  const result = M.where(keepMask, M.div(x, 1 - p), 0);
-  u.dispose();
-  keepMask.dispose();
+  const scaled = M.div(x, 1 - p);
+  const result = M.where(keepMask, scaled, 0);
+  for (const t of [u, keepMask, scaled]) t.dispose();
   return result;
 }
 

@@ -1,0 +1,113 @@
+// CIFAR-10 from the standard binary batches (data_batch_1.bin ... data_batch_5.bin,
+// test_batch.bin; each record is 1 label byte + 3,072 pixel bytes, channel-major
+// 3x32x32), normalized per channel on 0-255 pixels with G.pt's constants, and the
+// paper's training augmentation (data_gen/train_cifar10.py): after normalization, a
+// horizontal flip with p = 0.5, then zero padding by 4 and a random 32x32 crop.
+
+import { readFile, stat } from 'node:fs/promises';
+import { join } from 'node:path';
+import { Generator, rand } from '@gpt/tensor';
+import { checkDataset, type ImageDataset, type Normalization } from './image-dataset.js';
+
+export const CIFAR10_NORMALIZATION: Normalization = { scale: 1, mean: [125.3, 123.0, 113.9], std: [63.0, 62.1, 66.7] };
+
+const RECORD_BYTES = 1 + 3 * 32 * 32;
+const TRAIN_FILES = [1, 2, 3, 4, 5].map((i) => `data_batch_${i}.bin`);
+const TEST_FILES = ['test_batch.bin'];
+
+async function isDirectory(path: string): Promise<boolean> {
+  try {
+    return (await stat(path)).isDirectory();
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * Loads a split from `dir`, which holds the .bin batches directly or inside the
+ * archive's `cifar-10-batches-bin/` folder. Any number of records per file is accepted.
+ */
+export async function loadCifar10(dir: string, split: 'train' | 'test'): Promise<ImageDataset> {
+  if (split !== 'train' && split !== 'test') throw new Error(`loadCifar10: split must be "train" or "test", got "${String(split)}"`);
+  if (!(await isDirectory(dir))) throw new Error(`CIFAR-10: folder ${dir} does not exist (expected the binary batches data_batch_1.bin ... test_batch.bin)`);
+  const nested = join(dir, 'cifar-10-batches-bin');
+  const root = (await isDirectory(nested)) ? nested : dir;
+  const chunks: Uint8Array[] = [];
+  for (const name of split === 'train' ? TRAIN_FILES : TEST_FILES) {
+    const file = join(root, name);
+    let data: Uint8Array;
+    try {
+      data = await readFile(file);
+    } catch (error) {
+      throw new Error(`CIFAR-10: cannot read batch file ${file} (${(error as NodeJS.ErrnoException).code ?? (error as Error).message}); the ${split} split needs ${(split === 'train' ? TRAIN_FILES : TEST_FILES).join(', ')}`);
+    }
+    if (data.length === 0 || data.length % RECORD_BYTES !== 0) {
+      throw new Error(`CIFAR-10: ${file} has ${data.length} bytes, not a whole number of ${RECORD_BYTES}-byte records (1 label + 3072 pixels); truncated or not a CIFAR-10 binary batch`);
+    }
+    for (let r = 0; r < data.length / RECORD_BYTES; r++) {
+      const label = data[r * RECORD_BYTES]!;
+      if (label > 9) throw new Error(`CIFAR-10: ${file}: record ${r} has label ${label}, expected 0-9`);
+    }
+    chunks.push(data);
+  }
+  const count = chunks.reduce((n, c) => n + c.length / RECORD_BYTES, 0);
+  const pixels = new Uint8Array(count * (RECORD_BYTES - 1));
+  const labels = new Uint8Array(count);
+  let i = 0;
+  for (const data of chunks) {
+    for (let offset = 0; offset < data.length; offset += RECORD_BYTES, i++) {
+      labels[i] = data[offset]!;
+      pixels.set(data.subarray(offset + 1, offset + RECORD_BYTES), i * (RECORD_BYTES - 1));
+    }
+  }
+  return checkDataset({ name: `CIFAR-10 ${split} (${root})`, count, channels: 3, height: 32, width: 32, pixels, labels, normalization: CIFAR10_NORMALIZATION });
+}
+
+export interface CropFlipOptions {
+  /** Zero padding on each side before cropping back to the original size (default 4: offsets 0..8 exclusive). */
+  padding?: number;
+  /** Probability of a horizontal flip (default 0.5). */
+  flipProbability?: number;
+}
+
+/**
+ * In-place augmentation of normalized images [n, C, H, W]: per image a horizontal flip
+ * with probability p, then a random H x W crop of the zero-padded image. Draws 3
+ * uniforms per image from `generator`.
+ */
+export function randomCropFlip(
+  images: Float32Array,
+  shape: readonly [number, number, number, number],
+  generator: Generator,
+  options: CropFlipOptions = {},
+): void {
+  const [n, channels, height, width] = shape;
+  const pad = options.padding ?? 4;
+  const p = options.flipProbability ?? 0.5;
+  const u = rand([n, 3], { generator, device: 'cpu' });
+  const draws = u.dataSync();
+  u.dispose();
+  const plane = height * width;
+  const image = new Float32Array(channels * plane);
+  for (let i = 0; i < n; i++) {
+    const flip = draws[3 * i]! < p;
+    // Offsets into the padded image, uniform on 0..2*pad (numpy randint(0, H + 2 pad - H)).
+    const oy = Math.floor(draws[3 * i + 1]! * (2 * pad));
+    const ox = Math.floor(draws[3 * i + 2]! * (2 * pad));
+    const base = i * channels * plane;
+    image.set(images.subarray(base, base + channels * plane));
+    for (let c = 0; c < channels; c++) {
+      for (let y = 0; y < height; y++) {
+        const sy = y + oy - pad;
+        for (let x = 0; x < width; x++) {
+          const sx = x + ox - pad;
+          let value = 0;
+          if (sy >= 0 && sy < height && sx >= 0 && sx < width) {
+            value = image[c * plane + sy * width + (flip ? width - 1 - sx : sx)]!;
+          }
+          images[base + c * plane + y * width + x] = value;
+        }
+      }
+    }
+  }
+}

@@ -1,0 +1,50 @@
+// Linear (fully connected) layer: y = x W^T + b, like torch.nn.Linear.
+
+import { add, matmul, reshape, type RandomOptions, type Tensor } from '@gpt/tensor';
+import { defaultLayerInit } from '../init.js';
+import { Module, parameter, type Layer } from '../module.js';
+
+export interface LinearOptions extends RandomOptions {
+  /** Add a learnable bias (default true). */
+  bias?: boolean;
+}
+
+export class Linear extends Module implements Layer {
+  /** [out, in] */
+  weight: Tensor;
+  /** [out], or null without bias */
+  bias: Tensor | null;
+
+  constructor(
+    readonly inFeatures: number,
+    readonly outFeatures: number,
+    options: LinearOptions = {},
+  ) {
+    super();
+    for (const [name, v] of [['inFeatures', inFeatures], ['outFeatures', outFeatures]] as const) {
+      if (!Number.isInteger(v) || v <= 0) throw new Error(`Linear: ${name} must be a positive integer, got ${v}`);
+    }
+    const { bias = true, ...random } = options;
+    const init = defaultLayerInit([outFeatures, inFeatures], bias, random);
+    this.weight = parameter(init.weight);
+    this.bias = init.bias && parameter(init.bias);
+  }
+
+  /** [..., in] -> [..., out] */
+  forward(x: Tensor): Tensor {
+    if (x.rank === 0 || x.shape.at(-1) !== this.inFeatures) {
+      throw new Error(`Linear.forward: input [${x.shape.join(', ')}] should end in ${this.inFeatures} features`);
+    }
+    // Fold leading axes into one so a single 2-D GEMM does the work.
+    const flat = x.rank === 2 ? x : reshape(x, [-1, this.inFeatures]); // [N, in]
+    const product = matmul(flat, this.weight, { transB: true }); // [N, out]
+    const biased = this.bias ? add(product, this.bias) : product; // [N, out]
+    const result = x.rank === 2 ? biased : reshape(biased, [...x.shape.slice(0, -1), this.outFeatures]);
+    for (const t of [flat, product, biased]) if (t !== x && t !== result) t.dispose();
+    return result;
+  }
+
+  protected override extraRepr(): string {
+    return `inFeatures=${this.inFeatures}, outFeatures=${this.outFeatures}, bias=${this.bias !== null}`;
+  }
+}

@@ -1,0 +1,234 @@
+// The Module base class, modelled on torch.nn.Module. A module's parameters,
+// buffers and children are its own properties, discovered in insertion order
+// (class fields in declaration order), so the state-dict keys come out exactly as
+// PyTorch names them: own parameters, then own buffers, then each child's entries
+// under its property name (`fc1.weight`); arrays of modules act as a ModuleList
+// (`blocks.0.attn.weight`) and Sequential stores its layers under "0", "1", ...
+//
+// A tensor is a parameter or buffer because it was marked with parameter() or
+// buffer(), not because of where it is stored; the mark survives Tensor.assign,
+// which is how optimizers and loadStateDict update values without changing the handle.
+
+import { keep, noGrad, Tensor } from '@gpt/tensor';
+
+const PARAMETERS = new WeakSet<Tensor>();
+const BUFFERS = new WeakSet<Tensor>();
+
+/**
+ * Marks `t` as a trainable parameter (like torch.nn.Parameter): a leaf that requires
+ * grad and survives tidy scopes. Returns the same handle.
+ */
+export function parameter(t: Tensor): Tensor {
+  if (t.dtype !== 'float32') throw new Error(`parameter: parameters must be float32, got ${t.dtype}`);
+  if (t.node) throw new Error('parameter: expected a leaf tensor; detach() the result of an op first');
+  BUFFERS.delete(t);
+  PARAMETERS.add(t);
+  t.requiresGrad = true;
+  return keep(t);
+}
+
+/** Marks `t` as a buffer: module state that is saved in the state dict but not trained. */
+export function buffer(t: Tensor): Tensor {
+  PARAMETERS.delete(t);
+  BUFFERS.add(t);
+  return keep(t);
+}
+
+export function isParameter(value: unknown): value is Tensor {
+  return value instanceof Tensor && PARAMETERS.has(value);
+}
+
+function isBuffer(value: unknown): value is Tensor {
+  return value instanceof Tensor && BUFFERS.has(value);
+}
+
+/** A state dict: key -> tensor, in state-dict order (a plain object keeps insertion order for these keys). */
+export type StateDict = Record<string, Tensor>;
+
+export interface LoadStateDictOptions {
+  /** Require exactly the module's keys (default true); when false, missing and unexpected keys are skipped. */
+  strict?: boolean;
+}
+
+export abstract class Module {
+  /** Training mode (dropout active); switch with train() / eval(). */
+  training = true;
+
+  /** Own parameters in declaration order (without children's). */
+  ownParameters(): [string, Tensor][] {
+    return Object.entries(this).filter((entry): entry is [string, Tensor] => isParameter(entry[1]));
+  }
+
+  /** Own buffers in declaration order. */
+  ownBuffers(): [string, Tensor][] {
+    return Object.entries(this).filter((entry): entry is [string, Tensor] => isBuffer(entry[1]));
+  }
+
+  /** Direct children: module properties, and arrays of modules named `name.i` (ModuleList). */
+  namedChildren(): [string, Module][] {
+    const children: [string, Module][] = [];
+    for (const [key, value] of Object.entries(this)) {
+      if (value instanceof Module) children.push([key, value]);
+      else if (Array.isArray(value) && value.length > 0 && value.every((v) => v instanceof Module)) {
+        value.forEach((child: Module, i) => children.push([`${key}.${i}`, child]));
+      }
+    }
+    return children;
+  }
+
+  children(): Module[] {
+    return this.namedChildren().map(([, m]) => m);
+  }
+
+  /** This module and all descendants, depth first, with dotted names ("" for this one). */
+  namedModules(prefix = ''): [string, Module][] {
+    const result: [string, Module][] = [[prefix, this]];
+    for (const [name, child] of this.namedChildren()) {
+      result.push(...child.namedModules(prefix ? `${prefix}.${name}` : name));
+    }
+    return result;
+  }
+
+  modules(): Module[] {
+    return this.namedModules().map(([, m]) => m);
+  }
+
+  /** Every parameter with its dotted name, in state-dict order; a tensor shared by two modules is listed once. */
+  namedParameters(): [string, Tensor][] {
+    return this.collect((m) => m.ownParameters());
+  }
+
+  parameters(): Tensor[] {
+    return this.namedParameters().map(([, p]) => p);
+  }
+
+  namedBuffers(): [string, Tensor][] {
+    return this.collect((m) => m.ownBuffers());
+  }
+
+  /** Number of scalar parameters (each shared tensor counted once). */
+  get parameterCount(): number {
+    return this.parameters().reduce((total, p) => total + p.size, 0);
+  }
+
+  private collect(own: (m: Module) => [string, Tensor][]): [string, Tensor][] {
+    const seen = new Set<Tensor>();
+    const result: [string, Tensor][] = [];
+    for (const [prefix, m] of this.namedModules()) {
+      for (const [name, t] of own(m)) {
+        if (seen.has(t)) continue;
+        seen.add(t);
+        result.push([prefix ? `${prefix}.${name}` : name, t]);
+      }
+    }
+    return result;
+  }
+
+  /** The (key, tensor) entries of the state dict: per module, parameters then buffers, like PyTorch. */
+  private stateEntries(): [string, Tensor][] {
+    const result: [string, Tensor][] = [];
+    for (const [prefix, m] of this.namedModules()) {
+      for (const [name, t] of [...m.ownParameters(), ...m.ownBuffers()]) {
+        result.push([prefix ? `${prefix}.${name}` : name, t]);
+      }
+    }
+    return result;
+  }
+
+  /**
+   * The module's state as key -> tensor with PyTorch's key names. Each value is a new
+   * handle sharing the current data (a snapshot: later optimizer steps replace the
+   * parameters' data and leave it unchanged); dispose the values when done (tidy works).
+   */
+  stateDict(): StateDict {
+    const dict: StateDict = {};
+    for (const [key, t] of this.stateEntries()) dict[key] = t.detach();
+    return dict;
+  }
+
+  /** The state-dict keys and shapes, in order (no tensors created). */
+  stateShapes(): [string, readonly number[]][] {
+    return this.stateEntries().map(([key, t]) => [key, t.shape]);
+  }
+
+  /**
+   * Copies values from a state dict into this module's parameters and buffers (the
+   * handles stay the same). Checks everything before changing anything: an error lists
+   * the missing, unexpected and mis-shaped keys.
+   */
+  loadStateDict(dict: Readonly<Record<string, Tensor>>, options: LoadStateDictOptions = {}): void {
+    const strict = options.strict ?? true;
+    const entries = this.stateEntries();
+    const own = new Set(entries.map(([key]) => key));
+    const missing = entries.filter(([key]) => !(key in dict)).map(([key]) => key);
+    const unexpected = Object.keys(dict).filter((key) => !own.has(key));
+    const problems: string[] = [];
+    if (strict && missing.length > 0) problems.push(`missing keys: ${missing.join(', ')}`);
+    if (strict && unexpected.length > 0) problems.push(`unexpected keys: ${unexpected.join(', ')}`);
+    for (const [key, target] of entries) {
+      const value = dict[key];
+      if (!value) continue;
+      if (!(value instanceof Tensor)) {
+        problems.push(`"${key}" is not a Tensor`);
+      } else if (value.isDisposed) {
+        problems.push(`"${key}" was disposed`);
+      } else if (value.shape.length !== target.shape.length || value.shape.some((d, i) => d !== target.shape[i])) {
+        problems.push(`"${key}" has shape [${value.shape.join(', ')}], expected [${target.shape.join(', ')}]`);
+      } else if (value.dtype !== target.dtype) {
+        problems.push(`"${key}" has dtype ${value.dtype}, expected ${target.dtype}`);
+      }
+    }
+    if (problems.length > 0) {
+      throw new Error(`loadStateDict (${this.constructor.name}): ${problems.join('; ')}`);
+    }
+    noGrad(() => {
+      for (const [key, target] of entries) {
+        const value = dict[key];
+        if (!value) continue;
+        const moved = value.device === target.device ? null : value.to(target.device);
+        target.assign(moved ?? value);
+        moved?.dispose();
+      }
+    });
+  }
+
+  /** Sets training mode here and in every descendant (dropout reads it). */
+  train(mode = true): this {
+    for (const m of this.modules()) m.training = mode;
+    return this;
+  }
+
+  eval(): this {
+    return this.train(false);
+  }
+
+  /** Disposes and clears every parameter's gradient (PyTorch's zero_grad(set_to_none=True)). */
+  zeroGrad(): void {
+    for (const p of this.parameters()) {
+      p.grad?.dispose();
+      p.grad = null;
+    }
+  }
+
+  /** Frees every parameter and buffer; the module cannot be used afterwards. */
+  dispose(): void {
+    for (const [, t] of this.stateEntries()) t.dispose();
+  }
+
+  /** One line per module, like PyTorch's repr. */
+  toString(): string {
+    const lines = this.namedChildren().map(([name, child]) => `  (${name}): ${child.toString().split('\n').join('\n  ')}`);
+    const head = `${this.constructor.name}(${this.extraRepr()}`;
+    return lines.length === 0 ? `${head})` : `${head}\n${lines.join('\n')}\n)`;
+  }
+
+  /** The constructor arguments shown by toString (override in layers). */
+  protected extraRepr(): string {
+    return '';
+  }
+}
+
+/** A module that maps one tensor to one tensor (what Sequential chains). */
+export interface Layer extends Module {
+  forward(x: Tensor): Tensor;
+}

@@ -1,0 +1,186 @@
+import { memory, ones, tensor, tidy, type Tensor } from '@gpt/tensor';
+import { describe, expect, it } from 'vitest';
+import {
+  Adam,
+  AdamW,
+  crossEntropy,
+  Linear,
+  Module,
+  SGD,
+  weightDecayParamGroups,
+  type Optimizer,
+  type BaseOptions,
+} from '../src/index.js';
+import { expectClose, fixture, fromEntry, values, type Entry } from './helpers.js';
+
+interface Run {
+  optimizer: 'sgd' | 'adam' | 'adamw';
+  options: { lr: number; momentum?: number; dampening?: number; nesterov?: boolean; weight_decay?: number; betas?: [number, number]; eps?: number };
+  grouping: 'all' | 'decay-2d';
+  losses: number[];
+  states: Record<string, number[]>[];
+}
+const data = fixture<{ init: Record<string, Entry>; x: Entry; labels: number[]; runs: Run[] }>('optimizers.json');
+
+class SmallNet extends Module {
+  fc1 = new Linear(4, 8);
+  fc2 = new Linear(8, 3);
+  forward(x: Tensor): Tensor {
+    return tidy(() => this.fc2.forward(this.fc1.forward(x).tanh()));
+  }
+}
+
+function freshNet(): SmallNet {
+  const net = new SmallNet();
+  const dict = Object.fromEntries(Object.entries(data.init).map(([k, e]) => [k, fromEntry(e)]));
+  net.loadStateDict(dict);
+  for (const t of Object.values(dict)) t.dispose();
+  return net;
+}
+
+function makeOptimizer(run: Run, net: Module): Optimizer<BaseOptions> {
+  const o = run.options;
+  const wd = o.weight_decay ?? 0;
+  const params = run.grouping === 'decay-2d' ? weightDecayParamGroups(net, wd) : net.parameters();
+  if (run.optimizer === 'sgd') {
+    return new SGD(params, { lr: o.lr, momentum: o.momentum ?? 0, dampening: o.dampening ?? 0, nesterov: o.nesterov ?? false, weightDecay: wd }) as unknown as Optimizer<BaseOptions>;
+  }
+  const Cls = run.optimizer === 'adam' ? Adam : AdamW;
+  return new Cls(params, { lr: o.lr, betas: o.betas, eps: o.eps, weightDecay: wd }) as unknown as Optimizer<BaseOptions>;
+}
+
+function trainStep(net: SmallNet, optimizer: Optimizer<BaseOptions>, x: Tensor, labels: Tensor): number {
+  optimizer.zeroGrad();
+  const loss = tidy(() => crossEntropy(net.forward(x), labels));
+  loss.backward();
+  optimizer.step();
+  const value = loss.item();
+  loss.dispose();
+  return value;
+}
+
+describe('optimizers follow PyTorch for 5 steps on a fixed problem', () => {
+  for (const run of data.runs) {
+    const label = `${run.optimizer} ${JSON.stringify(run.options)} (${run.grouping})`;
+    it(label, () => {
+      const net = freshNet();
+      const optimizer = makeOptimizer(run, net);
+      const x = fromEntry(data.x);
+      const labels = tensor(data.labels, { dtype: 'int32' });
+      const before = memory().tensors;
+      for (let step = 0; step < 5; step++) {
+        const loss = trainStep(net, optimizer, x, labels);
+        expect(Math.abs(loss - run.losses[step]!)).toBeLessThan(1e-5);
+        const dict = net.stateDict();
+        for (const [key, expected] of Object.entries(run.states[step]!)) {
+          expectClose(values(dict[key]!), expected, 2e-6, 1e-4, `step ${step + 1} ${key}`);
+        }
+        for (const t of Object.values(dict)) t.dispose();
+      }
+      optimizer.zeroGrad();
+      // Only the optimizer state may remain (<= 2 tensors per parameter).
+      expect(memory().tensors - before).toBeLessThanOrEqual(2 * net.parameters().length);
+      optimizer.dispose();
+      expect(memory().tensors).toBe(before);
+      for (const t of [x, labels]) t.dispose();
+      net.dispose();
+    });
+  }
+});
+
+describe('optimizer state dicts', () => {
+  for (const kind of ['sgd', 'adamw'] as const) {
+    it(`${kind}: resuming from stateDict() continues exactly like an uninterrupted run`, () => {
+      const run = data.runs.find((r) => r.optimizer === kind)!;
+      const x = fromEntry(data.x);
+      const labels = tensor(data.labels, { dtype: 'int32' });
+      const reference = freshNet();
+      const refOpt = makeOptimizer(run, reference);
+      for (let i = 0; i < 5; i++) trainStep(reference, refOpt, x, labels);
+
+      const first = freshNet();
+      const firstOpt = makeOptimizer(run, first);
+      for (let i = 0; i < 2; i++) trainStep(first, firstOpt, x, labels);
+      const modelState = first.stateDict();
+      const optState = firstOpt.stateDict();
+      // The snapshot is plain data plus tensors and survives a JSON round trip of its non-tensor part.
+      expect(JSON.parse(JSON.stringify(optState.paramGroups))).toEqual(optState.paramGroups);
+      trainStep(first, firstOpt, x, labels); // must not change the snapshot
+
+      const resumed = new SmallNet();
+      resumed.loadStateDict(modelState);
+      const resumedOpt = makeOptimizer(run, resumed);
+      resumedOpt.loadStateDict(optState);
+      for (let i = 2; i < 5; i++) trainStep(resumed, resumedOpt, x, labels);
+      const a = reference.stateDict();
+      const b = resumed.stateDict();
+      for (const key of Object.keys(a)) expect(Array.from(values(b[key]!))).toEqual(Array.from(values(a[key]!)));
+
+      for (const t of [x, labels, ...Object.values(modelState), ...Object.values(a), ...Object.values(b)]) t.dispose();
+      for (const s of Object.values(optState.state)) for (const v of Object.values(s)) if (typeof v !== 'number') v.dispose();
+      for (const o of [refOpt, firstOpt, resumedOpt]) (o.zeroGrad(), o.dispose());
+      for (const n of [reference, first, resumed]) n.dispose();
+    });
+  }
+
+  it('loadStateDict rejects a state dict from a different parameter layout', () => {
+    const a = new Linear(3, 2);
+    const b = new Linear(3, 4);
+    const optA = new Adam(a.parameters(), { lr: 0.1 });
+    const optB = new Adam(b.parameters(), { lr: 0.1 });
+    for (const p of a.parameters()) p.grad = ones(p.shape);
+    optA.step();
+    const state = optA.stateDict();
+    expect(() => optB.loadStateDict(state)).toThrow('Adam.loadStateDict: state "0.expAvg" has shape [2, 3], expected [4, 3] like its parameter');
+    const twoGroups = new Adam([{ params: [b.weight] }, { params: [b.bias!] }], { lr: 0.1 });
+    expect(() => twoGroups.loadStateDict(state)).toThrow('the state dict has 1 param groups, this optimizer 2');
+    for (const s of Object.values(state.state)) for (const v of Object.values(s)) if (typeof v !== 'number') v.dispose();
+    a.zeroGrad();
+    for (const o of [optA, optB, twoGroups]) o.dispose();
+    a.dispose();
+    b.dispose();
+  });
+});
+
+describe('optimizer options and groups', () => {
+  it('weightDecayParamGroups puts >= 2-D tensors in the decayed group', () => {
+    const net = new SmallNet();
+    const [decay, noDecay] = weightDecayParamGroups(net, 0.1);
+    const names = new Map(net.namedParameters().map(([k, p]) => [p, k]));
+    expect(decay.params.map((p) => names.get(p))).toEqual(['fc1.weight', 'fc2.weight']);
+    expect(noDecay.params.map((p) => names.get(p))).toEqual(['fc1.bias', 'fc2.bias']);
+    expect([decay.weightDecay, noDecay.weightDecay]).toEqual([0.1, 0]);
+    net.dispose();
+  });
+
+  it('bad options and parameters give errors naming the option and group', () => {
+    const net = new SmallNet();
+    expect(() => new SGD(net.parameters(), { lr: -1 })).toThrow('SGD: param group 0: lr must be a number >= 0, got -1');
+    expect(() => new SGD(net.parameters(), { lr: 0.1, nesterov: true })).toThrow('Nesterov momentum requires momentum > 0 and dampening 0');
+    expect(() => new Adam([{ params: [net.fc1.weight] }, { params: [net.fc1.bias!], betas: [0.9, 1] }])).toThrow(
+      'Adam: param group 1: betas[1] must be a number in [0, 0.9999999999999998], got 1',
+    );
+    expect(() => new AdamW([net.fc1.weight, net.fc1.weight])).toThrow('a parameter appears more than once');
+    const derived = tidy(() => net.fc1.weight.mul(2));
+    expect(() => new SGD([derived], { lr: 0.1 })).toThrow('not a leaf tensor');
+    derived.dispose();
+    expect(() => new SGD([], { lr: 0.1 })).toThrow('SGD: got an empty parameter list');
+    net.dispose();
+  });
+
+  it('per-group options override the defaults, and parameters without gradients are skipped', () => {
+    const a = new Linear(2, 2, { seed: 1 });
+    const opt = new SGD([{ params: [a.weight], lr: 0.5 }, { params: [a.bias!] }], { lr: 0.1 });
+    expect(opt.paramGroups.map((g) => g.lr)).toEqual([0.5, 0.1]);
+    const w0 = Array.from(values(a.weight));
+    const b0 = Array.from(values(a.bias!));
+    a.weight.grad = ones([2, 2]);
+    opt.step();
+    expectClose(values(a.weight), w0.map((v) => v - 0.5), 1e-6, 1e-6, 'weight');
+    expect(Array.from(values(a.bias!))).toEqual(b0);
+    opt.zeroGrad();
+    opt.dispose();
+    a.dispose();
+  });
+});
+

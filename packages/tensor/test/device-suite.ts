@@ -14,7 +14,7 @@ async function reasonUnavailable(device: TestDevice): Promise<string | null> {
 }
 
 export function describeEachDevice(body: (device: TestDevice) => void): void {
-  describe.each(TEST_DEVICES)('$name', (device) => {
+  describe.each(TEST_DEVICES.map((d) => [d.name, d] as const))('%s', (_name, device) => {
     let reason: string | null = null;
     beforeAll(async () => {
       reason = await reasonUnavailable(device);

@@ -135,6 +135,10 @@ export function tidy<T>(fn: () => T): T {
   let result: T;
   try {
     result = fn();
+  } catch (error) {
+    // Nothing was returned, so nothing created in the scope can be reached any more.
+    for (const t of scope) t.dispose();
+    throw error;
   } finally {
     scopes.pop();
   }

@@ -30,6 +30,15 @@ export { OPS, UNARY, BINARY, WHERE_EXPR, matmulShapes, windowOutputSize } from '
 export type { OpName, OpAttrs, TensorMeta, UnaryOp, BinaryOp } from './ops.js';
 export type { Backend, BackendMemory, Kernel, KernelOp, Kernels, TensorInfo } from './backend.js';
 export { CpuBackend } from './cpu/cpu-backend.js';
+export {
+  setCpuKernels,
+  getCpuKernels,
+  cpuKernelsStatus,
+  cpuThreadsReady,
+  type CpuKernelMode,
+  type CpuKernelOptions,
+  type CpuKernelsStatus,
+} from './wasm/cpu-kernels.js';
 export { cpuBackend } from './engine.js';
 export { compileJs, emitWgsl, WGSL_EXPR_PRELUDE, type Expr } from './expr.js';
 export { philox4x32, bitsToUniform, bitsToUniformOpen, seedToKey } from './philox.js';

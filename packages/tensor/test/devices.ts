@@ -3,7 +3,7 @@
 // entry here (the CPU with WASM kernels, WebGPU where an adapter exists); an
 // entry whose `available()` is false is reported as skipped with its reason.
 
-import { setDefaultDevice } from '@gpt/tensor';
+import { cpuKernelsStatus, cpuThreadsReady, setCpuKernels, setDefaultDevice } from '@gpt/tensor';
 
 export interface TestDevice {
   /** Label shown in test names, e.g. "cpu", "cpu-wasm", "webgpu". */
@@ -22,8 +22,28 @@ export const cpuTs: TestDevice = {
   name: 'cpu',
   device: 'cpu',
   unavailableReason: async () => null,
-  setup: async () => setDefaultDevice('cpu'),
-  teardown: async () => setDefaultDevice('cpu'),
+  // Plain TypeScript kernels only (the default 'auto' would route large products to WASM).
+  setup: async () => {
+    setDefaultDevice('cpu');
+    setCpuKernels('ts');
+  },
+  teardown: async () => setCpuKernels('auto'),
 };
 
-export const TEST_DEVICES: TestDevice[] = [cpuTs];
+/**
+ * The CPU backend with its WASM SIMD kernels forced on for every size, split over the
+ * worker pool whenever a call can be split (one thread where threads are unavailable).
+ */
+export const cpuWasm: TestDevice = {
+  name: 'cpu-wasm',
+  device: 'cpu',
+  unavailableReason: async () => cpuKernelsStatus().wasmReason,
+  setup: async () => {
+    setDefaultDevice('cpu');
+    setCpuKernels(cpuKernelsStatus().threadsReason === null ? 'wasm-threads' : 'wasm');
+    await cpuThreadsReady();
+  },
+  teardown: async () => setCpuKernels('auto'),
+};
+
+export const TEST_DEVICES: TestDevice[] = [cpuTs, cpuWasm];

@@ -1,9 +1,10 @@
 // conv2d (NCHW) as im2col + GEMM, its two backward kernels, and average pooling.
-// The GEMM is a parameter so faster backends can reuse the packing code.
+// The GEMM is a parameter (one batched call per chunk of images), so the backend
+// can run it in TypeScript or WASM without touching the im2col code.
 
 import type { OpAttrs, TensorMeta, Conv2dAttrs, Pool2dAttrs } from '../ops.js';
 import type { TensorInfo } from '../backend.js';
-import { gemm as tsGemm, transposeLast2, type Gemm } from './matmul.js';
+import { tsBatchedGemm, type BatchedGemm } from './matmul.js';
 
 type Info = TensorInfo<Float32Array>;
 
@@ -69,16 +70,33 @@ function col2im(cols: Float32Array, g: ConvGeometry, dst: Float32Array, dstOff: 
   }
 }
 
-export function conv2d(inputs: readonly Info[], attrs: OpAttrs['conv2d'], out: TensorMeta, gemm: Gemm = tsGemm): Float32Array {
+/** Images per im2col chunk: bounds the column buffer to about 64 MiB. */
+function imagesPerChunk(g: ConvGeometry): number {
+  return Math.max(1, Math.min(g.n, Math.floor(2 ** 24 / Math.max(1, g.c * g.kh * g.kw * g.oh * g.ow))));
+}
+
+/** Offsets start, start+step, ... (count of them). */
+function steps(count: number, start: number, step: number): number[] {
+  return Array.from({ length: count }, (_, i) => start + i * step);
+}
+
+export function conv2d(inputs: readonly Info[], attrs: OpAttrs['conv2d'], out: TensorMeta, gemm: BatchedGemm = tsBatchedGemm): Float32Array {
   const [x, f] = inputs as [Info, Info];
   const g = geometry(x.shape, f.shape, out.shape, attrs);
   const ckk = g.c * g.kh * g.kw;
   const spatial = g.oh * g.ow;
-  const cols = new Float32Array(ckk * spatial);
+  const chunk = imagesPerChunk(g);
+  const cols = new Float32Array(chunk * ckk * spatial); // [chunk, CKK, OHW]
   const y = new Float32Array(g.n * g.o * spatial);
-  for (let b = 0; b < g.n; b++) {
-    im2col(x.buffer, b * g.c * g.h * g.w, g, cols);
-    gemm(f.buffer, 0, cols, 0, y, b * g.o * spatial, g.o, spatial, ckk); // [O, CKK] x [CKK, OHW]
+  for (let b0 = 0; b0 < g.n; b0 += chunk) {
+    const count = Math.min(chunk, g.n - b0);
+    for (let i = 0; i < count; i++) im2col(x.buffer, (b0 + i) * g.c * g.h * g.w, g, cols.subarray(i * ckk * spatial));
+    // y_b [O, OHW] = W [O, CKK] . cols_b [CKK, OHW]
+    gemm({
+      a: f.buffer, b: cols, c: y, m: g.o, n: spatial, k: ckk, transA: false, transB: false,
+      aOffsets: steps(count, 0, 0), bOffsets: steps(count, 0, ckk * spatial), cOffsets: steps(count, b0 * g.o * spatial, g.o * spatial),
+      accumulate: false,
+    });
   }
   return y;
 }
@@ -87,19 +105,24 @@ export function conv2dBackpropInput(
   inputs: readonly Info[],
   attrs: OpAttrs['conv2dBackpropInput'],
   out: TensorMeta,
-  gemm: Gemm = tsGemm,
+  gemm: BatchedGemm = tsBatchedGemm,
 ): Float32Array {
   const [dy, f] = inputs as [Info, Info];
   const g = geometry(attrs.inputShape, f.shape, dy.shape, attrs);
   const ckk = g.c * g.kh * g.kw;
   const spatial = g.oh * g.ow;
-  const fT = transposeLast2(f.buffer, 1, g.o, ckk); // [CKK, O]
-  const cols = new Float32Array(ckk * spatial);
+  const chunk = imagesPerChunk(g);
+  const cols = new Float32Array(chunk * ckk * spatial); // [chunk, CKK, OHW]
   const dx = new Float32Array(g.n * g.c * g.h * g.w);
-  for (let b = 0; b < g.n; b++) {
-    cols.fill(0);
-    gemm(fT, 0, dy.buffer, b * g.o * spatial, cols, 0, ckk, spatial, g.o); // [CKK, O] x [O, OHW]
-    col2im(cols, g, dx, b * g.c * g.h * g.w);
+  for (let b0 = 0; b0 < g.n; b0 += chunk) {
+    const count = Math.min(chunk, g.n - b0);
+    // cols_b [CKK, OHW] = W^T [CKK, O] . dy_b [O, OHW]
+    gemm({
+      a: f.buffer, b: dy.buffer, c: cols, m: ckk, n: spatial, k: g.o, transA: true, transB: false,
+      aOffsets: steps(count, 0, 0), bOffsets: steps(count, b0 * g.o * spatial, g.o * spatial), cOffsets: steps(count, 0, ckk * spatial),
+      accumulate: false,
+    });
+    for (let i = 0; i < count; i++) col2im(cols.subarray(i * ckk * spatial), g, dx, (b0 + i) * g.c * g.h * g.w);
   }
   void out;
   return dx;
@@ -109,18 +132,24 @@ export function conv2dBackpropFilter(
   inputs: readonly Info[],
   attrs: OpAttrs['conv2dBackpropFilter'],
   out: TensorMeta,
-  gemm: Gemm = tsGemm,
+  gemm: BatchedGemm = tsBatchedGemm,
 ): Float32Array {
   const [x, dy] = inputs as [Info, Info];
   const g = geometry(x.shape, attrs.filterShape, dy.shape, attrs);
   const ckk = g.c * g.kh * g.kw;
   const spatial = g.oh * g.ow;
-  const cols = new Float32Array(ckk * spatial);
+  const chunk = imagesPerChunk(g);
+  const cols = new Float32Array(chunk * ckk * spatial); // [chunk, CKK, OHW]
   const df = new Float32Array(g.o * ckk);
-  for (let b = 0; b < g.n; b++) {
-    im2col(x.buffer, b * g.c * g.h * g.w, g, cols);
-    const colsT = transposeLast2(cols, 1, ckk, spatial); // [OHW, CKK]
-    gemm(dy.buffer, b * g.o * spatial, colsT, 0, df, 0, g.o, ckk, spatial); // [O, OHW] x [OHW, CKK]
+  for (let b0 = 0; b0 < g.n; b0 += chunk) {
+    const count = Math.min(chunk, g.n - b0);
+    for (let i = 0; i < count; i++) im2col(x.buffer, (b0 + i) * g.c * g.h * g.w, g, cols.subarray(i * ckk * spatial));
+    // dW [O, CKK] += sum_b dy_b [O, OHW] . cols_b^T [OHW, CKK]
+    gemm({
+      a: dy.buffer, b: cols, c: df, m: g.o, n: ckk, k: spatial, transA: false, transB: true,
+      aOffsets: steps(count, b0 * g.o * spatial, g.o * spatial), bOffsets: steps(count, 0, ckk * spatial), cOffsets: steps(count, 0, 0),
+      accumulate: b0 > 0,
+    });
   }
   void out;
   return df;

@@ -1,6 +1,7 @@
 // The CPU backend: buffers are typed arrays, kernels are plain TypeScript.
-// Hot kernels (GEMM for matmul and conv) go through `gemm`, which a faster
-// implementation (WASM SIMD) can replace without touching anything else.
+// Hot kernels (GEMM for matmul and conv) go through `gemm`, which by default routes
+// each call to TypeScript or to the WASM SIMD kernels (src/wasm/cpu-kernels.ts,
+// chosen by size or forced with setCpuKernels).
 
 import type { Backend, Kernels, TensorInfo } from '../backend.js';
 import { allocTyped, bytesPerElement, type DType, type TypedArray } from '../dtype.js';
@@ -8,10 +9,11 @@ import { BINARY, UNARY, WHERE_EXPR, type BinaryOp, type OpAttrs, type TensorMeta
 import { normalizeAxis, sizeOf } from '../shape.js';
 import { conv2d, conv2dBackpropFilter, conv2dBackpropInput, avgPool2d, avgPool2dBackprop } from './conv.js';
 import { cast, elementwise } from './elementwise.js';
-import { gemm as tsGemm, matmul, type Gemm } from './matmul.js';
+import { matmul, type BatchedGemm } from './matmul.js';
 import { concat, expand, gather, pad, permute, scatterAdd, slice } from './movement.js';
 import { layerNorm, softmax } from './nn.js';
 import { randomNormal, randomUniform } from './random.js';
+import { dispatchGemm } from '../wasm/cpu-kernels.js';
 import { argReduce, reduce } from './reduce.js';
 
 type Info = TensorInfo<TypedArray>;
@@ -24,8 +26,8 @@ function asF32(inputs: readonly Info[]): F32[] {
 export class CpuBackend implements Backend<TypedArray> {
   readonly name = 'cpu';
   private liveBytes = 0;
-  /** The GEMM behind matmul and conv2d; replaceable by a faster implementation. */
-  gemm: Gemm = tsGemm;
+  /** The batched GEMM behind matmul and conv2d. */
+  gemm: BatchedGemm = dispatchGemm;
 
   upload(values: TypedArray, dtype: DType): TypedArray {
     const copy = allocTyped(dtype, values.length);

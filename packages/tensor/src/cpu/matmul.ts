@@ -1,10 +1,38 @@
-// Plain-TypeScript GEMM: the portable fallback. Transposed operands are packed into
-// row-major copies first (O(n^2)), so one i-k-j kernel with k unrolled by 4 serves
-// every variant; that loop order streams rows of B and C and runs ~2 GFLOP/s in V8.
+// Matrix products on the CPU. Every matmul variant and the conv2d kernels describe
+// their work as one batched GEMM (GemmBatch) and hand it to the backend's
+// BatchedGemm: the plain-TypeScript one below, or the WASM SIMD one (src/wasm/)
+// that the backend picks per call. The TS kernel packs transposed operands into
+// row-major copies (O(n^2)) so one i-k-j loop with k unrolled by 4 serves every
+// variant; that loop order streams rows of B and C and runs ~2 GFLOP/s in V8.
 
 import { matmulShapes, type OpAttrs, type TensorMeta } from '../ops.js';
 import { broadcastStrides, sizeOf, stridesOf } from '../shape.js';
 import type { TensorInfo } from '../backend.js';
+
+/**
+ * C_t (+)= op(A_t) . op(B_t) for every item t of a batch, where op(A_t) is m x k and
+ * op(B_t) is k x n. Item t reads A at aOffsets[t] (stored [m, k], or [k, m] when
+ * transA), B at bOffsets[t] (stored [k, n], or [n, k] when transB) and writes the
+ * row-major [m, n] block of C at cOffsets[t]. Items either all write the same C block
+ * (their products are summed) or write disjoint blocks.
+ */
+export interface GemmBatch {
+  readonly a: Float32Array;
+  readonly b: Float32Array;
+  readonly c: Float32Array;
+  readonly m: number;
+  readonly n: number;
+  readonly k: number;
+  readonly transA: boolean;
+  readonly transB: boolean;
+  readonly aOffsets: readonly number[];
+  readonly bOffsets: readonly number[];
+  readonly cOffsets: readonly number[];
+  /** Add to C's contents instead of overwriting them. */
+  readonly accumulate: boolean;
+}
+
+export type BatchedGemm = (call: GemmBatch) => void;
 
 /** C[m, n] += A[m, k] * B[k, n], all row-major at the given offsets. */
 export function gemm(
@@ -55,27 +83,37 @@ export function transposeLast2(src: Float32Array, batch: number, rows: number, c
   return out;
 }
 
-/** The GEMM used for one [m,k]x[k,n] product; the WASM backend swaps in a faster one. */
-export type Gemm = typeof gemm;
+/** Row-major copies of the transposed blocks a batch reads, one per distinct offset. */
+function untransposed(src: Float32Array, offsets: readonly number[], rows: number, cols: number): Map<number, Float32Array> {
+  const copies = new Map<number, Float32Array>();
+  for (const offset of offsets) {
+    if (!copies.has(offset)) copies.set(offset, transposeLast2(src.subarray(offset, offset + rows * cols), 1, rows, cols));
+  }
+  return copies;
+}
 
-export function matmul(
-  inputs: readonly TensorInfo<Float32Array>[],
-  attrs: OpAttrs['matmul'],
-  out: TensorMeta,
-  kernel: Gemm = gemm,
-): Float32Array {
-  const [A, B] = inputs as [TensorInfo<Float32Array>, TensorInfo<Float32Array>];
-  const { batch, m, k, n } = matmulShapes(A.shape, B.shape, attrs);
-  const aBatch = sizeOf(A.shape.slice(0, -2));
-  const bBatch = sizeOf(B.shape.slice(0, -2));
-  const a = attrs.transA ? transposeLast2(A.buffer, aBatch, k, m) : A.buffer;
-  const b = attrs.transB ? transposeLast2(B.buffer, bBatch, n, k) : B.buffer;
-  const c = new Float32Array(sizeOf(out.shape));
-  // Matrix index within each operand's batch, following broadcast batch dims.
-  const aStrides = broadcastStrides(A.shape.slice(0, -2), batch);
-  const bStrides = broadcastStrides(B.shape.slice(0, -2), batch);
+/** The portable BatchedGemm: plain TypeScript, one thread. */
+export const tsBatchedGemm: BatchedGemm = (g) => {
+  const { m, n, k } = g;
+  const aCopies = g.transA ? untransposed(g.a, g.aOffsets, k, m) : null;
+  const bCopies = g.transB ? untransposed(g.b, g.bOffsets, n, k) : null;
+  if (!g.accumulate) for (const offset of new Set(g.cOffsets)) g.c.fill(0, offset, offset + m * n);
+  for (let t = 0; t < g.cOffsets.length; t++) {
+    const [a, aOff] = aCopies ? [aCopies.get(g.aOffsets[t]!)!, 0] : [g.a, g.aOffsets[t]!];
+    const [b, bOff] = bCopies ? [bCopies.get(g.bOffsets[t]!)!, 0] : [g.b, g.bOffsets[t]!];
+    gemm(a, aOff, b, bOff, g.c, g.cOffsets[t]!, m, n, k);
+  }
+};
+
+/** Element offsets of each batch item of a broadcast matmul, for A, B and C. */
+function batchOffsets(aShape: readonly number[], bShape: readonly number[], batch: readonly number[], m: number, n: number, k: number) {
+  const aStrides = broadcastStrides(aShape.slice(0, -2), batch);
+  const bStrides = broadcastStrides(bShape.slice(0, -2), batch);
   const batchStrides = stridesOf(batch);
   const total = sizeOf(batch);
+  const aOffsets: number[] = [];
+  const bOffsets: number[] = [];
+  const cOffsets: number[] = [];
   for (let t = 0; t < total; t++) {
     let ai = 0;
     let bi = 0;
@@ -86,7 +124,32 @@ export function matmul(
       ai += coord * aStrides[d]!;
       bi += coord * bStrides[d]!;
     }
-    kernel(a, ai * m * k, b, bi * k * n, c, t * m * n, m, n, k);
+    aOffsets.push(ai * m * k);
+    bOffsets.push(bi * k * n);
+    cOffsets.push(t * m * n);
+  }
+  return { aOffsets, bOffsets, cOffsets };
+}
+
+export function matmul(
+  inputs: readonly TensorInfo<Float32Array>[],
+  attrs: OpAttrs['matmul'],
+  out: TensorMeta,
+  batched: BatchedGemm = tsBatchedGemm,
+): Float32Array {
+  const [A, B] = inputs as [TensorInfo<Float32Array>, TensorInfo<Float32Array>];
+  const { batch, m, k, n } = matmulShapes(A.shape, B.shape, attrs);
+  const c = new Float32Array(sizeOf(out.shape));
+  const { transA, transB } = attrs;
+  const offsets = batchOffsets(A.shape, B.shape, batch, m, n, k);
+  const items = offsets.cOffsets.length;
+  // x [..., M, K] . W [K, N] with one shared W: the batch rows stack into a single
+  // [items*M, K] matrix, so the product is one big GEMM instead of many small ones.
+  const stacked = !transA && items > 1 && offsets.bOffsets.every((o) => o === 0) && offsets.aOffsets.every((o, t) => o === t * m * k);
+  if (stacked) {
+    batched({ a: A.buffer, b: B.buffer, c, m: items * m, n, k, transA, transB, aOffsets: [0], bOffsets: [0], cOffsets: [0], accumulate: false });
+  } else {
+    batched({ a: A.buffer, b: B.buffer, c, m, n, k, transA, transB, ...offsets, accumulate: false });
   }
   return c;
 }

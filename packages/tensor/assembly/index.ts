@@ -1,0 +1,28 @@
+// Entry of the WASM kernels of @gpt/tensor's CPU backend. The module imports its
+// memory (shared between the main thread and the worker pool when threads are
+// available) and holds no static data, so every thread can instantiate it over the
+// same memory. JS writes a job block (job.ts) and each participating thread calls
+// run(job); the exported constants let JS lay out job blocks without duplicating them.
+
+import { JOB_KIND, claimScratch, claimTask, finishTask, jobWord, KIND_GEMM } from './job';
+import { gemmTask } from './gemm';
+
+export {
+  JOB_KIND, JOB_TASKS, JOB_NEXT, JOB_DONE, JOB_SLOT, JOB_SCRATCH, JOB_SCRATCH_BYTES, JOB_ARGS, KIND_GEMM,
+} from './job';
+export { MR as GEMM_MR, NR as GEMM_NR } from './microkernel';
+export {
+  GEMM_M, GEMM_N, GEMM_K, GEMM_A_RS, GEMM_A_CS, GEMM_B_RS, GEMM_B_CS, GEMM_LDC, GEMM_BATCH, GEMM_TABLE,
+  GEMM_SUM_BATCH, GEMM_ACCUMULATE, GEMM_TILE_M, GEMM_TILE_N, gemmScratchBytes, gemmTasks,
+} from './gemm';
+
+/** Claims and runs tasks of the job at `job` until none are left. */
+export function run(job: usize): void {
+  const kind = jobWord(job, JOB_KIND);
+  const scratch = claimScratch(job);
+  for (let t = claimTask(job); t >= 0; t = claimTask(job)) {
+    if (kind == KIND_GEMM) gemmTask(job, t, scratch);
+    else unreachable();
+    finishTask(job);
+  }
+}

@@ -1,0 +1,151 @@
+// Which kernels the CPU backend runs: plain TypeScript, WASM SIMD on one thread, or
+// WASM SIMD on a worker pool. 'auto' (the default) picks per call by size: tiny
+// products stay in TypeScript (copying into WASM memory would cost more than it
+// saves), mid-sized ones run on one thread, large ones on all cores. A user can
+// force one mode with setCpuKernels(); cpuKernelsStatus() says what is available
+// and, when something is not, why.
+
+import { tsBatchedGemm, type BatchedGemm, type GemmBatch } from '../cpu/matmul.js';
+import { ThreadPool, availableCores, threadsUnavailableReason } from './thread-pool.js';
+import { wasmGemm } from './wasm-gemm.js';
+import { WasmKernels } from './wasm-kernels.js';
+
+export type CpuKernelMode = 'ts' | 'wasm' | 'wasm-threads' | 'auto';
+
+export interface CpuKernelOptions {
+  /** Threads a threaded kernel uses, the calling thread included (default: the number of cores). */
+  readonly threads?: number;
+}
+
+export interface CpuKernelsStatus {
+  readonly mode: CpuKernelMode;
+  /** Whether the WASM kernels loaded; `wasmReason` says why not. */
+  readonly wasm: boolean;
+  readonly wasmReason: string | null;
+  /** Threads a threaded call uses (1 when threads are unavailable; then `threadsReason` says why). */
+  readonly threads: number;
+  readonly threadsReason: string | null;
+  /** Pool workers started and waiting for jobs (they start on the first threaded call). */
+  readonly workersReady: number;
+}
+
+/** 2*m*n*k*items below which 'auto' stays in TypeScript: about a 24^3 product. */
+const AUTO_WASM_MIN_FLOPS = 2 * 24 ** 3;
+/** ... and above which it uses the pool: waking workers costs ~10-50 us, ~1 MFLOP at WASM speed. */
+const AUTO_THREADS_MIN_FLOPS = 2 * 128 ** 3;
+
+const MODES: readonly CpuKernelMode[] = ['ts', 'wasm', 'wasm-threads', 'auto'];
+
+let mode: CpuKernelMode = 'auto';
+let threadsWanted: number | undefined;
+/** undefined: not tried yet; null: failed (see wasmReason). */
+let kernels: WasmKernels | null | undefined;
+let wasmReason: string | null = null;
+let pool: ThreadPool | null = null;
+
+function loadKernels(): WasmKernels | null {
+  if (kernels !== undefined) return kernels;
+  const shared = typeof SharedArrayBuffer === 'function';
+  try {
+    kernels = WasmKernels.create(shared ? 'shared' : 'private');
+  } catch (error) {
+    kernels = null;
+    wasmReason = `WASM kernels unavailable, using TypeScript kernels: ${(error as Error).message}`;
+  }
+  return kernels;
+}
+
+function threadCount(): number {
+  return Math.max(1, Math.floor(threadsWanted ?? availableCores()));
+}
+
+function threadsReason(k: WasmKernels | null): string | null {
+  if (!k) return wasmReason;
+  if (pool?.failed) return pool.failed;
+  if (threadCount() < 2) return threadsWanted === undefined ? 'only one core is available' : 'threads were set to 1';
+  return threadsUnavailableReason(k);
+}
+
+/** The pool, started on first use; null when threads cannot be used. */
+function threadPool(k: WasmKernels): ThreadPool | null {
+  if (threadsReason(k) !== null) return null;
+  const workers = threadCount() - 1;
+  if (!pool || pool.workers !== workers) {
+    pool?.close();
+    pool = new ThreadPool(k, workers);
+  }
+  return pool.ready > 0 ? pool : null;
+}
+
+/**
+ * Chooses the CPU kernels: 'ts' (portable TypeScript), 'wasm' (WASM SIMD, one
+ * thread), 'wasm-threads' (WASM SIMD, split over a worker pool whenever a call can
+ * be split) or 'auto' (by size, the default). Forcing a WASM mode throws when the
+ * kernels are unavailable here, with the reason.
+ */
+export function setCpuKernels(next: CpuKernelMode, options: CpuKernelOptions = {}): void {
+  if (!MODES.includes(next)) throw new Error(`setCpuKernels: unknown mode "${String(next)}", expected one of ${MODES.join(', ')}`);
+  if (options.threads !== undefined && !(Number.isInteger(options.threads) && options.threads >= 1)) {
+    throw new Error(`setCpuKernels: threads must be a positive integer, got ${options.threads}`);
+  }
+  if (next === 'wasm' || next === 'wasm-threads') {
+    if (!loadKernels()) throw new Error(`setCpuKernels('${next}'): ${wasmReason}`);
+  }
+  mode = next;
+  if ('threads' in options) threadsWanted = options.threads;
+  if (next === 'wasm-threads') {
+    const k = loadKernels()!;
+    const reason = threadsReason(k);
+    if (reason !== null) throw new Error(`setCpuKernels('wasm-threads'): ${reason}`);
+    threadPool(k);
+  }
+}
+
+export function getCpuKernels(): CpuKernelMode {
+  return mode;
+}
+
+/** What the CPU backend can run here (loads the WASM kernels if that was not tried yet). */
+export function cpuKernelsStatus(): CpuKernelsStatus {
+  const k = loadKernels();
+  const reason = threadsReason(k);
+  return {
+    mode,
+    wasm: k !== null,
+    wasmReason: k ? null : wasmReason,
+    threads: reason === null ? threadCount() : 1,
+    threadsReason: reason,
+    workersReady: pool && !pool.failed ? pool.ready : 0,
+  };
+}
+
+/** Waits (asynchronously) until the pool's workers have started; resolves to how many did. */
+export async function cpuThreadsReady(timeoutMs = 10_000): Promise<number> {
+  const k = loadKernels();
+  if (!k || threadsReason(k) !== null) return 0;
+  threadPool(k);
+  const deadline = Date.now() + timeoutMs;
+  while (pool && pool.ready < pool.workers && Date.now() < deadline) await new Promise((r) => setTimeout(r, 5));
+  return pool?.ready ?? 0;
+}
+
+/** The BatchedGemm the CPU backend calls: routes each call to TS or WASM by the current mode. */
+export const dispatchGemm: BatchedGemm = (g: GemmBatch) => {
+  if (mode === 'ts') return tsBatchedGemm(g);
+  const flops = 2 * g.m * g.n * g.k * g.cOffsets.length;
+  if (mode === 'auto' && flops < AUTO_WASM_MIN_FLOPS) return tsBatchedGemm(g);
+  const k = loadKernels();
+  if (!k) return tsBatchedGemm(g);
+  const threaded = mode === 'wasm-threads' || (mode === 'auto' && flops >= AUTO_THREADS_MIN_FLOPS);
+  const p = threaded ? threadPool(k) : null;
+  let fits: boolean;
+  try {
+    fits = wasmGemm(k, p, g);
+  } catch (error) {
+    // A failed worker retires the pool (threadPool() returns null from now on); C is
+    // only written after a job succeeds, so the call can simply run again on one thread.
+    if (!p?.failed) throw error;
+    fits = wasmGemm(k, null, g);
+  }
+  if (!fits) tsBatchedGemm(g);
+};

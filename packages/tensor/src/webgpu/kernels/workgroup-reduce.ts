@@ -1,0 +1,35 @@
+// WGSL helpers that combine one f32 per invocation across a workgroup (tree
+// reduction through workgroup memory) and hand every invocation the result.
+// Call them from uniform control flow: they contain barriers.
+
+import { WORKGROUP_SIZE } from './wgsl.js';
+
+export const WORKGROUP_REDUCE_WGSL = `
+var<workgroup> scratch: array<f32, ${WORKGROUP_SIZE}>;
+fn nan_max(a: f32, b: f32) -> f32 {
+  if (is_nan(a) || is_nan(b)) { return select(b, a, is_nan(a)); }
+  return max(a, b);
+}
+fn group_sum(v: f32, li: u32) -> f32 {
+  scratch[li] = v;
+  workgroupBarrier();
+  for (var half = ${WORKGROUP_SIZE / 2}u; half > 0u; half >>= 1u) {
+    if (li < half) { scratch[li] = scratch[li] + scratch[li + half]; }
+    workgroupBarrier();
+  }
+  let total = scratch[0];
+  workgroupBarrier();
+  return total;
+}
+fn group_max(v: f32, li: u32) -> f32 {
+  scratch[li] = v;
+  workgroupBarrier();
+  for (var half = ${WORKGROUP_SIZE / 2}u; half > 0u; half >>= 1u) {
+    if (li < half) { scratch[li] = nan_max(scratch[li], scratch[li + half]); }
+    workgroupBarrier();
+  }
+  let best = scratch[0];
+  workgroupBarrier();
+  return best;
+}
+`;

@@ -160,7 +160,7 @@ export abstract class Module {
     const strict = options.strict ?? true;
     const entries = this.stateEntries();
     const own = new Set(entries.map(([key]) => key));
-    const missing = entries.filter(([key]) => !(key in dict)).map(([key]) => key);
+    const missing = entries.filter(([key]) => dict[key] === undefined).map(([key]) => key);
     const unexpected = Object.keys(dict).filter((key) => !own.has(key));
     const problems: string[] = [];
     if (strict && missing.length > 0) problems.push(`missing keys: ${missing.join(', ')}`);

@@ -122,12 +122,14 @@ export function valueAndGrad<A extends Tensor[]>(fn: (...args: A) => Tensor): (.
       w.requiresGrad = true;
       return w;
     }) as unknown as A;
-    let output: Tensor;
+    let output: Tensor | undefined;
     try {
       output = fn(...watched);
       if (output.size !== 1) throw new Error(`valueAndGrad: the function must return a scalar, got shape ${shapeToString(output.shape)}`);
       if (output.requiresGrad) output.backward();
     } catch (error) {
+      // The output too: alive, it would keep its graph's saved tensors alive.
+      output?.dispose();
       for (const w of watched) w.dispose();
       throw error;
     }

@@ -144,8 +144,12 @@ export function variance(x: Tensor, axes?: number | number[], options: { keepdim
 function argReduction(op: 'argmax' | 'argmin', x: Tensor, axis: number | undefined, keepdim: boolean): Tensor {
   if (axis === undefined) {
     const flat = runOp('reshape', [x], { shape: [x.size] });
-    const result = runOp(op, [flat], { axis: 0 });
-    flat.dispose();
+    let result: Tensor;
+    try {
+      result = runOp(op, [flat], { axis: 0 });
+    } finally {
+      flat.dispose();
+    }
     return squeezeAxes(result, [0], keepdim);
   }
   const ax = normalizeAxis(op, axis, x.rank);
@@ -183,12 +187,18 @@ export function matmul(a: Tensor, b: Tensor, options: { transA?: boolean; transB
   if (a.rank === 0 || b.rank === 0) throw new Error('matmul: inputs must have at least one axis');
   const a2 = a.rank === 1 ? runOp('reshape', [a], { shape: [1, a.size] }) : a;
   const b2 = b.rank === 1 ? runOp('reshape', [b], { shape: [b.size, 1] }) : b;
-  const product = runOp('matmul', [a2, b2], attrs);
+  let product: Tensor;
+  try {
+    product = runOp('matmul', [a2, b2], attrs);
+  } finally {
+    // Disposed on failure too: a shape error must not leak the reshaped views.
+    for (const t of [a2, b2]) if (t !== a && t !== b) t.dispose();
+  }
   let shape = [...product.shape];
   if (a.rank === 1) shape = [...shape.slice(0, -2), shape.at(-1)!];
   if (b.rank === 1) shape = shape.slice(0, -1);
   const result = runOp('reshape', [product], { shape });
-  for (const t of [a2, b2, product]) if (t !== a && t !== b) t.dispose();
+  product.dispose();
   return result;
 }
 

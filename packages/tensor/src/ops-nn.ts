@@ -110,9 +110,11 @@ export function nllLoss(logProbs: Tensor, labels: Tensor, reduction: Reduction =
 /** Cross-entropy of logits [N, C] against int32 class labels [N] (like F.cross_entropy). */
 export function crossEntropy(logits: Tensor, labels: Tensor, reduction: Reduction = 'mean'): Tensor {
   const logProbs = M.logSoftmax(logits, -1);
-  const loss = nllLoss(logProbs, labels, reduction);
-  logProbs.dispose();
-  return loss;
+  try {
+    return nllLoss(logProbs, labels, reduction);
+  } finally {
+    logProbs.dispose();
+  }
 }
 
 /** Mean squared error between equally shaped tensors. */

@@ -8,15 +8,26 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { medianSeconds, report, type Row } from './util.js';
 
+export interface ConvShape {
+  n: number;
+  c: number;
+  h: number;
+  w: number;
+  o: number;
+}
+
 /** One column of the table. Files in benchmarks/matmul/ default-export one of these (or an array). */
 export interface MatmulImpl {
   name: string;
   /** Returns null when ready, or the reason this implementation is skipped here. */
   setup(): Promise<string | null>;
   /** Returns a function that computes one [n,n]x[n,n] product (awaiting completion). */
-  prepareMatmul(m: number, n: number, k: number): Promise<() => Promise<unknown> | unknown>;
+  prepareMatmul?(m: number, n: number, k: number): Promise<() => Promise<unknown> | unknown>;
   /** Optional: one conv2d forward on x [N,C,H,W] with w [O,C,3,3]. */
-  prepareConv2d?(shape: { n: number; c: number; h: number; w: number; o: number }): Promise<() => Promise<unknown> | unknown>;
+  prepareConv2d?(shape: ConvShape): Promise<() => Promise<unknown> | unknown>;
+  /** Instead of prepare*: for work timed elsewhere (another process), the median seconds of `reps` runs. */
+  measureMatmul?(m: number, n: number, k: number, reps: number): Promise<number>;
+  measureConv2d?(shape: ConvShape, reps: number): Promise<number>;
   teardown?(): Promise<void>;
 }
 
@@ -44,14 +55,12 @@ export async function main(args: string[]): Promise<void> {
       continue;
     }
     for (const n of sizes) {
-      const run = await impl.prepareMatmul(n, n, n);
       const reps = n >= 1024 ? 3 : 7;
-      const seconds = await medianSeconds(run, reps, 1);
+      const seconds = impl.measureMatmul ? await impl.measureMatmul(n, n, n, reps) : await medianSeconds(await impl.prepareMatmul!(n, n, n), reps, 1);
       rows.push({ bench: 'matmul', impl: impl.name, m: n, n, k: n, gflops: (2 * n ** 3) / seconds / 1e9 });
     }
-    if (impl.prepareConv2d) {
-      const run = await impl.prepareConv2d(conv);
-      const seconds = await medianSeconds(run, 5, 1);
+    if (impl.prepareConv2d || impl.measureConv2d) {
+      const seconds = impl.measureConv2d ? await impl.measureConv2d(conv, 5) : await medianSeconds(await impl.prepareConv2d!(conv), 5, 1);
       rows.push({ bench: 'conv2d', impl: impl.name, ...conv, ms: seconds * 1000 });
     }
     await impl.teardown?.();

@@ -1,11 +1,13 @@
 // The plain-TypeScript CPU kernels of @gpt/tensor.
-import { conv2d, matmul, randn, setDefaultDevice, tidy } from '@gpt/tensor';
+import { conv2d, matmul, randn, setCpuKernels, setDefaultDevice, tidy } from '@gpt/tensor';
 import type { MatmulImpl } from '../matmul.js';
 
 const impl: MatmulImpl = {
   name: 'cpu-ts',
   async setup() {
     setDefaultDevice('cpu');
+    // The default ('auto') would route large products to the WASM kernels.
+    setCpuKernels('ts');
     return null;
   },
   async prepareMatmul(m, n, k) {
@@ -17,6 +19,9 @@ const impl: MatmulImpl = {
     const x = randn([n, c, h, w], { seed: 3 });
     const f = randn([o, c, 3, 3], { seed: 4 });
     return () => tidy(() => void conv2d(x, f, null, { stride: 2, padding: 1 }));
+  },
+  async teardown() {
+    setCpuKernels('auto');
   },
 };
 export default impl;

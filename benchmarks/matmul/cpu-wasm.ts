@@ -1,0 +1,33 @@
+// The CPU backend's WASM SIMD kernels on one thread and split over the worker pool.
+import { conv2d, cpuKernelsStatus, cpuThreadsReady, matmul, randn, setCpuKernels, setDefaultDevice, tidy, type CpuKernelMode } from '@gpt/tensor';
+import type { MatmulImpl } from '../matmul.js';
+
+function column(name: string, mode: CpuKernelMode): MatmulImpl {
+  return {
+    name,
+    async setup() {
+      const status = cpuKernelsStatus();
+      if (!status.wasm) return status.wasmReason;
+      if (mode === 'wasm-threads' && status.threadsReason) return status.threadsReason;
+      setDefaultDevice('cpu');
+      setCpuKernels(mode);
+      if (mode === 'wasm-threads') await cpuThreadsReady();
+      return null;
+    },
+    async prepareMatmul(m, n, k) {
+      const a = randn([m, k], { seed: 1 });
+      const b = randn([k, n], { seed: 2 });
+      return () => tidy(() => void matmul(a, b));
+    },
+    async prepareConv2d({ n, c, h, w, o }) {
+      const x = randn([n, c, h, w], { seed: 3 });
+      const f = randn([o, c, 3, 3], { seed: 4 });
+      return () => tidy(() => void conv2d(x, f, null, { stride: 2, padding: 1 }));
+    },
+    async teardown() {
+      setCpuKernels('auto');
+    },
+  };
+}
+
+export default [column('cpu-wasm-1t', 'wasm'), column('cpu-wasm-mt', 'wasm-threads')];

@@ -1,0 +1,18 @@
+// The CPU backend with its plain-TypeScript kernels only.
+import { setCpuKernels, setDefaultDevice } from '@gpt/tensor';
+import type { TrainStepImpl } from '../train-step.js';
+import { trainStep } from './model/gpt-backbone.js';
+
+const impl: TrainStepImpl = {
+  name: 'cpu-ts',
+  async setup() {
+    setDefaultDevice('cpu');
+    setCpuKernels('ts');
+    return null;
+  },
+  prepare: async (config) => trainStep(config),
+  async teardown() {
+    setCpuKernels('auto');
+  },
+};
+export default impl;

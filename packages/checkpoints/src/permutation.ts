@@ -96,11 +96,15 @@ export class ParameterPermuter {
   }
 }
 
-// Walks the tensor in C order with an odometer; the source position is the sum over
-// axes of (mapped coordinate × stride), where grouped axes map through their permutation.
+// Walks the tensor in C order: an odometer over all axes but the last gives the base
+// source offset (sum of mapped coordinate × stride, grouped axes mapped through their
+// permutation); the last axis is a plain inner loop, which is where the time goes.
 function fillTensorIndex(index: Int32Array, t: CompiledTensor, permutations: readonly Int32Array[]): void {
   const rank = t.shape.length;
-  const numel = t.shape.reduce((n, d) => n * d, 1);
+  if (rank === 0) {
+    index[t.offset] = t.offset;
+    return;
+  }
   const strides = new Array<number>(rank);
   let stride = 1;
   for (let a = rank - 1; a >= 0; a--) {
@@ -108,15 +112,21 @@ function fillTensorIndex(index: Int32Array, t: CompiledTensor, permutations: rea
     stride *= t.shape[a]!;
   }
   const maps = t.axisGroup.map((g) => (g >= 0 ? permutations[g]! : null));
-  const coord = new Array<number>(rank).fill(0);
-  for (let p = 0; p < numel; p++) {
-    let source = 0;
-    for (let a = 0; a < rank; a++) {
+  const last = rank - 1;
+  const inner = t.shape[last]!;
+  const innerMap = maps[last];
+  const outerCount = stride / inner;
+  const coord = new Array<number>(last).fill(0);
+  let p = t.offset;
+  for (let o = 0; o < outerCount; o++) {
+    let base = t.offset;
+    for (let a = 0; a < last; a++) {
       const map = maps[a];
-      source += (map ? map[coord[a]!]! : coord[a]!) * strides[a]!;
+      base += (map ? map[coord[a]!]! : coord[a]!) * strides[a]!;
     }
-    index[t.offset + p] = t.offset + source;
-    for (let a = rank - 1; a >= 0; a--) {
+    if (innerMap) for (let j = 0; j < inner; j++) index[p++] = base + innerMap[j]!;
+    else for (let j = 0; j < inner; j++) index[p++] = base + j;
+    for (let a = last - 1; a >= 0; a--) {
       if (++coord[a]! < t.shape[a]!) break;
       coord[a] = 0;
     }

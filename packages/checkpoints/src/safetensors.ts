@@ -10,6 +10,7 @@ import { open } from 'node:fs/promises';
 import { CheckpointFormatError } from './errors.js';
 import { DTYPE_BYTES, type AnyTypedArray, type Dtype, bytesOf, isDtype, typedArrayFromBytes } from './dtype.js';
 import { writeFileAtomic, type AtomicWriteOptions } from './atomic-write.js';
+import { readExactly } from './positional-read.js';
 
 /** Same cap as the reference implementation: a larger header is a corrupt file, not a big model. */
 export const MAX_HEADER_BYTES = 100_000_000;
@@ -157,18 +158,6 @@ function checkCoverage(file: string, entries: readonly SafetensorsEntry[], buffe
 }
 
 type ReadHandle = Awaited<ReturnType<typeof open>>;
-
-/** Reads exactly `length` bytes at `position`, or fails naming the file. */
-export async function readExactly(handle: ReadHandle, file: string, position: number, length: number, into?: Uint8Array): Promise<Uint8Array> {
-  const buffer = into ?? new Uint8Array(length);
-  let done = 0;
-  while (done < length) {
-    const { bytesRead } = await handle.read(buffer, done, length - done, position + done);
-    if (bytesRead === 0) fail(file, `truncated: wanted ${length} bytes at offset ${position}, the file ended after ${done}`);
-    done += bytesRead;
-  }
-  return buffer;
-}
 
 /** Reads and validates the header of an open safetensors file. */
 export async function readSafetensorsHeaderFrom(handle: ReadHandle, file: string): Promise<SafetensorsHeader> {

@@ -15,7 +15,7 @@
 // overflow pages are read when asked for. Every offset is bounds-checked.
 import { open } from 'node:fs/promises';
 import { CheckpointFormatError } from '../errors.js';
-import { readExactly } from '../safetensors.js';
+import { readExactly } from '../positional-read.js';
 import type { LmdbStore } from './lmdb-store.js';
 
 export const LMDB_MAGIC = 0xbeefc0de;

@@ -6,7 +6,7 @@
 import { open } from 'node:fs/promises';
 import { inflateRawSync } from 'node:zlib';
 import { CheckpointFormatError } from '../errors.js';
-import { readExactly } from '../safetensors.js';
+import { readExactly } from '../positional-read.js';
 
 export interface ZipEntry {
   readonly name: string;

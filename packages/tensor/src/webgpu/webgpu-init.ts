@@ -4,7 +4,8 @@
 // adapter could be used, in words a user can act on.
 /// <reference types="@webgpu/types" />
 
-import { registerBackend, setDefaultDevice } from '../engine.js';
+// Through the main entry, so the library's modules initialize in their usual order.
+import { registerBackend, setDefaultDevice } from '../index.js';
 import { WebGPUBackend, type WebGPUBackendOptions } from './webgpu-backend.js';
 
 /** The part of the WebGPU API's `GPU` object used here (`navigator.gpu` or Dawn's). */

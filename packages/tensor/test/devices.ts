@@ -3,7 +3,7 @@
 // entry here (the CPU with WASM kernels, WebGPU where an adapter exists); an
 // entry whose `available()` is false is reported as skipped with its reason.
 
-import { cpuKernelsStatus, cpuThreadsReady, setCpuKernels, setDefaultDevice } from '@gpt/tensor';
+import { cpuKernelsStatus, cpuThreadsReady, memory, setCpuKernels, setDefaultDevice } from '@gpt/tensor';
 
 export interface TestDevice {
   /** Label shown in test names, e.g. "cpu", "cpu-wasm", "webgpu". */
@@ -46,4 +46,29 @@ export const cpuWasm: TestDevice = {
   teardown: async () => setCpuKernels('auto'),
 };
 
-export const TEST_DEVICES: TestDevice[] = [cpuTs, cpuWasm];
+/**
+ * The WebGPU backend through Dawn (@gpt/tensor/webgpu-node), one device per test
+ * worker. Without a GPU it needs a Vulkan driver such as Mesa's lavapipe (.ci/run
+ * installs it); GPT_REQUIRE_WEBGPU=1 turns "no adapter" into failures.
+ */
+export const webgpu: TestDevice = {
+  name: 'webgpu',
+  device: 'webgpu',
+  unavailableReason: async () => {
+    const { probeWebGPU } = await import('@gpt/tensor/webgpu-node');
+    const probe = await probeWebGPU();
+    return probe.available ? null : probe.reason;
+  },
+  setup: async () => {
+    const { initWebGPU } = await import('@gpt/tensor/webgpu-node');
+    if (!hasDevice('webgpu')) await initWebGPU();
+    setDefaultDevice('webgpu');
+  },
+  teardown: async () => setDefaultDevice('cpu'),
+};
+
+function hasDevice(name: string): boolean {
+  return name in memory().devices;
+}
+
+export const TEST_DEVICES: TestDevice[] = [cpuTs, cpuWasm, webgpu];

@@ -95,7 +95,7 @@ function unaryCases(): OpCase[] {
     const reference = (x: NdArray) => R.unary(name, x);
     const tolerance: ForwardClass = EXACT_UNARY.has(name) ? 'exact' : 'transcendental';
     for (const shape of UNARY_SHAPES) {
-      const gradient = shape.length === 0 || (shape.length === 2 && shape[0] === 3);
+      const gradient = shape.length === 0 || (shape.length === 2 && shape[0] === 3) || (shape.length === 1 && shape[0] === 0);
       cases.push(opCase({ subject: name, name: `float32 ${shapes(shape)}`, inputs: [f32(shape, gen)], run, reference, tolerance, gradient }));
     }
     const special = UNARY_SPECIAL[name];
@@ -223,7 +223,7 @@ function whereCases(): OpCase[] {
     [[], [2, 3], [2, 3]],
     [[0, 2], [2], [1, 2]],
   ] as number[][][]) {
-    cases.push(opCase({ subject: 'where', name: `float32 ${shapes(sc!, sa!, sb!)}`, inputs: [bool(sc!), f32(sa!), f32(sb!)], run: T.where, reference: R.where, tolerance: 'exact', gradient: sa!.length > 0 && !sc!.includes(0) }));
+    cases.push(opCase({ subject: 'where', name: `float32 ${shapes(sc!, sa!, sb!)}`, inputs: [bool(sc!), f32(sa!), f32(sb!)], run: T.where, reference: R.where, tolerance: 'exact', gradient: sa!.length > 0 }));
   }
   cases.push(
     opCase({ subject: 'where', name: 'int32 [3, 4] x [4] x []', inputs: [bool([3, 4]), i32([4], ints(-9, 9)), i32([], ints(-9, 9))], run: T.where, reference: R.where, tolerance: 'exact' }),
@@ -293,7 +293,7 @@ function clampCases(): OpCase[] {
 
 function squareCases(): OpCase[] {
   return [[], [7], [3, 4], [0, 2]].map((shape) =>
-    opCase({ subject: 'square', name: `float32 ${shapes(shape)}`, inputs: [f32(shape, distinct())], run: T.square, reference: (x) => R.binary('mul', x, x), gradient: !shape.includes(0) }),
+    opCase({ subject: 'square', name: `float32 ${shapes(shape)}`, inputs: [f32(shape, distinct())], run: T.square, reference: (x) => R.binary('mul', x, x), gradient: true }),
   );
 }
 

@@ -33,10 +33,10 @@ const CONFIGS: MatmulConfig[] = [
   { a: [4, 3], b: [5, 4], transA: true, transB: true, grad: true },
   { a: [2, 4, 3], b: [1, 5, 4], transA: true, transB: true, grad: true },
   { a: [3, 2, 4], b: [2, 4], transA: true, grad: true },
-  { a: [3, 0], b: [0, 4], grad: false },
-  { a: [0, 4], b: [4, 3], grad: false },
-  { a: [3, 4], b: [4, 0], grad: false },
-  { a: [0, 3, 4], b: [4, 2], grad: false },
+  { a: [3, 0], b: [0, 4], grad: true },
+  { a: [0, 4], b: [4, 3], grad: true },
+  { a: [3, 4], b: [4, 0], grad: true },
+  { a: [0, 3, 4], b: [4, 2], grad: true },
 ];
 
 function label({ a, b, transA, transB }: MatmulConfig): string {

@@ -68,7 +68,7 @@ const CONVS: ConvConfig[] = [
   { x: [1, 1, 3, 3], w: [1, 1, 3, 3], stride: [1, 1], padding: [0, 0], bias: false, grad: true },
   { x: [1, 2, 7, 7], w: [2, 2, 3, 3], stride: [3, 3], padding: [2, 2], bias: true, grad: false },
   { x: [2, 8, 9, 9], w: [6, 8, 3, 3], stride: [1, 1], padding: [1, 1], bias: true, grad: false },
-  { x: [0, 3, 5, 5], w: [4, 3, 3, 3], stride: [1, 1], padding: [0, 0], bias: false, grad: false },
+  { x: [0, 3, 5, 5], w: [4, 3, 3, 3], stride: [1, 1], padding: [0, 0], bias: true, grad: true },
 ];
 
 const convLabel = (c: ConvConfig): string => `x ${shapes(c.x)} w ${shapes(c.w)} stride ${c.stride} padding ${c.padding}${c.bias ? ' bias' : ''}`;

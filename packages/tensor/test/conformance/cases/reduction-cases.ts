@@ -21,7 +21,7 @@ const AXES_CASES: { shape: number[]; axes: Axes; keepdim: boolean; grad: boolean
   { shape: [4, 1], axes: [-2, -1], keepdim: false, grad: false },
   { shape: [], axes: undefined, keepdim: false, grad: true },
   { shape: [3, 2, 2, 3], axes: [1, 3], keepdim: false, grad: false },
-  { shape: [0, 3], axes: 1, keepdim: false, grad: false },
+  { shape: [0, 3], axes: 1, keepdim: false, grad: true },
 ];
 
 const describeAxes = (axes: Axes, keepdim: boolean): string =>
@@ -74,7 +74,7 @@ function extremeCases(): OpCase[] {
   }
   // Summing over an empty axis gives zeros (and an empty input's total is 0).
   cases.push(
-    opCase({ subject: 'sum', name: 'float32 [0, 3] axes 0 (empty axis)', inputs: [f32([0, 3])], run: (x) => T.sum(x, 0), reference: (x) => R.sum(x, 0), tolerance: 'exact' }),
+    opCase({ subject: 'sum', name: 'float32 [0, 3] axes 0 (empty axis)', inputs: [f32([0, 3])], run: (x) => T.sum(x, 0), reference: (x) => R.sum(x, 0), tolerance: 'exact', gradient: true }),
     opCase({ subject: 'sum', name: 'float32 [2, 0] axes all', inputs: [f32([2, 0])], run: (x) => T.sum(x), reference: (x) => R.sum(x), tolerance: 'exact' }),
     // Max/min over ties split the gradient; here there are none but the max is repeated across rows.
     opCase({ subject: 'max', name: 'float32 [5, 1] broadcast-shaped keepdim', inputs: [f32([5, 1], distinct())], run: (x) => T.max(x, 0, true), reference: (x) => R.max(x, 0, true), tolerance: 'exact', gradient: true }),

@@ -8,5 +8,9 @@ export default defineConfig({
   sourcemap: true,
   clean: true,
   target: 'es2022',
+  // Shared chunks for CJS too: without them each CJS entry (webgpu-node, ndarray) would
+  // carry its own copy of the engine, and a backend registered there would be invisible
+  // to require('@gpt/tensor').
+  splitting: true,
   esbuildPlugins: [inlineWasmKernels(new URL('./build', import.meta.url).pathname)],
 });

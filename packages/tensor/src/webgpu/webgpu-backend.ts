@@ -23,7 +23,7 @@ import { runConv2d, runConv2dBackpropFilter, runConv2dBackpropInput } from './ke
 import { runElementwise } from './kernels/elementwise.js';
 import { runFill } from './kernels/fill.js';
 import { runGather, runScatterAdd, STATUS_GATHER_INDEX, STATUS_SCATTER_INDEX } from './kernels/gather.js';
-import type { GpuInfo, GpuKernel, GpuTensorBuffer, Grid, KernelContext, KernelSpec, Params } from './kernels/kernel.js';
+import { gpuBuffer, type GpuInfo, type GpuKernel, type GpuTensorBuffer, type Grid, type KernelContext, type KernelSpec, type Params } from './kernels/kernel.js';
 import { runLayerNorm } from './kernels/layer-norm.js';
 import { runMatmul } from './kernels/matmul.js';
 import { runRandom } from './kernels/random.js';
@@ -191,7 +191,7 @@ export class WebGPUBackend extends EventTarget implements Backend<GpuTensorBuffe
     if (values.length > 0) {
       // bool is one byte per element on the host and one u32 on the GPU.
       const words = dtype === 'bool' ? Uint32Array.from(values) : values;
-      this.device.queue.writeBuffer(result.buffer, 0, words.buffer, words.byteOffset, words.byteLength);
+      this.device.queue.writeBuffer(gpuBuffer(result), 0, words.buffer, words.byteOffset, words.byteLength);
     }
     return result;
   }
@@ -203,7 +203,7 @@ export class WebGPUBackend extends EventTarget implements Backend<GpuTensorBuffe
     this.retiring++;
     this.recorder.afterCompletion(() => {
       this.retiring--;
-      this.pool.release(buffer);
+      this.pool.release({ buffer: gpuBuffer(buffer), capacity: buffer.capacity });
     });
   }
 
@@ -244,7 +244,7 @@ export class WebGPUBackend extends EventTarget implements Backend<GpuTensorBuffe
     const staging = this.stagingPool.acquire(bytes);
     // The copy is recorded now, while the tensor is certainly alive; the submit is shared
     // by every read of this tick.
-    this.recorder.copy(buffer.buffer, staging.buffer, bytes);
+    this.recorder.copy(gpuBuffer(buffer), staging.buffer, bytes);
     const batch = (this.readBatch ??= this.startReadBatch());
     let words: ArrayBuffer;
     try {
@@ -274,8 +274,8 @@ export class WebGPUBackend extends EventTarget implements Backend<GpuTensorBuffe
     queueMicrotask(() => {
       this.readBatch = null;
       if (this.lostReason === null) {
-        this.recorder.copy(this.statusBuffer.buffer, statusStaging.buffer, STATUS_BYTES);
-        this.recorder.clear(this.statusBuffer.buffer, STATUS_BYTES);
+        this.recorder.copy(gpuBuffer(this.statusBuffer), statusStaging.buffer, STATUS_BYTES);
+        this.recorder.clear(gpuBuffer(this.statusBuffer), STATUS_BYTES);
         void this.recorder.flush();
       }
       resolveSubmitted();
@@ -310,7 +310,7 @@ export class WebGPUBackend extends EventTarget implements Backend<GpuTensorBuffe
 
   private dispatchKernel(op: string, spec: KernelSpec, params: Params, buffers: readonly GpuTensorBuffer[], grid: Grid): void {
     const entry = this.pipelines.get(spec);
-    this.recorder.dispatch(entry, params.words, buffers.map((b) => ({ buffer: b.buffer, size: b.bytes })), grid, op);
+    this.recorder.dispatch(entry, params.words, buffers.map((b) => ({ buffer: gpuBuffer(b), size: b.bytes })), grid, op);
   }
 
   private gridFor(op: string, items: number, perGroup: number): Grid {

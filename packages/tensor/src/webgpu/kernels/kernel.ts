@@ -10,11 +10,17 @@ import { PARAM_WORDS } from './wgsl.js';
 
 /** A tensor's data on the GPU: a (possibly larger, pooled) buffer and the bytes in use. */
 export interface GpuTensorBuffer {
-  readonly buffer: GPUBuffer;
+  /** The GPUBuffer, typed as `object` so this package's declarations need no WebGPU types (see gpuBuffer). */
+  readonly buffer: object;
   /** Bytes of tensor data: 4 per element (bool is stored as u32), at least 4. */
   readonly bytes: number;
   /** Size class the buffer came from (its real size), used to return it to the pool. */
   readonly capacity: number;
+}
+
+/** The GPUBuffer behind a tensor buffer. */
+export function gpuBuffer(b: GpuTensorBuffer): GPUBuffer {
+  return b.buffer as GPUBuffer;
 }
 
 export type StorageAccess = 'read' | 'read_write';

@@ -35,8 +35,3 @@ export class UnsafePickleError extends CheckpointFormatError {
     this.globalName = globalName;
   }
 }
-
-/** Throws the signal's reason (an AbortError) if it has been aborted. */
-export function throwIfAborted(signal: AbortSignal | undefined): void {
-  signal?.throwIfAborted();
-}

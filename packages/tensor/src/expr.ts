@@ -48,8 +48,15 @@ const FUNCTIONS = {
   tanh: { js: Math.tanh, wgsl: (a: string) => `tanh(${a})` },
   erf: { js: erf, wgsl: (a: string) => `gpt_erf(${a})` },
   sign: { js: Math.sign, wgsl: (a: string) => `sign(${a})` },
-  max: { js: (a: number, b: number) => (a > b || Number.isNaN(a) ? a : b), wgsl: (a: string, b: string) => `max(${a}, ${b})` },
-  min: { js: (a: number, b: number) => (a < b || Number.isNaN(a) ? a : b), wgsl: (a: string, b: string) => `min(${a}, ${b})` },
+  // NaN propagates (like torch.maximum). WGSL's max/min leave NaN implementation-defined, so f32 spells the JS rule out.
+  max: {
+    js: (a: number, b: number) => (a > b || Number.isNaN(a) ? a : b),
+    wgsl: (a: string, b: string, T: string) => (T === 'f32' ? `select(${b}, ${a}, ${a} > ${b} || gpt_is_nan(${a}))` : `max(${a}, ${b})`),
+  },
+  min: {
+    js: (a: number, b: number) => (a < b || Number.isNaN(a) ? a : b),
+    wgsl: (a: string, b: string, T: string) => (T === 'f32' ? `select(${b}, ${a}, ${a} < ${b} || gpt_is_nan(${a}))` : `min(${a}, ${b})`),
+  },
   // Comparisons produce 1 or 0 in the computed type.
   lt: { js: (a: number, b: number) => (a < b ? 1 : 0), wgsl: (a: string, b: string, T: string) => `select(${T}(0), ${T}(1), ${a} < ${b})` },
   le: { js: (a: number, b: number) => (a <= b ? 1 : 0), wgsl: (a: string, b: string, T: string) => `select(${T}(0), ${T}(1), ${a} <= ${b})` },
@@ -66,6 +73,11 @@ const FUNCTIONS = {
 
 /** WGSL source of the helper functions an expression may call. */
 export const WGSL_EXPR_PRELUDE = `
+// By bits: compilers may fold x != x to false, assuming NaN never occurs.
+fn gpt_is_nan(x: f32) -> bool {
+  return (bitcast<u32>(x) & 0x7fffffffu) > 0x7f800000u;
+}
+
 fn gpt_erf(x: f32) -> f32 {
   let z = abs(x);
   let t = 1.0 / (1.0 + 0.5 * z);

@@ -38,8 +38,9 @@ export const BINARY_FORMULAS = {
   mul: (a: number, b: number) => a * b,
   div: (a: number, b: number) => a / b,
   pow: (a: number, b: number) => a ** b,
-  maximum: (a: number, b: number) => (a >= b ? a : b),
-  minimum: (a: number, b: number) => (a <= b ? a : b),
+  // NaN propagates, like torch.maximum/minimum.
+  maximum: (a: number, b: number) => (Number.isNaN(a) || Number.isNaN(b) ? NaN : Math.max(a, b)),
+  minimum: (a: number, b: number) => (Number.isNaN(a) || Number.isNaN(b) ? NaN : Math.min(a, b)),
   equal: (a: number, b: number) => (a === b ? 1 : 0),
   notEqual: (a: number, b: number) => (a !== b ? 1 : 0),
   less: (a: number, b: number) => (a < b ? 1 : 0),

@@ -61,12 +61,13 @@ export function logsumexp(x: NdArray, axes?: number | readonly number[], keepdim
   });
 }
 
-/** Index of the first extreme value along `axis` (of the flattened input when undefined). */
+/** Index of the first extreme value along `axis` (of the flattened input when undefined); NaN counts as the extreme, like torch.argmax. */
 export function argReduce(x: NdArray, kind: 'argmax' | 'argmin', axis?: number, keepdim = false): NdArray {
   const flat = axis === undefined;
   const source: NdArray = flat ? { ...x, shape: [x.data.length] } : x;
   const ax = flat ? 0 : normalizeAxis(axis, x.shape.length);
-  const better = kind === 'argmax' ? (a: number, b: number) => a > b : (a: number, b: number) => a < b;
+  const beats = kind === 'argmax' ? (a: number, b: number) => a > b : (a: number, b: number) => a < b;
+  const better = (a: number, b: number) => (Number.isNaN(a) ? !Number.isNaN(b) : beats(a, b));
   const result = reduceGroups(source, ax, true, 'int32', (v) => {
     let best = 0;
     for (let i = 1; i < v.length; i++) if (better(v[i]!, v[best]!)) best = i;

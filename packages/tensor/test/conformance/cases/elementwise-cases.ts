@@ -182,6 +182,9 @@ function binaryCases(): OpCase[] {
   for (const name of ['maximum', 'minimum'] as const) {
     cases.push(opCase({ subject: name, name: 'float32 ties [4, 5] x [5]', inputs: [f32([4, 5], choice([-1, 0, 1])), f32([5], choice([-1, 0, 1]))], run: BINARY_FUNCTIONS[name], reference: (a, b) => R.binary(name, a, b), tolerance: 'exact' }));
   }
+  for (const name of ['maximum', 'minimum'] as const) {
+    cases.push(opCase({ subject: name, name: 'NaN on either side propagates', inputs: [f32([4], fixed([NaN, 1, NaN, -Infinity])), f32([4], fixed([1, NaN, NaN, 0]))], run: BINARY_FUNCTIONS[name], reference: (a, b) => R.binary(name, a, b), tolerance: 'exact' }));
+  }
   // int32 arithmetic (exact).
   for (const name of ['add', 'sub', 'mul', 'maximum', 'minimum'] as const) {
     for (const [sa, sb] of [[[3, 4], [4]], [[5], []], [[2, 1], [1, 3]]] as [number[], number[]][]) {

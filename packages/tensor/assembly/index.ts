@@ -4,12 +4,14 @@
 // same memory. JS writes a job block (job.ts) and each participating thread calls
 // run(job); the exported constants let JS lay out job blocks without duplicating them.
 
-import { JOB_KIND, claimScratch, claimTask, finishTask, jobWord, KIND_GEMM } from './job';
+import { JOB_KIND, claimScratch, claimTask, finishTask, jobWord, KIND_ELEMENTWISE, KIND_GEMM } from './job';
 import { gemmTask } from './gemm';
+import { elementwiseTask } from './elementwise';
 
 export {
-  JOB_KIND, JOB_TASKS, JOB_NEXT, JOB_DONE, JOB_SLOT, JOB_SCRATCH, JOB_SCRATCH_BYTES, JOB_ARGS, KIND_GEMM,
+  JOB_KIND, JOB_TASKS, JOB_NEXT, JOB_DONE, JOB_SLOT, JOB_SCRATCH, JOB_SCRATCH_BYTES, JOB_ARGS, KIND_GEMM, KIND_ELEMENTWISE,
 } from './job';
+export * from './elementwise';
 export { MR as GEMM_MR, NR as GEMM_NR } from './microkernel';
 export {
   GEMM_M, GEMM_N, GEMM_K, GEMM_A_RS, GEMM_A_CS, GEMM_B_RS, GEMM_B_CS, GEMM_LDC, GEMM_BATCH, GEMM_TABLE,
@@ -22,6 +24,7 @@ export function run(job: usize): void {
   const scratch = claimScratch(job);
   for (let t = claimTask(job); t >= 0; t = claimTask(job)) {
     if (kind == KIND_GEMM) gemmTask(job, t, scratch);
+    else if (kind == KIND_ELEMENTWISE) elementwiseTask(job, t, scratch);
     else unreachable();
     finishTask(job);
   }

@@ -19,6 +19,7 @@ export const JOB_SCRATCH_BYTES: i32 = 6;
 export const JOB_ARGS: i32 = 8;
 
 export const KIND_GEMM: i32 = 1;
+export const KIND_ELEMENTWISE: i32 = 2;
 
 @inline export function jobWord(job: usize, index: i32): i32 {
   return load<i32>(job + (<usize>index << 2));

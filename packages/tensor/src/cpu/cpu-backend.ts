@@ -9,11 +9,12 @@ import { BINARY, UNARY, WHERE_EXPR, type BinaryOp, type OpAttrs, type TensorMeta
 import { normalizeAxis, sizeOf } from '../shape.js';
 import { conv2d, conv2dBackpropFilter, conv2dBackpropInput, avgPool2d, avgPool2dBackprop } from './conv.js';
 import { cast, elementwise } from './elementwise.js';
+import type { Expr } from '../expr.js';
 import { matmul, type BatchedGemm } from './matmul.js';
 import { concat, expand, gather, pad, permute, scatterAdd, slice } from './movement.js';
 import { layerNorm, softmax } from './nn.js';
 import { randomNormal, randomUniform } from './random.js';
-import { dispatchGemm } from '../wasm/cpu-kernels.js';
+import { dispatchElementwise, dispatchGemm } from '../wasm/cpu-kernels.js';
 import { argReduce, reduce } from './reduce.js';
 
 type Info = TensorInfo<TypedArray>;
@@ -28,6 +29,11 @@ export class CpuBackend implements Backend<TypedArray> {
   private liveBytes = 0;
   /** The batched GEMM behind matmul and conv2d. */
   gemm: BatchedGemm = dispatchGemm;
+
+  /** Elementwise ops: WASM SIMD where dispatchElementwise takes them, else the TS kernel. */
+  private elementwise(expr: Expr, inputs: readonly Info[], out: TensorMeta): TypedArray {
+    return dispatchElementwise(expr, inputs, out) ?? elementwise(expr, inputs, out);
+  }
 
   upload(values: TypedArray, dtype: DType): TypedArray {
     const copy = allocTyped(dtype, values.length);
@@ -61,12 +67,12 @@ export class CpuBackend implements Backend<TypedArray> {
 
   private readonly kernels: Kernels<TypedArray> = {
     ...(Object.fromEntries(
-      Object.keys(UNARY).map((name) => [name, (inputs: readonly Info[], _a: unknown, out: TensorMeta) => elementwise(UNARY[name as UnaryOp].expr, inputs, out)]),
+      Object.keys(UNARY).map((name) => [name, (inputs: readonly Info[], _a: unknown, out: TensorMeta) => this.elementwise(UNARY[name as UnaryOp].expr, inputs, out)]),
     ) as { [K in UnaryOp]: Kernels<TypedArray>[K] }),
     ...(Object.fromEntries(
-      Object.keys(BINARY).map((name) => [name, (inputs: readonly Info[], _a: unknown, out: TensorMeta) => elementwise(BINARY[name as BinaryOp].expr, inputs, out)]),
+      Object.keys(BINARY).map((name) => [name, (inputs: readonly Info[], _a: unknown, out: TensorMeta) => this.elementwise(BINARY[name as BinaryOp].expr, inputs, out)]),
     ) as { [K in BinaryOp]: Kernels<TypedArray>[K] }),
-    where: (inputs, _a, out) => elementwise(WHERE_EXPR, inputs, out),
+    where: (inputs, _a, out) => this.elementwise(WHERE_EXPR, inputs, out),
     cast: ([x], _a, out) => cast(x!, out),
     sum: ([x], { axes }) => reduce(x!.buffer, x!.shape, axes.map((a) => normalizeAxis('sum', a, x!.shape.length)), 'sum'),
     max: ([x], { axes }) => reduce(x!.buffer, x!.shape, axes.map((a) => normalizeAxis('max', a, x!.shape.length)), 'max'),

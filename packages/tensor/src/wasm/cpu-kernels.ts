@@ -5,8 +5,14 @@
 // force one mode with setCpuKernels(); cpuKernelsStatus() says what is available
 // and, when something is not, why.
 
+import type { TensorInfo } from '../backend.js';
+import type { TypedArray } from '../dtype.js';
+import type { Expr } from '../expr.js';
 import { tsBatchedGemm, type BatchedGemm, type GemmBatch } from '../cpu/matmul.js';
+import type { TensorMeta } from '../ops.js';
+import { sizeOf } from '../shape.js';
 import { ThreadPool, availableCores, threadsUnavailableReason } from './thread-pool.js';
+import { wasmElementwise } from './wasm-elementwise.js';
 import { wasmGemm } from './wasm-gemm.js';
 import { WasmKernels } from './wasm-kernels.js';
 
@@ -33,6 +39,11 @@ export interface CpuKernelsStatus {
 const AUTO_WASM_MIN_FLOPS = 2 * 24 ** 3;
 /** ... and above which it uses the pool: waking workers costs ~10-50 us, ~1 MFLOP at WASM speed. */
 const AUTO_THREADS_MIN_FLOPS = 2 * 128 ** 3;
+
+/** Elements below which 'auto' keeps elementwise ops in TypeScript (a WASM call has a fixed cost of a few us). */
+const AUTO_ELEMENTWISE_MIN = 2048;
+/** ... and above which it splits them over the pool. */
+const AUTO_ELEMENTWISE_THREADS_MIN = 1 << 18;
 
 const MODES: readonly CpuKernelMode[] = ['ts', 'wasm', 'wasm-threads', 'auto'];
 
@@ -149,3 +160,24 @@ export const dispatchGemm: BatchedGemm = (g: GemmBatch) => {
   }
   if (!fits) tsBatchedGemm(g);
 };
+
+/**
+ * The elementwise kernel for float32 inputs and output in WASM, or null when the
+ * current mode, size, dtypes or expression call for the TypeScript kernel instead.
+ */
+export function dispatchElementwise(expr: Expr, inputs: readonly TensorInfo<TypedArray>[], out: TensorMeta): TypedArray | null {
+  if (mode === 'ts' || out.dtype !== 'float32' || inputs.some((t) => t.dtype !== 'float32')) return null;
+  const count = sizeOf(out.shape);
+  if (mode === 'auto' && count < AUTO_ELEMENTWISE_MIN) return null;
+  const k = loadKernels();
+  if (!k) return null;
+  const threaded = mode === 'wasm-threads' || (mode === 'auto' && count >= AUTO_ELEMENTWISE_THREADS_MIN);
+  const p = threaded ? threadPool(k) : null;
+  const f32 = inputs as readonly TensorInfo<Float32Array>[];
+  try {
+    return wasmElementwise(k, p, expr, f32, out);
+  } catch (error) {
+    if (!p?.failed) throw error;
+    return wasmElementwise(k, null, expr, f32, out);
+  }
+}

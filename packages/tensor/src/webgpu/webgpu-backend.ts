@@ -60,6 +60,8 @@ export interface WebGPUStats {
 const STORAGE_USAGE = BUFFER_USAGE.STORAGE | BUFFER_USAGE.COPY_SRC | BUFFER_USAGE.COPY_DST;
 const STAGING_USAGE = BUFFER_USAGE.MAP_READ | BUFFER_USAGE.COPY_DST;
 const STATUS_BYTES = 4;
+/** Smallest binding: one vec4 (kernels that read vec4 arrays need that much even for empty tensors). */
+const MIN_BINDING_BYTES = 16;
 
 interface ReadBatch {
   /** Resolves after the batch's copies are submitted. */
@@ -176,10 +178,11 @@ export class WebGPUBackend extends EventTarget implements Backend<GpuTensorBuffe
         `${op}: ${what()} needs ${bytes} bytes on the GPU, more than this adapter's maxStorageBufferBindingSize (${this.maxBinding} bytes)`,
       );
     }
-    const entry = this.pool.acquire(Math.max(bytes, STATUS_BYTES));
+    const bound = Math.max(bytes, MIN_BINDING_BYTES);
+    const entry = this.pool.acquire(bound);
     this.liveBuffers++;
     this.liveBytes += entry.capacity;
-    return { buffer: entry.buffer, capacity: entry.capacity, bytes: Math.max(bytes, STATUS_BYTES) };
+    return { buffer: entry.buffer, capacity: entry.capacity, bytes: bound };
   }
 
   private allocateFor(op: string, meta: TensorMeta): GpuTensorBuffer {

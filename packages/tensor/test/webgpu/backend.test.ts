@@ -104,8 +104,12 @@ describeWebGPU('webgpu backend', (gpu) => {
     y.dispose();
   });
 
-  it('multiplies odd-sized, transposed and batch-broadcast matrices like the CPU', async () => {
+  it('multiplies odd-sized, transposed and batch-broadcast matrices like the CPU (every matmul kernel)', async () => {
+    // Covers the three kernels (rows: n % 4 == 0 without transB; dot: A B^T with k % 4 == 0; generic) at ragged edges.
     const cases: [number[], number[], { transA?: boolean; transB?: boolean }][] = [
+      [[2, 33, 17], [17, 68], {}],
+      [[20, 37], [20, 68], { transA: true }],
+      [[37, 20], [3, 35, 20], { transB: true }],
       [[33, 17], [17, 65], {}],
       [[17, 33], [65, 17], { transA: true, transB: true }],
       [[2, 1, 5, 7], [3, 7, 6], {}],

@@ -12,7 +12,7 @@ import { PARAM_WORDS } from './wgsl.js';
 export interface GpuTensorBuffer {
   /** The GPUBuffer, typed as `object` so this package's declarations need no WebGPU types (see gpuBuffer). */
   readonly buffer: object;
-  /** Bytes of tensor data: 4 per element (bool is stored as u32), at least 4. */
+  /** Bytes bound to kernels: 4 per element (bool is stored as u32), at least 16. */
   readonly bytes: number;
   /** Size class the buffer came from (its real size), used to return it to the pool. */
   readonly capacity: number;

@@ -4,7 +4,7 @@
 
 import type { OpAttrs, TensorMeta, Conv2dAttrs, Pool2dAttrs } from '../ops.js';
 import type { TensorInfo } from '../backend.js';
-import { tsBatchedGemm, type BatchedGemm } from './matmul.js';
+import { tsBatchedGemm, type AllocateF32, type BatchedGemm } from './matmul.js';
 
 type Info = TensorInfo<Float32Array>;
 
@@ -80,14 +80,20 @@ function steps(count: number, start: number, step: number): number[] {
   return Array.from({ length: count }, (_, i) => start + i * step);
 }
 
-export function conv2d(inputs: readonly Info[], attrs: OpAttrs['conv2d'], out: TensorMeta, gemm: BatchedGemm = tsBatchedGemm): Float32Array {
+export function conv2d(
+  inputs: readonly Info[],
+  attrs: OpAttrs['conv2d'],
+  out: TensorMeta,
+  gemm: BatchedGemm = tsBatchedGemm,
+  allocate: AllocateF32 = (count) => new Float32Array(count),
+): Float32Array {
   const [x, f] = inputs as [Info, Info];
   const g = geometry(x.shape, f.shape, out.shape, attrs);
   const ckk = g.c * g.kh * g.kw;
   const spatial = g.oh * g.ow;
   const chunk = imagesPerChunk(g);
   const cols = new Float32Array(chunk * ckk * spatial); // [chunk, CKK, OHW]
-  const y = new Float32Array(g.n * g.o * spatial);
+  const y = allocate(g.n * g.o * spatial);
   for (let b0 = 0; b0 < g.n; b0 += chunk) {
     const count = Math.min(chunk, g.n - b0);
     for (let i = 0; i < count; i++) im2col(x.buffer, (b0 + i) * g.c * g.h * g.w, g, cols.subarray(i * ckk * spatial));
@@ -106,6 +112,7 @@ export function conv2dBackpropInput(
   attrs: OpAttrs['conv2dBackpropInput'],
   out: TensorMeta,
   gemm: BatchedGemm = tsBatchedGemm,
+  allocate: AllocateF32 = (count) => new Float32Array(count),
 ): Float32Array {
   const [dy, f] = inputs as [Info, Info];
   const g = geometry(attrs.inputShape, f.shape, dy.shape, attrs);
@@ -113,7 +120,7 @@ export function conv2dBackpropInput(
   const spatial = g.oh * g.ow;
   const chunk = imagesPerChunk(g);
   const cols = new Float32Array(chunk * ckk * spatial); // [chunk, CKK, OHW]
-  const dx = new Float32Array(g.n * g.c * g.h * g.w);
+  const dx = allocate(g.n * g.c * g.h * g.w).fill(0); // col2im accumulates into it
   for (let b0 = 0; b0 < g.n; b0 += chunk) {
     const count = Math.min(chunk, g.n - b0);
     // cols_b [CKK, OHW] = W^T [CKK, O] . dy_b [O, OHW]
@@ -133,6 +140,7 @@ export function conv2dBackpropFilter(
   attrs: OpAttrs['conv2dBackpropFilter'],
   out: TensorMeta,
   gemm: BatchedGemm = tsBatchedGemm,
+  allocate: AllocateF32 = (count) => new Float32Array(count),
 ): Float32Array {
   const [x, dy] = inputs as [Info, Info];
   const g = geometry(x.shape, attrs.filterShape, dy.shape, attrs);
@@ -140,7 +148,8 @@ export function conv2dBackpropFilter(
   const spatial = g.oh * g.ow;
   const chunk = imagesPerChunk(g);
   const cols = new Float32Array(chunk * ckk * spatial); // [chunk, CKK, OHW]
-  const df = new Float32Array(g.o * ckk);
+  const df = allocate(g.o * ckk);
+  if (g.n === 0) df.fill(0); // no image: an empty sum
   for (let b0 = 0; b0 < g.n; b0 += chunk) {
     const count = Math.min(chunk, g.n - b0);
     for (let i = 0; i < count; i++) im2col(x.buffer, (b0 + i) * g.c * g.h * g.w, g, cols.subarray(i * ckk * spatial));

@@ -14,7 +14,7 @@ import { matmul, type BatchedGemm } from './matmul.js';
 import { concat, expand, gather, pad, permute, scatterAdd, slice } from './movement.js';
 import { layerNorm, softmax } from './nn.js';
 import { randomNormal, randomUniform } from './random.js';
-import { dispatchElementwise, dispatchGemm } from '../wasm/cpu-kernels.js';
+import { allocateF32, dispatchElementwise, dispatchGemm, releaseCpuBuffer } from '../wasm/cpu-kernels.js';
 import { argReduce, reduce } from './reduce.js';
 
 type Info = TensorInfo<TypedArray>;
@@ -52,6 +52,7 @@ export class CpuBackend implements Backend<TypedArray> {
 
   free(buffer: TypedArray): void {
     this.liveBytes -= buffer.byteLength;
+    releaseCpuBuffer(buffer);
   }
 
   memory() {
@@ -79,7 +80,7 @@ export class CpuBackend implements Backend<TypedArray> {
     min: ([x], { axes }) => reduce(x!.buffer, x!.shape, axes.map((a) => normalizeAxis('min', a, x!.shape.length)), 'min'),
     argmax: ([x], { axis }) => argReduce(x!.buffer, x!.shape, normalizeAxis('argmax', axis, x!.shape.length), 'argmax'),
     argmin: ([x], { axis }) => argReduce(x!.buffer, x!.shape, normalizeAxis('argmin', axis, x!.shape.length), 'argmin'),
-    matmul: (inputs, attrs, out) => matmul(asF32(inputs), attrs, out, this.gemm),
+    matmul: (inputs, attrs, out) => matmul(asF32(inputs), attrs, out, this.gemm, allocateF32),
     permute: ([x], attrs, out) => permute(x!, attrs, out),
     expand: ([x], _a, out) => expand(x!, out),
     slice: ([x], attrs, out) => slice(x!, attrs, out),
@@ -90,9 +91,9 @@ export class CpuBackend implements Backend<TypedArray> {
     softmax: ([x], { axis }) => softmax(x as F32, axis, false),
     logSoftmax: ([x], { axis }) => softmax(x as F32, axis, true),
     layerNorm: ([x], { eps }) => layerNorm(x as F32, eps),
-    conv2d: (inputs, attrs, out) => conv2d(asF32(inputs), attrs, out, this.gemm),
-    conv2dBackpropInput: (inputs, attrs, out) => conv2dBackpropInput(asF32(inputs), attrs, out, this.gemm),
-    conv2dBackpropFilter: (inputs, attrs, out) => conv2dBackpropFilter(asF32(inputs), attrs, out, this.gemm),
+    conv2d: (inputs, attrs, out) => conv2d(asF32(inputs), attrs, out, this.gemm, allocateF32),
+    conv2dBackpropInput: (inputs, attrs, out) => conv2dBackpropInput(asF32(inputs), attrs, out, this.gemm, allocateF32),
+    conv2dBackpropFilter: (inputs, attrs, out) => conv2dBackpropFilter(asF32(inputs), attrs, out, this.gemm, allocateF32),
     avgPool2d: ([x], attrs, out) => avgPool2d(x as F32, attrs, out),
     avgPool2dBackprop: ([dy], attrs, out) => avgPool2dBackprop(dy as F32, attrs, out),
     fill: (_i, { shape, dtype, value }) => allocTyped(dtype, sizeOf(shape)).fill(value),

@@ -34,6 +34,11 @@ export interface GemmBatch {
 
 export type BatchedGemm = (call: GemmBatch) => void;
 
+/** Allocates a float32 result, contents unspecified (the backend may place it where its kernels work in place). */
+export type AllocateF32 = (count: number) => Float32Array;
+
+const newF32: AllocateF32 = (count) => new Float32Array(count);
+
 /** C[m, n] += A[m, k] * B[k, n], all row-major at the given offsets. */
 export function gemm(
   a: Float32Array,
@@ -136,10 +141,11 @@ export function matmul(
   attrs: OpAttrs['matmul'],
   out: TensorMeta,
   batched: BatchedGemm = tsBatchedGemm,
+  allocate: AllocateF32 = newF32,
 ): Float32Array {
   const [A, B] = inputs as [TensorInfo<Float32Array>, TensorInfo<Float32Array>];
   const { batch, m, k, n } = matmulShapes(A.shape, B.shape, attrs);
-  const c = new Float32Array(sizeOf(out.shape));
+  const c = allocate(sizeOf(out.shape));
   const { transA, transB } = attrs;
   const offsets = batchOffsets(A.shape, B.shape, batch, m, n, k);
   const items = offsets.cOffsets.length;

@@ -33,6 +33,8 @@ export interface CpuKernelsStatus {
   readonly threadsReason: string | null;
   /** Pool workers started and waiting for jobs (they start on the first threaded call). */
   readonly workersReady: number;
+  /** Bytes of WASM memory: kernel results live there while the WASM kernels are in use; it grows and is never returned. */
+  readonly wasmMemoryBytes: number;
 }
 
 /** 2*m*n*k*items below which 'auto' stays in TypeScript: about a 24^3 product. */
@@ -127,6 +129,7 @@ export function cpuKernelsStatus(): CpuKernelsStatus {
     threads: reason === null ? threadCount() : 1,
     threadsReason: reason,
     workersReady: pool && !pool.failed ? pool.ready : 0,
+    wasmMemoryBytes: k ? k.memory.buffer.byteLength : 0,
   };
 }
 
@@ -180,4 +183,22 @@ export function dispatchElementwise(expr: Expr, inputs: readonly TensorInfo<Type
     if (!p?.failed) throw error;
     return wasmElementwise(k, null, expr, f32, out);
   }
+}
+
+/**
+ * A float32 array for a kernel result, contents unspecified: a view into the WASM
+ * heap while the WASM kernels are in use (so they read and write it in place), else
+ * an ordinary array. The backend releases it with releaseCpuBuffer when the tensor is freed.
+ */
+export function allocateF32(count: number): Float32Array {
+  if (mode !== 'ts') {
+    const view = loadKernels()?.viewF32(count);
+    if (view) return view;
+  }
+  return new Float32Array(count);
+}
+
+/** Returns a heap view to the WASM heap when its tensor is freed (no-op for other arrays). */
+export function releaseCpuBuffer(buffer: TypedArray): void {
+  if (kernels && buffer instanceof Float32Array) kernels.releaseView(buffer);
 }

@@ -33,12 +33,15 @@ function nodeBuiltin<T>(id: string): T | undefined {
   return proc?.versions?.node ? (proc.getBuiltinModule?.(id) as T | undefined) : undefined;
 }
 
-/** Logical cores available to this process (1 when unknown). */
+let cores: number | undefined;
+
+/** Logical cores available to this process (1 when unknown); asked once, it is a system call. */
 export function availableCores(): number {
+  if (cores !== undefined) return cores;
   const os = nodeBuiltin<{ availableParallelism?: () => number; cpus(): unknown[] }>('node:os');
-  if (os) return Math.max(1, os.availableParallelism?.() ?? os.cpus().length);
   const nav = (globalThis as { navigator?: { hardwareConcurrency?: number } }).navigator;
-  return Math.max(1, nav?.hardwareConcurrency ?? 1);
+  cores = Math.max(1, os ? (os.availableParallelism?.() ?? os.cpus().length) : (nav?.hardwareConcurrency ?? 1));
+  return cores;
 }
 
 /** Why worker threads cannot run the kernels here, or null when they can. */

@@ -1,7 +1,8 @@
 // Elementwise float32 ops in WASM SIMD: compiles an op's expression (expr.ts, the
 // same one the TS kernel and WGSL use) into instructions for the register machine
-// in assembly/elementwise.ts, copies the inputs into the kernels' memory and runs
-// one job (split over the pool for large arrays). Expressions with functions the
+// in assembly/elementwise.ts and runs one job (split over the pool for large
+// arrays). The result is a view into the kernels' heap where memory is shared (the
+// backend releases it when the tensor is freed); inputs in the heap are read in place. Expressions with functions the
 // machine lacks (pow, log, sin, cos, tanh) and broadcasts that are not one
 // contiguous run of axes return null: the TS kernel handles those.
 
@@ -10,7 +11,7 @@ import type { Expr, Fn } from '../expr.js';
 import type { TensorMeta } from '../ops.js';
 import { sizeOf } from '../shape.js';
 import type { ThreadPool } from './thread-pool.js';
-import { JOB_ADDRESS, WORKSPACE_ADDRESS, type LayoutName, type WasmKernels } from './wasm-kernels.js';
+import { CallBlocks, JOB_ADDRESS, type LayoutName, type WasmKernels } from './wasm-kernels.js';
 
 const OPCODES: Partial<Record<Fn, LayoutName>> = {
   neg: 'OP_NEG', abs: 'OP_ABS', sqrt: 'OP_SQRT', exp: 'OP_EXP', erf: 'OP_ERF', sign: 'OP_SIGN',
@@ -118,52 +119,61 @@ export function wasmElementwise(
   const patterns = inputs.map((t) => broadcastPattern(t.shape, out.shape));
   if (patterns.some((p) => p === null)) return null;
   const count = sizeOf(out.shape);
-  const result = new Float32Array(count);
-  if (count === 0) return result;
+  if (count === 0) return new Float32Array(0);
 
   const block = L.EW_BLOCK;
   const threads = pool ? pool.workers + 1 : 1;
   const taskSize = roundUp(threads > 1 ? Math.ceil(count / (threads * TASKS_PER_THREAD)) : count, block);
   const tasks = Math.ceil(count / taskSize);
   const participants = pool && tasks > 1 ? threads : 1;
-
-  // Workspace: scratch slots | program | distinct input buffers | output.
   const scratchBytes = program.registers * block * 4;
-  const programAt = WORKSPACE_ADDRESS + participants * scratchBytes;
-  let at = roundUp(programAt + program.words.byteLength, 64);
-  const inputAt = new Map<Float32Array, number>();
-  for (const t of inputs) {
-    if (inputAt.has(t.buffer)) continue;
-    inputAt.set(t.buffer, at);
-    at = roundUp(at + t.buffer.length * 4, 64);
-  }
-  const outAt = at;
-  if (!kernels.reserve(outAt + count * 4)) return null;
 
-  const f32 = kernels.heapF32();
-  const i32 = kernels.heapI32();
-  i32.set(program.words, programAt / 4);
-  for (const [buffer, address] of inputAt) f32.set(buffer, address / 4);
-  const job = JOB_ADDRESS / 4;
-  i32.fill(0, job, job + L.JOB_ARGS + 16);
-  i32[job + L.JOB_KIND] = L.KIND_ELEMENTWISE;
-  i32[job + L.JOB_TASKS] = tasks;
-  i32[job + L.JOB_SCRATCH] = WORKSPACE_ADDRESS;
-  i32[job + L.JOB_SCRATCH_BYTES] = scratchBytes;
-  i32[job + L.EW_COUNT] = count;
-  i32[job + L.EW_PROGRAM] = programAt;
-  i32[job + L.EW_INSTRUCTIONS] = program.words.length / 5;
-  i32[job + L.EW_REGISTERS] = program.registers;
-  i32[job + L.EW_OUT] = outAt;
-  i32[job + L.EW_TASK_SIZE] = taskSize;
-  inputs.forEach((t, i) => {
-    const [repeat, period] = patterns[i]!;
-    i32[job + L.EW_INPUTS + 3 * i] = inputAt.get(t.buffer)!;
-    i32[job + L.EW_INPUTS + 3 * i + 1] = repeat;
-    i32[job + L.EW_INPUTS + 3 * i + 2] = period;
-  });
-  if (participants > 1) pool!.run(tasks);
-  else kernels.exports.run(JOB_ADDRESS);
-  result.set(f32.subarray(outAt / 4, outAt / 4 + count));
-  return result;
+  const blocks = new CallBlocks(kernels);
+  try {
+    const scratchAt = blocks.take(participants * scratchBytes);
+    const programAt = blocks.take(program.words.byteLength);
+    // Inputs already in the heap are read in place; others are copied in (once per distinct buffer).
+    const inputAt = new Map<Float32Array, number | null>();
+    for (const t of inputs) {
+      if (!inputAt.has(t.buffer)) inputAt.set(t.buffer, kernels.addressOf(t.buffer) ?? blocks.take(t.buffer.length * 4));
+    }
+    const view = kernels.viewF32(count);
+    const outAt = view ? view.byteOffset : blocks.take(count * 4);
+    if (scratchAt === null || programAt === null || outAt === null || [...inputAt.values()].includes(null)) {
+      if (view) kernels.releaseView(view);
+      return null;
+    }
+    const f32 = kernels.heapF32();
+    const i32 = kernels.heapI32();
+    i32.set(program.words, programAt / 4);
+    for (const [buffer, address] of inputAt) if (kernels.addressOf(buffer) === null) f32.set(buffer, address! / 4);
+    const job = JOB_ADDRESS / 4;
+    i32.fill(0, job, job + L.JOB_ARGS + 16);
+    i32[job + L.JOB_KIND] = L.KIND_ELEMENTWISE;
+    i32[job + L.JOB_TASKS] = tasks;
+    i32[job + L.JOB_SCRATCH] = scratchAt;
+    i32[job + L.JOB_SCRATCH_BYTES] = scratchBytes;
+    i32[job + L.EW_COUNT] = count;
+    i32[job + L.EW_PROGRAM] = programAt;
+    i32[job + L.EW_INSTRUCTIONS] = program.words.length / 5;
+    i32[job + L.EW_REGISTERS] = program.registers;
+    i32[job + L.EW_OUT] = outAt;
+    i32[job + L.EW_TASK_SIZE] = taskSize;
+    inputs.forEach((t, i) => {
+      const [repeat, period] = patterns[i]!;
+      i32[job + L.EW_INPUTS + 3 * i] = inputAt.get(t.buffer)!;
+      i32[job + L.EW_INPUTS + 3 * i + 1] = repeat;
+      i32[job + L.EW_INPUTS + 3 * i + 2] = period;
+    });
+    try {
+      if (participants > 1) pool!.run(tasks);
+      else kernels.exports.run(JOB_ADDRESS);
+    } catch (error) {
+      if (view) kernels.releaseView(view);
+      throw error;
+    }
+    return view ?? f32.slice(outAt / 4, outAt / 4 + count);
+  } finally {
+    blocks.releaseAll();
+  }
 }

@@ -1,12 +1,11 @@
-// The WASM implementation of BatchedGemm: copies the operand spans into the
-// kernels' memory, writes one GEMM job (a batch table plus strides that encode the
-// transpositions), runs it on one thread or the pool, and copies the result blocks
-// back. Copies are O(n^2) against the O(n^3) product, and let the backend keep its
-// ordinary typed arrays.
+// The WASM implementation of BatchedGemm: writes one GEMM job (a batch table plus
+// strides that encode the transpositions) and runs it on one thread or the pool.
+// Operands that already live in the kernels' heap (results of earlier WASM kernels)
+// are used in place; others are copied in, and a C outside the heap is copied back.
 
 import type { GemmBatch } from '../cpu/matmul.js';
 import type { ThreadPool } from './thread-pool.js';
-import { JOB_ADDRESS, WORKSPACE_ADDRESS, type WasmKernels } from './wasm-kernels.js';
+import { CallBlocks, JOB_ADDRESS, type WasmKernels } from './wasm-kernels.js';
 
 /** Tasks per participating thread when splitting: several, so a busy core delays less. */
 const TASKS_PER_THREAD = 4;
@@ -37,6 +36,17 @@ function span(offsets: readonly number[], size: number): [number, number] {
   return [lo, hi];
 }
 
+/** Byte address of element 0 of `array` as the kernels see it (copying the used span in if needed), or null when full. */
+function placeOperand(kernels: WasmKernels, blocks: CallBlocks, array: Float32Array, offsets: readonly number[], size: number): number | null {
+  const inHeap = kernels.addressOf(array);
+  if (inHeap !== null) return inHeap;
+  const [lo, hi] = span(offsets, size);
+  const at = blocks.take((hi - lo) * 4);
+  if (at === null) return null;
+  kernels.heapF32().set(array.subarray(lo, hi), at / 4);
+  return at - lo * 4;
+}
+
 /** Runs `g` with the WASM kernels; returns false (doing nothing) when it does not fit their memory. */
 export function wasmGemm(kernels: WasmKernels, pool: ThreadPool | null, g: GemmBatch): boolean {
   const { m, n, k } = g;
@@ -49,56 +59,57 @@ export function wasmGemm(kernels: WasmKernels, pool: ThreadPool | null, g: GemmB
   const tiles = Math.ceil(m / tileM) * Math.ceil(n / tileN);
   const tasks = sumBatch ? tiles : tiles * items;
   const participants = pool && tasks > 1 ? threads : 1;
-
-  // Workspace: scratch slots | batch table | A span | B span | C blocks.
   const scratchBytes = roundUp(kernels.exports.gemmScratchBytes(tileM, tileN, k), 64);
-  const tableAt = WORKSPACE_ADDRESS + participants * scratchBytes;
-  const [aLo, aHi] = span(g.aOffsets, m * k);
-  const [bLo, bHi] = span(g.bOffsets, k * n);
-  const blocks = [...new Set(g.cOffsets)];
-  const aAt = roundUp(tableAt + items * 12, 64);
-  const bAt = roundUp(aAt + (aHi - aLo) * 4, 64);
-  const cAt = roundUp(bAt + (bHi - bLo) * 4, 64);
-  const end = cAt + blocks.length * m * n * 4;
-  if (!kernels.reserve(end)) return false;
 
-  const f32 = kernels.heapF32();
-  const i32 = kernels.heapI32();
-  f32.set(g.a.subarray(aLo, aHi), aAt / 4);
-  f32.set(g.b.subarray(bLo, bHi), bAt / 4);
-  const blockAt = new Map(blocks.map((offset, i) => [offset, cAt + i * m * n * 4]));
-  if (g.accumulate) for (const [offset, at] of blockAt) f32.set(g.c.subarray(offset, offset + m * n), at / 4);
-  for (let t = 0; t < items; t++) {
-    const row = tableAt / 4 + t * 3;
-    i32[row] = aAt + (g.aOffsets[t]! - aLo) * 4;
-    i32[row + 1] = bAt + (g.bOffsets[t]! - bLo) * 4;
-    i32[row + 2] = blockAt.get(g.cOffsets[t]!)!;
+  const blocks = new CallBlocks(kernels);
+  try {
+    const scratchAt = blocks.take(participants * scratchBytes);
+    const tableAt = blocks.take(items * 12);
+    const aBase = placeOperand(kernels, blocks, g.a, g.aOffsets, m * k);
+    const bBase = placeOperand(kernels, blocks, g.b, g.bOffsets, k * n);
+    const cInHeap = kernels.addressOf(g.c);
+    const [cLo, cHi] = span(g.cOffsets, m * n);
+    const cAt = cInHeap ?? blocks.take((cHi - cLo) * 4);
+    if (scratchAt === null || tableAt === null || aBase === null || bBase === null || cAt === null) return false;
+    const cBase = cInHeap ?? cAt - cLo * 4;
+    const cBlocks = cInHeap === null ? [...new Set(g.cOffsets)] : [];
+
+    const f32 = kernels.heapF32();
+    const i32 = kernels.heapI32();
+    if (g.accumulate) for (const offset of cBlocks) f32.set(g.c.subarray(offset, offset + m * n), cBase / 4 + offset);
+    for (let t = 0; t < items; t++) {
+      const row = tableAt / 4 + t * 3;
+      i32[row] = aBase + g.aOffsets[t]! * 4;
+      i32[row + 1] = bBase + g.bOffsets[t]! * 4;
+      i32[row + 2] = cBase + g.cOffsets[t]! * 4;
+    }
+    const job = JOB_ADDRESS / 4;
+    i32.fill(0, job, job + L.JOB_ARGS + 16);
+    i32[job + L.JOB_KIND] = L.KIND_GEMM;
+    i32[job + L.JOB_TASKS] = tasks;
+    i32[job + L.JOB_SCRATCH] = scratchAt;
+    i32[job + L.JOB_SCRATCH_BYTES] = scratchBytes;
+    i32[job + L.GEMM_M] = m;
+    i32[job + L.GEMM_N] = n;
+    i32[job + L.GEMM_K] = k;
+    // op(A) is m x k: stored [m, k] (row stride k) or, transposed, [k, m] (column stride m).
+    i32[job + L.GEMM_A_RS] = g.transA ? 1 : k;
+    i32[job + L.GEMM_A_CS] = g.transA ? m : 1;
+    i32[job + L.GEMM_B_RS] = g.transB ? 1 : n;
+    i32[job + L.GEMM_B_CS] = g.transB ? k : 1;
+    i32[job + L.GEMM_LDC] = n;
+    i32[job + L.GEMM_BATCH] = items;
+    i32[job + L.GEMM_TABLE] = tableAt;
+    i32[job + L.GEMM_SUM_BATCH] = sumBatch ? 1 : 0;
+    i32[job + L.GEMM_ACCUMULATE] = g.accumulate ? 1 : 0;
+    i32[job + L.GEMM_TILE_M] = tileM;
+    i32[job + L.GEMM_TILE_N] = tileN;
+    if (participants > 1) pool!.run(tasks);
+    else kernels.exports.run(JOB_ADDRESS);
+
+    for (const offset of cBlocks) g.c.set(f32.subarray(cBase / 4 + offset, cBase / 4 + offset + m * n), offset);
+    return true;
+  } finally {
+    blocks.releaseAll();
   }
-
-  const job = JOB_ADDRESS / 4;
-  i32.fill(0, job, job + L.JOB_ARGS + 16);
-  i32[job + L.JOB_KIND] = L.KIND_GEMM;
-  i32[job + L.JOB_TASKS] = tasks;
-  i32[job + L.JOB_SCRATCH] = WORKSPACE_ADDRESS;
-  i32[job + L.JOB_SCRATCH_BYTES] = scratchBytes;
-  i32[job + L.GEMM_M] = m;
-  i32[job + L.GEMM_N] = n;
-  i32[job + L.GEMM_K] = k;
-  // op(A) is m x k: stored [m, k] (row stride k) or, transposed, [k, m] (column stride m).
-  i32[job + L.GEMM_A_RS] = g.transA ? 1 : k;
-  i32[job + L.GEMM_A_CS] = g.transA ? m : 1;
-  i32[job + L.GEMM_B_RS] = g.transB ? 1 : n;
-  i32[job + L.GEMM_B_CS] = g.transB ? k : 1;
-  i32[job + L.GEMM_LDC] = n;
-  i32[job + L.GEMM_BATCH] = items;
-  i32[job + L.GEMM_TABLE] = tableAt;
-  i32[job + L.GEMM_SUM_BATCH] = sumBatch ? 1 : 0;
-  i32[job + L.GEMM_ACCUMULATE] = g.accumulate ? 1 : 0;
-  i32[job + L.GEMM_TILE_M] = tileM;
-  i32[job + L.GEMM_TILE_N] = tileN;
-  if (participants > 1) pool!.run(tasks);
-  else kernels.exports.run(JOB_ADDRESS);
-
-  for (const [offset, at] of blockAt) g.c.set(f32.subarray(at / 4, at / 4 + m * n), offset);
-  return true;
 }

@@ -1,8 +1,12 @@
 // One instance of the WASM kernels (assembly/) over its own memory, plus the
 // memory map the JS side uses: a control block for the worker pool, one job block,
-// and a workspace that each kernel call fills from the start (calls never overlap:
-// the backend is synchronous). With SharedArrayBuffer the memory is shared, so
-// worker threads can instantiate the same module over it (thread-pool.ts).
+// and above HEAP_ADDRESS a heap of blocks that kernel calls take their scratch and
+// operand copies from. With SharedArrayBuffer the memory is shared, so worker
+// threads can instantiate the same module over it (thread-pool.ts), and views into
+// it survive growth: the CPU backend then keeps the results of WASM kernels in the
+// heap as views (viewF32), so chained kernels neither copy their operands nor touch
+// fresh pages (on this project's machines a fresh page costs far more than the
+// arithmetic done on it).
 
 import { kernelBytes, type KernelVariant } from './kernel-bytes.js';
 
@@ -10,8 +14,8 @@ import { kernelBytes, type KernelVariant } from './kernel-bytes.js';
 export const CONTROL_ADDRESS = 256;
 /** Byte address of the job block (assembly/job.ts). */
 export const JOB_ADDRESS = 1024;
-/** Byte address where each call's scratch, tables and operands start. */
-export const WORKSPACE_ADDRESS = 65536;
+/** Byte address where the heap starts. */
+export const HEAP_ADDRESS = 65536;
 
 const PAGE = 65536;
 /** 2 GiB: the most one call may use (operands, results and packing scratch). */
@@ -28,6 +32,13 @@ const LAYOUT_NAMES = [
 ] as const;
 export type LayoutName = (typeof LAYOUT_NAMES)[number];
 
+/** Block sizes: eight classes per power of two (at most 12.5% unused), from 64 bytes. */
+function sizeClass(bytes: number): number {
+  if (bytes <= 64) return 64;
+  const step = Math.max(64, 2 ** Math.floor(Math.log2(bytes)) / 8);
+  return Math.ceil(bytes / step) * step;
+}
+
 export interface KernelExports {
   /** Claims and runs tasks of the job at byte address `job` until none are left. */
   run(job: number): void;
@@ -38,6 +49,12 @@ export class WasmKernels {
   readonly layout: Readonly<Record<LayoutName, number>>;
   private f32 = new Float32Array(0);
   private i32 = new Int32Array(0);
+  /** End of the blocks handed out so far; blocks above it are untouched. */
+  private top = HEAP_ADDRESS;
+  /** Released blocks by size class, ready for reuse. */
+  private readonly freeBlocks = new Map<number, number[]>();
+  /** Heap views handed out by viewF32, with their block size. */
+  private readonly views = new WeakMap<Float32Array, number>();
 
   private constructor(
     readonly module: WebAssembly.Module,
@@ -60,7 +77,7 @@ export class WasmKernels {
     if (typeof WebAssembly !== 'object') throw new Error('this JavaScript engine has no WebAssembly');
     const bytes = kernelBytes(variant);
     const module = new WebAssembly.Module(bytes as BufferSource);
-    const pages = WORKSPACE_ADDRESS / PAGE + 16;
+    const pages = HEAP_ADDRESS / PAGE + 16;
     const memory = new WebAssembly.Memory({ initial: pages, maximum: MAX_PAGES, shared: variant === 'shared' } as WebAssembly.MemoryDescriptor);
     const instance = new WebAssembly.Instance(module, { env: { memory } });
     return new WasmKernels(module, memory, instance.exports as unknown as KernelExports, variant);
@@ -73,6 +90,52 @@ export class WasmKernels {
     const pages = Math.ceil((bytes - have) / PAGE);
     if (have / PAGE + pages > MAX_PAGES) return false;
     this.memory.grow(pages);
+    return true;
+  }
+
+  /** A block of at least `bytes` bytes (64-byte aligned), or null when the 2 GiB are used up. */
+  alloc(bytes: number): number | null {
+    const size = sizeClass(bytes);
+    const reused = this.freeBlocks.get(size)?.pop();
+    if (reused !== undefined) return reused;
+    if (!this.reserve(this.top + size)) return null;
+    const at = this.top;
+    this.top += size;
+    return at;
+  }
+
+  /** Returns a block from alloc(bytes) to the heap. */
+  release(address: number, bytes: number): void {
+    const size = sizeClass(bytes);
+    const list = this.freeBlocks.get(size);
+    if (list) list.push(address);
+    else this.freeBlocks.set(size, [address]);
+  }
+
+  /**
+   * A float32 view of a new heap block (contents undefined), or null where views could
+   * not outlive memory growth (no shared memory) or the heap is full.
+   */
+  viewF32(count: number): Float32Array | null {
+    if (this.variant !== 'shared') return null;
+    const at = this.alloc(count * 4);
+    if (at === null) return null;
+    const view = new Float32Array(this.memory.buffer, at, count);
+    this.views.set(view, count * 4);
+    return view;
+  }
+
+  /** Byte address of a view from viewF32, or null for any other array. */
+  addressOf(view: Float32Array): number | null {
+    return this.views.has(view) ? view.byteOffset : null;
+  }
+
+  /** Returns a view from viewF32 to the heap; false (doing nothing) for any other array. */
+  releaseView(view: Float32Array): boolean {
+    const bytes = this.views.get(view);
+    if (bytes === undefined) return false;
+    this.views.delete(view);
+    this.release(view.byteOffset, bytes);
     return true;
   }
 
@@ -89,5 +152,23 @@ export class WasmKernels {
       this.i32 = new Int32Array(this.memory.buffer);
     }
     return this.i32;
+  }
+}
+
+/** The heap blocks one kernel call takes (scratch, tables, operand copies), released together. */
+export class CallBlocks {
+  private readonly taken: [number, number][] = [];
+  constructor(private readonly kernels: WasmKernels) {}
+
+  /** A block of `bytes`, or null when the heap is full. */
+  take(bytes: number): number | null {
+    const at = this.kernels.alloc(bytes);
+    if (at !== null) this.taken.push([at, bytes]);
+    return at;
+  }
+
+  releaseAll(): void {
+    for (const [at, bytes] of this.taken) this.kernels.release(at, bytes);
+    this.taken.length = 0;
   }
 }

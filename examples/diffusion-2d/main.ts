@@ -10,6 +10,8 @@
 //     [--hidden H] [--seed S] [--out FILE]
 
 import { writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import {
   GaussianDiffusion,
@@ -209,7 +211,7 @@ export async function main(args: readonly string[]): Promise<void> {
   const samples = integerOption(args, '--samples', 2000);
   const hidden = integerOption(args, '--hidden', 128);
   const seed = integerOption(args, '--seed', 0, 0);
-  const out = option(args, '--out') ?? 'diffusion-2d.svg';
+  const out = option(args, '--out') ?? join(tmpdir(), 'diffusion-2d.svg');
   const controller = new AbortController();
   const onSignal = () => controller.abort(new Error('interrupted'));
   process.once('SIGINT', onSignal);

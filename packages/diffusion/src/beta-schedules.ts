@@ -17,6 +17,9 @@ export function linearBetaSchedule(numTimesteps: number): Float64Array {
   const scale = 1000 / numTimesteps;
   const start = scale * 0.0001;
   const end = scale * 0.02;
+  if (end > 1) {
+    throw new Error(`linear beta schedule: ${numTimesteps} steps would need betas up to ${end} (> 1); use at least 20 steps`);
+  }
   const betas = new Float64Array(numTimesteps);
   if (numTimesteps === 1) {
     betas[0] = start;

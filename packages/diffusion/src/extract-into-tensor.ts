@@ -24,9 +24,15 @@ export function assertTimesteps(where: string, x: Tensor, t: Tensor): void {
  */
 export function extractIntoTensor(values: Float32Array, t: Tensor, rank: number): Tensor {
   const table = tensor(values, { device: t.device }); // [T]
-  const picked = indexSelect(table, 0, t); // [B]
+  let picked: Tensor;
+  try {
+    picked = indexSelect(table, 0, t); // [B]
+  } catch (error) {
+    throw new Error(`timesteps t: ${(error as Error).message} (the table has ${values.length} timesteps)`);
+  } finally {
+    table.dispose();
+  }
   const shaped = reshape(picked, [t.shape[0]!, ...new Array<number>(Math.max(rank - 1, 0)).fill(1)]); // [B, 1, ...]
-  table.dispose();
   picked.dispose();
   return shaped;
 }

@@ -196,13 +196,15 @@ export class GaussianDiffusion implements DiffusionCoefficients {
     assertTimesteps('qSample', xStart, t);
     const noise = options.noise ?? randn(xStart.shape, { generator: generatorFrom('qSample', options), device: xStart.device });
     assertSameShape('qSample', 'noise', noise, xStart);
-    const xT = tidy(() => {
-      const signal = this.extract(this.sqrtAlphasCumprod, t, xStart).mul(xStart); // [B, ...]
-      const scaledNoise = this.extract(this.sqrtOneMinusAlphasCumprod, t, xStart).mul(noise); // [B, ...]
-      return signal.add(scaledNoise);
-    });
-    if (noise !== options.noise) noise.dispose();
-    return xT;
+    try {
+      return tidy(() => {
+        const signal = this.extract(this.sqrtAlphasCumprod, t, xStart).mul(xStart); // [B, ...]
+        const scaledNoise = this.extract(this.sqrtOneMinusAlphasCumprod, t, xStart).mul(noise); // [B, ...]
+        return signal.add(scaledNoise);
+      });
+    } finally {
+      if (noise !== options.noise) noise.dispose();
+    }
   }
 
   /** q(x_{t-1} | x_t, x_0): mean [B, ...], variance and clipped log variance [B, 1, ...]. */
@@ -262,14 +264,21 @@ export class GaussianDiffusion implements DiffusionCoefficients {
   /** Samples x_{t-1} from the model (DDPM ancestral step); no noise where t = 0. */
   async pSample<Cond>(model: DiffusionModel<Cond>, x: Tensor, t: Tensor, options: StepOptions<Cond> = {}): Promise<SampleResult> {
     const out = await this.pMeanVariance(model, x, t, options);
-    const noise = this.stepNoise('pSample', x, options);
-    const sample = tidy(() => {
-      const std = exp(out.logVariance.mul(0.5)); // [B, 1, ...]
-      return out.mean.add(nonzeroMask(t, x.rank).mul(std).mul(noise)); // [B, ...]
-    });
-    if (noise !== options.noise) noise.dispose();
-    for (const tensor of [out.mean, out.variance, out.logVariance]) tensor.dispose();
-    return { sample, predXstart: out.predXstart };
+    let noise: Tensor | null = null;
+    try {
+      const stepNoise = (noise = this.stepNoise('pSample', x, options));
+      const sample = tidy(() => {
+        const std = exp(out.logVariance.mul(0.5)); // [B, 1, ...]
+        return out.mean.add(nonzeroMask(t, x.rank).mul(std).mul(stepNoise)); // [B, ...]
+      });
+      return { sample, predXstart: out.predXstart };
+    } catch (error) {
+      out.predXstart.dispose();
+      throw error;
+    } finally {
+      if (noise && noise !== options.noise) noise.dispose();
+      for (const tensor of [out.mean, out.variance, out.logVariance]) tensor.dispose();
+    }
   }
 
   /** DDPM ancestral sampling from x_T ~ N(0, I) over every timestep; returns x_0 (caller-owned). */
@@ -287,19 +296,26 @@ export class GaussianDiffusion implements DiffusionCoefficients {
     const eta = options.eta ?? 0;
     const { sigma, epsCoef } = this.ddimTable(eta);
     const out = await this.pMeanVariance(model, x, t, options);
-    // Re-derive epsilon from the x_0 prediction, whatever the model predicts.
-    const noise = eta > 0 ? this.stepNoise('ddimSample', x, options) : null;
-    const sample = tidy(() => {
-      const eps = this.predictEpsFromXstart(x, t, out.predXstart); // [B, ...]
-      const towardsX0 = out.predXstart.mul(this.extract(this.sqrtAlphasCumprodPrev, t, x)); // [B, ...]
-      const meanPred = towardsX0.add(eps.mul(this.extract(epsCoef, t, x))); // [B, ...]
-      if (!noise) return meanPred;
-      const scaledNoise = noise.mul(this.extract(sigma, t, x)).mul(nonzeroMask(t, x.rank)); // [B, ...]
-      return meanPred.add(scaledNoise);
-    });
-    if (noise && noise !== options.noise) noise.dispose();
-    for (const tensor of [out.mean, out.variance, out.logVariance]) tensor.dispose();
-    return { sample, predXstart: out.predXstart };
+    let noise: Tensor | null = null;
+    try {
+      const stepNoise = (noise = eta > 0 ? this.stepNoise('ddimSample', x, options) : null);
+      const sample = tidy(() => {
+        // Re-derive epsilon from the x_0 prediction, whatever the model predicts.
+        const eps = this.predictEpsFromXstart(x, t, out.predXstart); // [B, ...]
+        const towardsX0 = out.predXstart.mul(this.extract(this.sqrtAlphasCumprodPrev, t, x)); // [B, ...]
+        const meanPred = towardsX0.add(eps.mul(this.extract(epsCoef, t, x))); // [B, ...]
+        if (!stepNoise) return meanPred;
+        const scaledNoise = stepNoise.mul(this.extract(sigma, t, x)).mul(nonzeroMask(t, x.rank)); // [B, ...]
+        return meanPred.add(scaledNoise);
+      });
+      return { sample, predXstart: out.predXstart };
+    } catch (error) {
+      out.predXstart.dispose();
+      throw error;
+    } finally {
+      if (noise && noise !== options.noise) noise.dispose();
+      for (const tensor of [out.mean, out.variance, out.logVariance]) tensor.dispose();
+    }
   }
 
   /** DDIM sampling from x_T ~ N(0, I) over every timestep of this diffusion; returns x_0 (caller-owned). */

@@ -271,11 +271,14 @@ describe('bad input', () => {
     const t = own(tensor(Int32Array.from([1, 2, 3])));
     expect(() => d.qSample(x, own(tensor([1, 2, 3])))).toThrow(/timesteps t must be int32, got float32/);
     expect(() => d.qSample(x, own(tensor(Int32Array.from([1, 2]))))).toThrow(/timesteps t \[2\] must be \[B\] with B = 3/);
+    expect(() => d.qSample(x, own(tensor(Int32Array.from([1, 1000, 2]))))).toThrow(/timesteps t: gather: index 1000 is out of range.*\(the table has 1000 timesteps\)/);
     expect(() => d.qSample(x, t, { noise: own(zeros([3, 3])) })).toThrow(/qSample: noise has shape \[3, 3\], expected \[3, 2\]/);
     expect(() => d.qSample(x, t, { seed: 1, generator: new Generator(1) })).toThrow(/either seed or generator/);
     await expect(d.pMeanVariance(() => zeros([3, 1]), x, t)).rejects.toThrow(/model returned shape \[3, 1\], expected x_t's shape \[3, 2\]/);
     await expect(d.pMeanVariance((xt) => xt, x, t)).rejects.toThrow(/returned its input x_t/);
     await expect(d.pSample(() => { throw new Error('model failed'); }, x, t)).rejects.toThrow('model failed');
+    await expect(d.pSample(() => zeros([3, 2]), x, t, { noise: own(zeros([3, 3])) })).rejects.toThrow(/pSample: noise has shape \[3, 3\]/);
+    await expect(d.ddimSample(() => zeros([3, 2]), x, t, { eta: 0.5, noise: own(zeros([2, 2])) })).rejects.toThrow(/ddimSample: noise has shape \[2, 2\]/);
     await expect(d.ddimSample(() => zeros([3, 2]), x, t, { eta: -1 })).rejects.toThrow(/eta must be a finite number >= 0, got -1/);
     expect(() => d.ddimSampleLoopProgressive(() => zeros([3, 2]), [3, 2], { eta: Number.NaN })).toThrow(/eta must be/);
     await expect(d.pSampleLoop(() => zeros([3, 2]), [])).rejects.toThrow(/shape must have a batch axis/);

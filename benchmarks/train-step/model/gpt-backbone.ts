@@ -141,12 +141,16 @@ export function randomBatch(config: TrainStepConfig): TrainBatch {
   };
 }
 
-/** Builds the model, its AdamW optimizer and a batch; returns one training step (forward, backward, update). */
-export function trainStep(config: TrainStepConfig): () => number {
+/**
+ * Builds the model, its AdamW optimizer and a batch on the default device; returns one
+ * training step (forward, backward, update) resolving to the loss. The loss is read
+ * with `await data()`, which works on every device (WebGPU has no synchronous read).
+ */
+export function trainStep(config: TrainStepConfig): () => Promise<number> {
   const model = new GptBackbone(config);
   const optimizer = new AdamW(model.parameters(), { lr: 1e-4, weightDecay: 0.1 });
   const batch = randomBatch(config);
-  return () => {
+  return async () => {
     const loss = T.tidy(() => {
       const l = T.mse(model.forward(batch), batch.target);
       l.backward();
@@ -154,7 +158,7 @@ export function trainStep(config: TrainStepConfig): () => number {
     });
     optimizer.step();
     optimizer.zeroGrad();
-    const value = loss.item();
+    const value = (await loss.data())[0]!;
     loss.dispose();
     return value;
   };

@@ -6,7 +6,7 @@ import type { DType } from '../../dtype.js';
 import type { TensorMeta } from '../../ops.js';
 import { sizeOf } from '../../shape.js';
 import { kernelSpec, Params, type GpuInfo, type GpuTensorBuffer, type KernelContext, type KernelSpec } from './kernel.js';
-import { FLOAT_CLASS_WGSL, GLOBAL_INDEX, MAIN_ARGS, PARAMS_WGSL, storage, wgslType } from './wgsl.js';
+import { ELEMENTS_PER_INVOCATION, FLOAT_CLASS_WGSL, gridStrideWgsl, MAIN_ARGS, PARAMS_WGSL, storage, wgslType, WORKGROUP_SIZE } from './wgsl.js';
 
 const F32_TO_I32 = `
 fn f32_to_i32(x: f32) -> i32 {
@@ -32,12 +32,10 @@ ${FLOAT_CLASS_WGSL}
 ${F32_TO_I32}
 ${storage(1, 'src', wgslType(from), 'read')}
 ${storage(2, 'out', wgslType(to), 'read_write')}
-@compute @workgroup_size(64)
+@compute @workgroup_size(${WORKGROUP_SIZE})
 fn main(${MAIN_ARGS}) {
-  let idx = ${GLOBAL_INDEX};
-  if (idx >= pu(0u)) { return; }
-  let x = src[idx];
-  out[idx] = ${conversion(from, to)};
+  ${gridStrideWgsl('pu(0u)', `let x = src[i];
+    out[i] = ${conversion(from, to)};`)}
 }
 `,
     storage: ['read', 'read_write'],
@@ -48,7 +46,7 @@ export function runCast(ctx: KernelContext, x: GpuInfo, out: TensorMeta): GpuTen
   const result = ctx.allocate('cast', out);
   const n = sizeOf(out.shape);
   if (n === 0) return result;
-  ctx.dispatch('cast', castSpec(x.dtype, out.dtype), new Params().u32(0, n), [x.buffer, result], ctx.grid('cast', n));
+  ctx.dispatch('cast', castSpec(x.dtype, out.dtype), new Params().u32(0, n), [x.buffer, result], ctx.grid('cast', Math.ceil(n / ELEMENTS_PER_INVOCATION)));
   return result;
 }
 

@@ -3,7 +3,9 @@
 // Each input is read in one of three modes, chosen per call and part of the key:
 //   d  dense: same element count as the output, read at the output index
 //   s  scalar: one element, read at 0
-//   b  broadcast: read through strides, coordinates unravelled from the output index
+//   b  broadcast: read through strides (offsets unravelled once per run of elements)
+// Without broadcast operands invocations walk the elements grid-stride; with them,
+// each takes a contiguous run (see stridedRunWgsl).
 
 import type { DType } from '../../dtype.js';
 import { emitWgsl, WGSL_EXPR_PRELUDE, type Expr } from '../../expr.js';
@@ -11,7 +13,18 @@ import { BINARY, UNARY, WHERE_EXPR, type BinaryOp, type TensorMeta, type UnaryOp
 import { broadcastStrides, sizeOf } from '../../shape.js';
 import { kernelSpec, Params, type GpuInfo, type GpuTensorBuffer, type KernelContext, type KernelSpec } from './kernel.js';
 import { assertRank, coalesce } from './strided-layout.js';
-import { GLOBAL_INDEX, MAIN_ARGS, MAX_RANK, PARAMS_WGSL, storage, unravelWgsl, wgslType } from './wgsl.js';
+import {
+  ELEMENTS_PER_INVOCATION,
+  gridStrideWgsl,
+  MAIN_ARGS,
+  MAX_RANK,
+  PARAMS_WGSL,
+  storage,
+  stridedOffsetsWgsl,
+  stridedRunWgsl,
+  wgslType,
+  WORKGROUP_SIZE,
+} from './wgsl.js';
 
 export type ReadMode = 'd' | 's' | 'b';
 
@@ -39,21 +52,20 @@ export function elementwiseSpec(op: ElementwiseOp, inputTypes: readonly DType[],
     const T = wgslType(compute);
     const broadcast = modes.flatMap((m, k) => (m === 'b' ? [k] : []));
     const reads = modes.map((m, k) => {
-      const at = m === 'd' ? 'idx' : m === 's' ? '0u' : `o${k}`;
+      const at = m === 'd' ? 'i' : m === 's' ? '0u' : `offsets[${broadcast.indexOf(k)}]`;
       return `let x${k} = ${T}(in${k}[${at}]);`;
     });
-    const body = emitWgsl(exprOf(op), modes.map((_, k) => `x${k}`), T);
+    const body = `${reads.join('\n    ')}
+    out[i] = ${wgslType(output)}(${emitWgsl(exprOf(op), modes.map((_, k) => `x${k}`), T)});`;
+    const strides = broadcast.map((k) => STRIDES + k * MAX_RANK);
     const code = `${PARAMS_WGSL}
 ${inputTypes.map((t, k) => storage(k + 1, `in${k}`, wgslType(t), 'read')).join('\n')}
 ${storage(inputTypes.length + 1, 'out', wgslType(output), 'read_write')}
 ${WGSL_EXPR_PRELUDE}
-@compute @workgroup_size(64)
+${broadcast.length > 0 ? stridedOffsetsWgsl(RANK, SHAPE, strides) : ''}
+@compute @workgroup_size(${WORKGROUP_SIZE})
 fn main(${MAIN_ARGS}) {
-  let idx = ${GLOBAL_INDEX};
-  if (idx >= pu(${N}u)) { return; }
-  ${broadcast.length > 0 ? unravelWgsl('idx', RANK, SHAPE, broadcast.map((k) => `o${k}`), broadcast.map((k) => STRIDES + k * MAX_RANK)) : ''}
-  ${reads.join('\n  ')}
-  out[idx] = ${wgslType(output)}(${body});
+  ${broadcast.length > 0 ? stridedRunWgsl(N, RANK, SHAPE, strides, body) : gridStrideWgsl(`pu(${N}u)`, body)}
 }
 `;
     return { code, storage: [...inputTypes.map(() => 'read' as const), 'read_write'] };
@@ -84,7 +96,7 @@ export function runElementwise(ctx: KernelContext, op: ElementwiseOp, inputs: re
     broadcast.forEach((k, j) => params.u32s(STRIDES + k * MAX_RANK, layout.strides[j]!));
   }
   const spec = elementwiseSpec(op, inputs.map((t) => t.dtype), compute, out.dtype, modes);
-  ctx.dispatch(op, spec, params, [...inputs.map((t) => t.buffer), result], ctx.grid(op, n));
+  ctx.dispatch(op, spec, params, [...inputs.map((t) => t.buffer), result], ctx.grid(op, Math.ceil(n / ELEMENTS_PER_INVOCATION)));
   return result;
 }
 

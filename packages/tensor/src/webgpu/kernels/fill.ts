@@ -5,17 +5,16 @@ import { allocTyped } from '../../dtype.js';
 import type { OpAttrs, TensorMeta } from '../../ops.js';
 import { sizeOf } from '../../shape.js';
 import { kernelSpec, Params, type GpuTensorBuffer, type KernelContext, type KernelSpec } from './kernel.js';
-import { GLOBAL_INDEX, MAIN_ARGS, PARAMS_WGSL, storage } from './wgsl.js';
+import { ELEMENTS_PER_INVOCATION, gridStrideWgsl, MAIN_ARGS, PARAMS_WGSL, storage, WORKGROUP_SIZE } from './wgsl.js';
 
 export function fillSpec(): KernelSpec {
   return kernelSpec('fill', () => ({
     code: `${PARAMS_WGSL}
 ${storage(1, 'out', 'u32', 'read_write')}
-@compute @workgroup_size(64)
+@compute @workgroup_size(${WORKGROUP_SIZE})
 fn main(${MAIN_ARGS}) {
-  let idx = ${GLOBAL_INDEX};
-  if (idx >= pu(0u)) { return; }
-  out[idx] = pu(1u);
+  let value = pu(1u);
+  ${gridStrideWgsl('pu(0u)', 'out[i] = value;')}
 }
 `,
     storage: ['read_write'],
@@ -33,7 +32,7 @@ export function fillBits(dtype: OpAttrs['fill']['dtype'], value: number): number
 export function recordFill(ctx: KernelContext, op: string, target: GpuTensorBuffer, out: TensorMeta, value: number): void {
   const n = sizeOf(out.shape);
   if (n === 0) return;
-  ctx.dispatch(op, fillSpec(), new Params().u32(0, n).u32(1, fillBits(out.dtype, value)), [target], ctx.grid(op, n));
+  ctx.dispatch(op, fillSpec(), new Params().u32(0, n).u32(1, fillBits(out.dtype, value)), [target], ctx.grid(op, Math.ceil(n / ELEMENTS_PER_INVOCATION)));
 }
 
 export function runFill(ctx: KernelContext, attrs: OpAttrs['fill'], out: TensorMeta): GpuTensorBuffer {

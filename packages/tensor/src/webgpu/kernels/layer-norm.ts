@@ -8,7 +8,7 @@
 import type { TensorMeta } from '../../ops.js';
 import { sizeOf } from '../../shape.js';
 import { kernelSpec, Params, type GpuInfo, type GpuTensorBuffer, type KernelContext, type KernelSpec } from './kernel.js';
-import { GROUP_ROW_LENGTH, type RowMode } from './softmax.js';
+import { rowMode } from './softmax.js';
 import { FLOAT_CLASS_WGSL, GLOBAL_INDEX, GROUP_INDEX, MAIN_ARGS, PARAMS_WGSL, storage, WORKGROUP_SIZE } from './wgsl.js';
 import { WORKGROUP_REDUCE_WGSL } from './workgroup-reduce.js';
 
@@ -16,7 +16,7 @@ const ROWS = 0;
 const LENGTH = 1;
 const EPS = 2;
 
-export function layerNormSpec(mode: RowMode): KernelSpec {
+export function layerNormSpec(mode: 'thread' | 'group'): KernelSpec {
   return kernelSpec(`layerNorm:${mode}`, () => {
     const head = `${PARAMS_WGSL}
 ${FLOAT_CLASS_WGSL}
@@ -88,7 +88,7 @@ export function runLayerNorm(ctx: KernelContext, x: GpuInfo, eps: number, out: T
   const length = x.shape.at(-1)!;
   const rows = n / length;
   const params = new Params().u32(ROWS, rows).u32(LENGTH, length).f32(EPS, eps);
-  const mode: RowMode = length >= GROUP_ROW_LENGTH ? 'group' : 'thread';
+  const mode = rowMode(rows, length);
   const grid = mode === 'group' ? ctx.grid('layerNorm', rows, 1) : ctx.grid('layerNorm', rows);
   ctx.dispatch('layerNorm', layerNormSpec(mode), params, [x.buffer, result], grid);
   return result;

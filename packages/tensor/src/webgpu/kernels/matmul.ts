@@ -19,15 +19,17 @@ export const MATMUL_THREADS = 8;
  * Three programs, chosen per call by layout:
  *   rows     B rows contiguous (no transB) and n % 4 == 0: B and C move as vec4, each
  *            invocation keeps a 4 x 8 block (the fastest on llvmpipe by ~1.5-2x);
+ *   rows-at  the same for A^T B with m % 4 == 0 (weight gradients): A moves as vec4 too;
  *   dot      A x B^T with k % 4 == 0: both operands move as vec4 along k, 4 x 4 blocks
  *            of dot products (the backward pass's dX = dY W^T, attention's Q K^T);
  *   generic  anything else: scalar loads through strides, 4 x 4 blocks.
  */
-export type MatmulVariant = 'rows' | 'dot' | 'generic';
+export type MatmulVariant = 'rows' | 'rows-at' | 'dot' | 'generic';
 
 /** Rows and columns of C each variant's workgroup covers. */
 const BLOCK: Record<MatmulVariant, { rows: number; cols: number }> = {
   rows: { rows: 32, cols: 64 },
+  'rows-at': { rows: 32, cols: 64 },
   dot: { rows: 32, cols: 32 },
   generic: { rows: 32, cols: 32 },
 };
@@ -108,8 +110,21 @@ const GENERIC_WGSL = `${prologue('f32', 'f32', 'f32')}
 }
 `;
 
-// B (p, 4j..4j+3) is vec4 number (b_base + p * n) / 4 + j; C likewise.
-const ROWS_WGSL = `${prologue('f32', 'vec4<f32>', 'vec4<f32>')}
+// B (p, 4j..4j+3) is vec4 number (b_base + p * n) / 4 + j; C likewise. With
+// \`transposedA\` (transA and m % 4 == 0), A's 4 rows at step p are one vec4 too.
+function rowsWgsl(transposedA: boolean): string {
+  const loadA = transposedA
+    ? `let av = a[(a_base + p * m + row0) / 4u];
+    let s0 = av.x;
+    let s1 = av.y;
+    let s2 = av.z;
+    let s3 = av.w;`
+    : `let ap = p * a_col;
+    let s0 = a[a0 + ap];
+    let s1 = a[a1 + ap];
+    let s2 = a[a2 + ap];
+    let s3 = a[a3 + ap];`;
+  return `${prologue(transposedA ? 'vec4<f32>' : 'f32', 'vec4<f32>', 'vec4<f32>')}
   let n4 = n / 4u;
   let j0 = (wg.x * ${MATMUL_THREADS}u + lid.x) * 2u;
   if (j0 >= n4) { return; }
@@ -131,11 +146,7 @@ const ROWS_WGSL = `${prologue('f32', 'vec4<f32>', 'vec4<f32>')}
     let bp = b4 + p * n4;
     let bx = b[bp + j0];
     let by = b[bp + j1];
-    let ap = p * a_col;
-    let s0 = a[a0 + ap];
-    let s1 = a[a1 + ap];
-    let s2 = a[a2 + ap];
-    let s3 = a[a3 + ap];
+    ${loadA}
     x0 += s0 * bx;
     x1 += s1 * bx;
     x2 += s2 * bx;
@@ -155,6 +166,7 @@ const ROWS_WGSL = `${prologue('f32', 'vec4<f32>', 'vec4<f32>')}
   }
 }
 `;
+}
 
 // A (i, 4q..4q+3) is vec4 number (a_base + i * k) / 4 + q; B^T (j, 4q..4q+3) likewise.
 const DOT_WGSL = `${prologue('vec4<f32>', 'vec4<f32>', 'f32')}
@@ -200,14 +212,19 @@ const DOT_WGSL = `${prologue('vec4<f32>', 'vec4<f32>', 'f32')}
 }
 `;
 
-const SOURCES: Record<MatmulVariant, string> = { rows: ROWS_WGSL, dot: DOT_WGSL, generic: GENERIC_WGSL };
+const SOURCES: Record<MatmulVariant, () => string> = {
+  rows: () => rowsWgsl(false),
+  'rows-at': () => rowsWgsl(true),
+  dot: () => DOT_WGSL,
+  generic: () => GENERIC_WGSL,
+};
 
 export function matmulSpec(variant: MatmulVariant): KernelSpec {
-  return kernelSpec(`matmul:${variant}`, () => ({ code: SOURCES[variant], storage: ['read', 'read', 'read_write'] }));
+  return kernelSpec(`matmul:${variant}`, () => ({ code: SOURCES[variant](), storage: ['read', 'read', 'read_write'] }));
 }
 
-function chooseVariant(attrs: OpAttrs['matmul'], n: number, k: number): MatmulVariant {
-  if (!attrs.transB && n % 4 === 0) return 'rows';
+function chooseVariant(attrs: OpAttrs['matmul'], m: number, n: number, k: number): MatmulVariant {
+  if (!attrs.transB && n % 4 === 0) return attrs.transA && m % 4 === 0 ? 'rows-at' : 'rows';
   if (!attrs.transA && attrs.transB && k % 4 === 0) return 'dot';
   return 'generic';
 }
@@ -237,7 +254,7 @@ export function runMatmul(ctx: KernelContext, inputs: readonly GpuInfo[], attrs:
     .u32s(BATCH_SHAPE, layout.shape)
     .u32s(A_BATCH, layout.strides[0]!)
     .u32s(B_BATCH, layout.strides[1]!);
-  const variant = chooseVariant(attrs, n, k);
+  const variant = chooseVariant(attrs, m, n, k);
   const [gx, gy] = [Math.ceil(n / BLOCK[variant].cols), Math.ceil(m / BLOCK[variant].rows)];
   const zLimit = ctx.maxWorkgroupsPerDimension;
   if (gx > zLimit || gy > zLimit) {
@@ -255,5 +272,5 @@ export function runMatmul(ctx: KernelContext, inputs: readonly GpuInfo[], attrs:
 }
 
 export function matmulVariants(): KernelSpec[] {
-  return [matmulSpec('rows'), matmulSpec('dot'), matmulSpec('generic')];
+  return [matmulSpec('rows'), matmulSpec('rows-at'), matmulSpec('dot'), matmulSpec('generic')];
 }

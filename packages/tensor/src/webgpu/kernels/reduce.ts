@@ -1,8 +1,8 @@
 // sum / max / min over any set of axes, and argmax / argmin along one axis.
 // The input is viewed as [kept axes] x [reduced axes], each merged where contiguous.
-// Short reductions give each output one invocation; long ones give each output a
-// workgroup whose invocations stride over the reduced elements and then combine
-// their partial results in a tree (pairwise sums keep float32 error small).
+// Usually each output gets one invocation; long reductions with few outputs give
+// each output a workgroup whose invocations reduce contiguous slices and combine
+// them in a tree. Float sums add at most 64 terms per partial result.
 // max/min propagate NaN like the CPU backend; argmax/argmin take the first extreme.
 
 import type { DType } from '../../dtype.js';
@@ -25,8 +25,16 @@ const KEPT_STRIDES = KEPT_SHAPE + MAX_RANK;
 const RED_SHAPE = KEPT_STRIDES + MAX_RANK;
 const RED_STRIDES = RED_SHAPE + MAX_RANK;
 
-/** Reductions at least this long get a workgroup per output. */
-const GROUP_THRESHOLD = 256;
+/** Terms per partial result of a float sum (then partials are added). */
+const PARTIAL = 64;
+
+/**
+ * A workgroup per output for long reductions with few outputs (full sums, norms);
+ * otherwise an invocation per output is both simpler and faster, on llvmpipe most of all.
+ */
+function reduceMode(outputs: number, count: number): ReduceMode {
+  return count >= 256 && outputs <= 256 ? 'group' : 'thread';
+}
 
 function identity(kind: ReduceKind, T: string): string {
   if (kind === 'sum') return `${T}(0)`;
@@ -58,6 +66,29 @@ fn kept_offset(i: u32) -> u32 {
   ${unravelWgsl('i', KEPT_RANK, KEPT_SHAPE, ['o'], [KEPT_STRIDES])}
   return o;
 }
+// Reduces reduced-index range [r_begin, r_end) of the output whose data starts at
+// \`start\`: runs along the innermost reduced axis, at most ${PARTIAL} terms per partial
+// result (so float sums stay accurate), one index unravel per run.
+fn reduce_range(start: u32, r_begin: u32, r_end: u32) -> ${T} {
+  let red_rank = pu(${RED_RANK}u);
+  let last = max(red_rank, 1u) - 1u;
+  let inner = select(1u, pu(${RED_SHAPE}u + last), red_rank > 0u);
+  let inner_stride = select(0u, pu(${RED_STRIDES}u + last), red_rank > 0u);
+  var acc = ${identity(kind, T)};
+  var r = r_begin;
+  while (r < r_end) {
+    let len = min(min(inner - r % inner, r_end - r), ${PARTIAL}u);
+    let run_base = start + reduced_offset(r);
+    var part = ${identity(kind, T)};
+    for (var j = 0u; j < len; j++) {
+      let v = x[run_base + j * inner_stride];
+      ${step('part', 'v')}
+    }
+    ${step('acc', 'part')}
+    r += len;
+  }
+  return acc;
+}
 `;
     if (mode === 'thread') {
       return {
@@ -66,13 +97,7 @@ fn kept_offset(i: u32) -> u32 {
 fn main(${MAIN_ARGS}) {
   let idx = ${GLOBAL_INDEX};
   if (idx >= pu(${N}u)) { return; }
-  let start = kept_offset(idx);
-  var acc = ${identity(kind, T)};
-  for (var r = 0u; r < pu(${RED_COUNT}u); r++) {
-    let v = x[start + reduced_offset(r)];
-    ${step('acc', 'v')}
-  }
-  out[idx] = acc;
+  out[idx] = reduce_range(kept_offset(idx), 0u, pu(${RED_COUNT}u));
 }
 `,
         storage: ['read', 'read_write'],
@@ -87,11 +112,11 @@ fn main(${MAIN_ARGS}) {
   let valid = row < pu(${N}u);
   var acc = ${identity(kind, T)};
   if (valid) {
-    let start = kept_offset(row);
-    for (var r = li; r < pu(${RED_COUNT}u); r += ${WORKGROUP_SIZE}u) {
-      let v = x[start + reduced_offset(r)];
-      ${step('acc', 'v')}
-    }
+    // Each invocation takes one contiguous slice of the reduced elements.
+    let count = pu(${RED_COUNT}u);
+    let chunk = (count + ${WORKGROUP_SIZE - 1}u) / ${WORKGROUP_SIZE}u;
+    let r_begin = min(li * chunk, count);
+    acc = reduce_range(kept_offset(row), r_begin, min(r_begin + chunk, count));
   }
   partial[li] = acc;
   workgroupBarrier();
@@ -135,7 +160,7 @@ export function runReduce(ctx: KernelContext, kind: ReduceKind, x: GpuInfo, { ax
     .u32s(KEPT_STRIDES, kept.strides[0]!)
     .u32s(RED_SHAPE, red.shape)
     .u32s(RED_STRIDES, red.strides[0]!);
-  const mode: ReduceMode = count >= GROUP_THRESHOLD ? 'group' : 'thread';
+  const mode = reduceMode(n, count);
   const grid = mode === 'group' ? ctx.grid(kind, n, 1) : ctx.grid(kind, n);
   ctx.dispatch(kind, reduceSpec(kind, x.dtype, mode), params, [x.buffer, result], grid);
   return result;

@@ -1,6 +1,6 @@
 // softmax and logSoftmax along any axis, one row at a time: max, sum of exp(x - max),
 // then the output. Short rows (attention, class scores) give each row one
-// invocation; long rows give each row a workgroup. A row of -inf is shifted by 0,
+// invocation; long rows, when few, give each row a workgroup. A row of -inf is shifted by 0,
 // like the CPU backend, and a NaN anywhere in a row makes the row NaN.
 
 import type { TensorMeta } from '../../ops.js';
@@ -15,8 +15,13 @@ const ROWS = 0;
 const LENGTH = 1;
 const INNER = 2;
 
-/** Rows at least this long get a workgroup each. */
-export const GROUP_ROW_LENGTH = 256;
+/**
+ * A workgroup per row only for long rows that are few (an invocation per row keeps
+ * more rows in flight and avoids barriers, which llvmpipe makes expensive).
+ */
+export function rowMode(rows: number, length: number): RowMode {
+  return length >= 256 && rows <= 256 ? 'group' : 'thread';
+}
 
 /** The output for input `v`: (v - m) first, which is exact for large logits, then the small log(s). */
 function output(log: boolean, v: string): string {
@@ -102,7 +107,7 @@ export function runSoftmax(ctx: KernelContext, log: boolean, x: GpuInfo, axis: n
   const length = x.shape[ax]!;
   const rows = sizeOf(x.shape) / length;
   const params = new Params().u32(ROWS, rows).u32(LENGTH, length).u32(INNER, sizeOf(x.shape.slice(ax + 1)));
-  const mode: RowMode = length >= GROUP_ROW_LENGTH ? 'group' : 'thread';
+  const mode = rowMode(rows, length);
   const grid = mode === 'group' ? ctx.grid(op, rows, 1) : ctx.grid(op, rows);
   ctx.dispatch(op, softmaxSpec(log, mode), params, [x.buffer, result], grid);
   return result;

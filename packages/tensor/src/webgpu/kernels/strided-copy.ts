@@ -8,7 +8,7 @@ import { broadcastStrides, normalizeAxis, sizeOf, stridesOf } from '../../shape.
 import { recordFill } from './fill.js';
 import { kernelSpec, Params, type GpuInfo, type GpuTensorBuffer, type KernelContext, type KernelSpec } from './kernel.js';
 import { assertRank, coalesce } from './strided-layout.js';
-import { GLOBAL_INDEX, MAIN_ARGS, MAX_RANK, PARAMS_WGSL, storage, unravelWgsl } from './wgsl.js';
+import { ELEMENTS_PER_INVOCATION, MAIN_ARGS, MAX_RANK, PARAMS_WGSL, storage, stridedOffsetsWgsl, stridedRunWgsl, WORKGROUP_SIZE } from './wgsl.js';
 
 const N = 0;
 const RANK = 1;
@@ -22,16 +22,16 @@ const DST_STRIDES = SRC_STRIDES + MAX_RANK;
 export type CopyTarget = 'dense' | 'strided';
 
 export function copySpec(target: CopyTarget): KernelSpec {
+  const strides = target === 'dense' ? [SRC_STRIDES] : [SRC_STRIDES, DST_STRIDES];
+  const write = target === 'dense' ? `dst[pu(${DST_OFFSET}u) + i]` : `dst[pu(${DST_OFFSET}u) + offsets[1]]`;
   return kernelSpec(`copy:${target}`, () => ({
     code: `${PARAMS_WGSL}
 ${storage(1, 'src', 'u32', 'read')}
 ${storage(2, 'dst', 'u32', 'read_write')}
-@compute @workgroup_size(64)
+${stridedOffsetsWgsl(RANK, SHAPE, strides)}
+@compute @workgroup_size(${WORKGROUP_SIZE})
 fn main(${MAIN_ARGS}) {
-  let idx = ${GLOBAL_INDEX};
-  if (idx >= pu(${N}u)) { return; }
-  ${unravelWgsl('idx', RANK, SHAPE, target === 'dense' ? ['s'] : ['s', 'd'], target === 'dense' ? [SRC_STRIDES] : [SRC_STRIDES, DST_STRIDES])}
-  ${target === 'dense' ? `dst[pu(${DST_OFFSET}u) + idx] = src[pu(${SRC_OFFSET}u) + s];` : `dst[pu(${DST_OFFSET}u) + d] = src[pu(${SRC_OFFSET}u) + s];`}
+  ${stridedRunWgsl(N, RANK, SHAPE, strides, `${write} = src[pu(${SRC_OFFSET}u) + offsets[0]];`)}
 }
 `,
     storage: ['read', 'read_write'],
@@ -63,7 +63,7 @@ function recordCopy(ctx: KernelContext, op: string, src: GpuTensorBuffer, dst: G
     .u32s(SHAPE, layout.shape)
     .u32s(SRC_STRIDES, layout.strides[0]!);
   if (!denseTarget) params.u32s(DST_STRIDES, layout.strides[1]!);
-  ctx.dispatch(op, copySpec(denseTarget ? 'dense' : 'strided'), params, [src, dst], ctx.grid(op, n));
+  ctx.dispatch(op, copySpec(denseTarget ? 'dense' : 'strided'), params, [src, dst], ctx.grid(op, Math.ceil(n / ELEMENTS_PER_INVOCATION)));
 }
 
 export function runPermute(ctx: KernelContext, x: GpuInfo, { perm }: OpAttrs['permute'], out: TensorMeta): GpuTensorBuffer {

@@ -14,7 +14,8 @@ import { matmul, type BatchedGemm } from './matmul.js';
 import { concat, expand, gather, pad, permute, scatterAdd, slice } from './movement.js';
 import { layerNorm, softmax } from './nn.js';
 import { randomNormal, randomUniform } from './random.js';
-import { allocateF32, dispatchElementwise, dispatchGemm, releaseCpuBuffer } from '../wasm/cpu-kernels.js';
+import { allocateF32, dispatchCopies, dispatchElementwise, dispatchGemm, releaseCpuBuffer } from '../wasm/cpu-kernels.js';
+import { concatPlan, expandPlan, padPlan, permutePlan, slicePlan } from '../wasm/wasm-movement.js';
 import { argReduce, reduce } from './reduce.js';
 
 type Info = TensorInfo<TypedArray>;
@@ -81,11 +82,11 @@ export class CpuBackend implements Backend<TypedArray> {
     argmax: ([x], { axis }) => argReduce(x!.buffer, x!.shape, normalizeAxis('argmax', axis, x!.shape.length), 'argmax'),
     argmin: ([x], { axis }) => argReduce(x!.buffer, x!.shape, normalizeAxis('argmin', axis, x!.shape.length), 'argmin'),
     matmul: (inputs, attrs, out) => matmul(asF32(inputs), attrs, out, this.gemm, allocateF32),
-    permute: ([x], attrs, out) => permute(x!, attrs, out),
-    expand: ([x], _a, out) => expand(x!, out),
-    slice: ([x], attrs, out) => slice(x!, attrs, out),
-    pad: ([x], attrs, out) => pad(x!, attrs, out),
-    concat: (inputs, attrs, out) => concat(inputs, attrs, out),
+    permute: ([x], attrs, out) => dispatchCopies(() => permutePlan(x as F32, attrs, out), [x!], out) ?? permute(x!, attrs, out),
+    expand: ([x], _a, out) => dispatchCopies(() => expandPlan(x as F32, out), [x!], out) ?? expand(x!, out),
+    slice: ([x], attrs, out) => dispatchCopies(() => slicePlan(x as F32, attrs, out), [x!], out) ?? slice(x!, attrs, out),
+    pad: ([x], attrs, out) => dispatchCopies(() => padPlan(x as F32, attrs, out), [x!], out) ?? pad(x!, attrs, out),
+    concat: (inputs, attrs, out) => dispatchCopies(() => concatPlan(asF32(inputs), attrs, out), inputs, out) ?? concat(inputs, attrs, out),
     gather: (inputs, attrs, out) => gather(inputs, attrs, out),
     scatterAdd: (inputs, attrs, out) => scatterAdd(inputs, attrs, out),
     softmax: ([x], { axis }) => softmax(x as F32, axis, false),

@@ -13,6 +13,7 @@ import type { TensorMeta } from '../ops.js';
 import { sizeOf } from '../shape.js';
 import { ThreadPool, availableCores, threadsUnavailableReason } from './thread-pool.js';
 import { wasmElementwise } from './wasm-elementwise.js';
+import { wasmStridedCopies, type CopyPlan } from './wasm-movement.js';
 import { wasmGemm } from './wasm-gemm.js';
 import { WasmKernels } from './wasm-kernels.js';
 
@@ -46,6 +47,9 @@ const AUTO_THREADS_MIN_FLOPS = 2 * 128 ** 3;
 const AUTO_ELEMENTWISE_MIN = 2048;
 /** ... and above which it splits them over the pool. */
 const AUTO_ELEMENTWISE_THREADS_MIN = 1 << 18;
+
+/** Elements below which 'auto' keeps data movement (permute, slice, pad, ...) in TypeScript. */
+const AUTO_COPY_MIN = 4096;
 
 const MODES: readonly CpuKernelMode[] = ['ts', 'wasm', 'wasm-threads', 'auto'];
 
@@ -201,4 +205,25 @@ export function allocateF32(count: number): Float32Array {
 /** Returns a heap view to the WASM heap when its tensor is freed (no-op for other arrays). */
 export function releaseCpuBuffer(buffer: TypedArray): void {
   if (kernels && buffer instanceof Float32Array) kernels.releaseView(buffer);
+}
+
+/**
+ * A data-movement op (permute, expand, slice, pad, concat) on float32 in WASM, or null
+ * when the mode, size, dtypes or plan call for the TypeScript kernel instead.
+ */
+export function dispatchCopies(plan: () => CopyPlan | null, inputs: readonly TensorInfo<TypedArray>[], out: TensorMeta): TypedArray | null {
+  if (mode === 'ts' || out.dtype !== 'float32' || inputs.some((t) => t.dtype !== 'float32')) return null;
+  const count = sizeOf(out.shape);
+  if (mode === 'auto' && count < AUTO_COPY_MIN) return null;
+  const k = loadKernels();
+  const copies = k ? plan() : null;
+  if (!k || !copies) return null;
+  const threaded = mode === 'wasm-threads' || (mode === 'auto' && count >= AUTO_ELEMENTWISE_THREADS_MIN);
+  const p = threaded ? threadPool(k) : null;
+  try {
+    return wasmStridedCopies(k, p, copies, count);
+  } catch (error) {
+    if (!p?.failed) throw error;
+    return wasmStridedCopies(k, null, copies, count);
+  }
 }

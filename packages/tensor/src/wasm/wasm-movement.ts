@@ -1,0 +1,145 @@
+// permute, expand, slice, pad and concat on float32 in WASM: each is described as
+// strided copies (the same formulas as src/cpu/movement.ts) and run by
+// assembly/strided-copy.ts into a result in the kernels' heap, so attention's
+// reshuffles and the slice/pad pairs of autograd stay in place with the other
+// WASM results instead of round-tripping through fresh JS arrays.
+
+import type { TensorInfo } from '../backend.js';
+import type { OpAttrs, TensorMeta } from '../ops.js';
+import { broadcastStrides, normalizeAxis, sizeOf, stridesOf } from '../shape.js';
+import type { ThreadPool } from './thread-pool.js';
+import { CallBlocks, JOB_ADDRESS, type WasmKernels } from './wasm-kernels.js';
+
+type Info = TensorInfo<Float32Array>;
+
+/** dst[dstOffset + sum_d c_d dstStrides_d] = src[srcOffset + sum_d c_d srcStrides_d] for every c in `shape`. */
+export interface StridedCopy {
+  readonly src: Float32Array;
+  readonly srcOffset: number;
+  readonly srcStrides: readonly number[];
+  readonly shape: readonly number[];
+  readonly dstOffset: number;
+  readonly dstStrides: readonly number[];
+}
+
+/** The result every copy writes into: `count` elements, first filled with `fill` when not null. */
+export interface CopyPlan {
+  readonly copies: readonly StridedCopy[];
+  readonly fill: number | null;
+}
+
+export function permutePlan(x: Info, { perm }: OpAttrs['permute'], out: TensorMeta): CopyPlan {
+  const inStrides = stridesOf(x.shape);
+  return { fill: null, copies: [{ src: x.buffer, srcOffset: 0, srcStrides: perm.map((p) => inStrides[p]!), shape: out.shape, dstOffset: 0, dstStrides: stridesOf(out.shape) }] };
+}
+
+export function expandPlan(x: Info, out: TensorMeta): CopyPlan {
+  return { fill: null, copies: [{ src: x.buffer, srcOffset: 0, srcStrides: broadcastStrides(x.shape, out.shape), shape: out.shape, dstOffset: 0, dstStrides: stridesOf(out.shape) }] };
+}
+
+export function slicePlan(x: Info, { begin }: OpAttrs['slice'], out: TensorMeta): CopyPlan {
+  const strides = stridesOf(x.shape);
+  const offset = begin.reduce((acc, b, i) => acc + b * strides[i]!, 0);
+  return { fill: null, copies: [{ src: x.buffer, srcOffset: offset, srcStrides: strides, shape: out.shape, dstOffset: 0, dstStrides: stridesOf(out.shape) }] };
+}
+
+export function padPlan(x: Info, { pads, value }: OpAttrs['pad'], out: TensorMeta): CopyPlan | null {
+  if (pads.some(([before, after]) => before < 0 || after < 0)) return null;
+  const outStrides = stridesOf(out.shape);
+  const offset = pads.reduce((acc, [before], i) => acc + before * outStrides[i]!, 0);
+  return { fill: value, copies: [{ src: x.buffer, srcOffset: 0, srcStrides: stridesOf(x.shape), shape: x.shape, dstOffset: offset, dstStrides: outStrides }] };
+}
+
+export function concatPlan(inputs: readonly Info[], { axis }: OpAttrs['concat'], out: TensorMeta): CopyPlan {
+  const ax = normalizeAxis('concat', axis, out.shape.length);
+  const outStrides = stridesOf(out.shape);
+  let start = 0;
+  const copies = inputs.map((t) => {
+    const copy = { src: t.buffer, srcOffset: 0, srcStrides: stridesOf(t.shape), shape: t.shape, dstOffset: start * outStrides[ax]!, dstStrides: outStrides };
+    start += t.shape[ax]!;
+    return copy;
+  });
+  return { fill: null, copies };
+}
+
+/** Drops size-1 dims and merges neighbours that are contiguous on both sides (longer inner rows). */
+export function mergeDims(shape: readonly number[], src: readonly number[], dst: readonly number[]): [number[], number[], number[]] {
+  const s: number[] = [];
+  const a: number[] = [];
+  const b: number[] = [];
+  shape.forEach((size, d) => {
+    if (size === 1) return;
+    const last = s.length - 1;
+    if (last >= 0 && a[last] === src[d]! * size && b[last] === dst[d]! * size) {
+      s[last]! *= size;
+      a[last] = src[d]!;
+      b[last] = dst[d]!;
+    } else {
+      s.push(size);
+      a.push(src[d]!);
+      b.push(dst[d]!);
+    }
+  });
+  if (s.length === 0) return [[1], [0], [0]];
+  return [s, a, b];
+}
+
+const MAX_RANK = 8;
+const TASKS_PER_THREAD = 4;
+
+/** Runs a plan into a new result of `count` elements; null when a copy has rank > 8 or memory is full. */
+export function wasmStridedCopies(kernels: WasmKernels, pool: ThreadPool | null, plan: CopyPlan, count: number): Float32Array | null {
+  const merged = plan.copies.map((c) => mergeDims(c.shape, c.srcStrides, c.dstStrides));
+  if (merged.some(([shape]) => shape.length > MAX_RANK)) return null;
+  const L = kernels.layout;
+  const threads = pool ? pool.workers + 1 : 1;
+  const blocks = new CallBlocks(kernels);
+  const view = kernels.viewF32(count);
+  try {
+    const scratchAt = blocks.take(threads * 64);
+    const dstAt = view ? view.byteOffset : blocks.take(count * 4);
+    const srcAt = new Map<Float32Array, number | null>();
+    for (const c of plan.copies) {
+      if (!srcAt.has(c.src)) srcAt.set(c.src, kernels.addressOf(c.src) ?? blocks.take(c.src.length * 4));
+    }
+    if (scratchAt === null || dstAt === null || [...srcAt.values()].includes(null)) {
+      if (view) kernels.releaseView(view);
+      return null;
+    }
+    const f32 = kernels.heapF32();
+    const i32 = kernels.heapI32();
+    for (const [buffer, at] of srcAt) if (kernels.addressOf(buffer) === null) f32.set(buffer, at! / 4);
+    if (plan.fill !== null) f32.fill(plan.fill, dstAt / 4, dstAt / 4 + count);
+    const job = JOB_ADDRESS / 4;
+    plan.copies.forEach((c, index) => {
+      const [shape, srcStrides, dstStrides] = merged[index]!;
+      const rows = sizeOf(shape.slice(0, -1));
+      const elements = sizeOf(shape);
+      const perTask = threads > 1 && elements >= 1 << 16 ? Math.ceil(rows / (threads * TASKS_PER_THREAD)) : rows;
+      const tasks = Math.max(1, Math.ceil(rows / Math.max(1, perTask)));
+      i32.fill(0, job, job + L.JOB_ARGS + 32);
+      i32[job + L.JOB_KIND] = L.KIND_COPY;
+      i32[job + L.JOB_TASKS] = tasks;
+      i32[job + L.JOB_SCRATCH] = scratchAt;
+      i32[job + L.JOB_SCRATCH_BYTES] = 64;
+      i32[job + L.COPY_RANK] = shape.length;
+      i32[job + L.COPY_SRC] = srcAt.get(c.src)! + c.srcOffset * 4;
+      i32[job + L.COPY_DST] = dstAt + c.dstOffset * 4;
+      i32[job + L.COPY_ROWS_PER_TASK] = Math.max(1, perTask);
+      shape.forEach((size, d) => {
+        i32[job + L.COPY_SHAPE + d] = size;
+        i32[job + L.COPY_SRC_STRIDES + d] = srcStrides[d]!;
+        i32[job + L.COPY_DST_STRIDES + d] = dstStrides[d]!;
+      });
+      if (elements === 0) return;
+      if (pool && tasks > 1) pool.run(tasks);
+      else kernels.exports.run(JOB_ADDRESS);
+    });
+    return view ?? f32.slice(dstAt / 4, dstAt / 4 + count);
+  } catch (error) {
+    if (view) kernels.releaseView(view);
+    throw error;
+  } finally {
+    blocks.releaseAll();
+  }
+}

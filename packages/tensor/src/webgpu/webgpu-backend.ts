@@ -37,7 +37,10 @@ export type { GpuTensorBuffer } from './kernels/kernel.js';
 export interface WebGPUBackendOptions {
   /** Device name in the registry and in `tensor.device` (default "webgpu"). */
   name?: string;
-  /** GPU memory kept in the pool for reuse at most (default 512 MiB). */
+  /**
+   * GPU memory kept in the pool for reuse at most (default 2 GiB). A training step's
+   * peak (activations kept for backward) should fit, or each step allocates anew.
+   */
   maxPooledBytes?: number;
   /** A line describing the adapter, shown by `describe()`. */
   adapterDescription?: string;
@@ -49,7 +52,7 @@ export interface WebGPUStats {
   liveBytes: number;
   pooledBuffers: number;
   pooledBytes: number;
-  /** Buffers freed by tensors but waiting for the GPU to finish with them. */
+  /** Buffers freed by tensors while commands using them are still unsubmitted. */
   retiringBuffers: number;
   pipelines: number;
   compileMs: number;
@@ -111,11 +114,11 @@ export class WebGPUBackend extends EventTarget implements Backend<GpuTensorBuffe
     this.maxBinding = Math.min(limits.maxStorageBufferBindingSize, limits.maxBufferSize);
     this.maxBufferSize = limits.maxBufferSize;
     this.maxGroups = limits.maxComputeWorkgroupsPerDimension;
-    const maxPooled = options.maxPooledBytes ?? 512 * 2 ** 20;
+    const maxPooled = options.maxPooledBytes ?? 2 * 2 ** 30;
     this.pool = new BufferPool(this.device, STORAGE_USAGE, 'gpt tensor', maxPooled);
     this.stagingPool = new BufferPool(this.device, STAGING_USAGE, 'gpt readback', 64 * 2 ** 20);
     this.pipelines = new PipelineCache(this.device, (m) => this.reportError(m));
-    this.recorder = new CommandRecorder(this.device, (m) => this.reportError(m));
+    this.recorder = new CommandRecorder(this.device);
     const status = this.device.createBuffer({ label: 'gpt kernel status', size: 16, usage: STORAGE_USAGE });
     this.statusBuffer = { buffer: status, bytes: STATUS_BYTES, capacity: 16 };
     this.device.addEventListener('uncapturederror', (event) => {
@@ -203,8 +206,9 @@ export class WebGPUBackend extends EventTarget implements Backend<GpuTensorBuffe
     this.liveBuffers--;
     this.liveBytes -= buffer.capacity;
     if (this.lostReason !== null) return;
+    // Back to the pool once the commands recorded so far (which may use it) are submitted.
     this.retiring++;
-    this.recorder.afterCompletion(() => {
+    this.recorder.afterSubmit(() => {
       this.retiring--;
       this.pool.release({ buffer: gpuBuffer(buffer), capacity: buffer.capacity });
     });
@@ -279,7 +283,7 @@ export class WebGPUBackend extends EventTarget implements Backend<GpuTensorBuffe
       if (this.lostReason === null) {
         this.recorder.copy(gpuBuffer(this.statusBuffer), statusStaging.buffer, STATUS_BYTES);
         this.recorder.clear(gpuBuffer(this.statusBuffer), STATUS_BYTES);
-        void this.recorder.flush();
+        this.recorder.flush();
       }
       resolveSubmitted();
     });
@@ -298,7 +302,7 @@ export class WebGPUBackend extends EventTarget implements Backend<GpuTensorBuffe
   /** Submits recorded work and waits until the GPU has finished it. */
   async sync(): Promise<void> {
     this.assertUsable('sync');
-    await this.recorder.flush();
+    await this.recorder.finish();
     this.assertUsable('sync');
     this.throwReportedErrors('sync');
   }

@@ -9,6 +9,8 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
+const DATA_START = 4096;
+const DATA_END = 65536;
 const outDir = join(root, 'build');
 
 const common = [
@@ -17,26 +19,53 @@ const common = [
   '--runtime', 'stub',
   '--enable', 'simd', '--enable', 'threads',
   '--importMemory', '--initialMemory', '17', '--maximumMemory', '32768',
+  // Constant tables of the standard library (exp, log) go above the job block and
+  // below the heap (src/wasm/wasm-kernels.ts: control 256, job 1024, heap 65536).
+  '--memoryBase', String(DATA_START),
   // No abort import: the kernels take no strings and never assert at run time.
   '--use', 'abort=',
 ];
 
-/** Section ids of a WASM binary (header, then id byte + LEB128 size per section). */
-function sectionIds(bytes) {
-  const ids = [];
+function leb(bytes, at) {
+  let value = 0;
+  let shift = 0;
+  for (;;) {
+    const b = bytes[at++];
+    value += (b & 0x7f) * 2 ** shift;
+    shift += 7;
+    if ((b & 0x80) === 0) return [value, at];
+  }
+}
+
+/** [start, end) of every active data segment (header, then sections of id byte + LEB128 size). */
+function dataSegments(bytes) {
+  const segments = [];
   let at = 8;
   while (at < bytes.length) {
     const id = bytes[at++];
-    let size = 0;
-    for (let shift = 0; ; shift += 7) {
-      const b = bytes[at++];
-      size |= (b & 0x7f) << shift;
-      if ((b & 0x80) === 0) break;
+    let size;
+    [size, at] = leb(bytes, at);
+    const end = at + size;
+    if (id === 11) {
+      let count;
+      let p;
+      [count, p] = leb(bytes, at);
+      for (let i = 0; i < count; i++) {
+        let flags;
+        [flags, p] = leb(bytes, p);
+        if (flags !== 0 || bytes[p] !== 0x41) throw new Error('unexpected data segment form (expected active, i32.const offset)');
+        let offset;
+        [offset, p] = leb(bytes, p + 1);
+        p += 1; // end
+        let length;
+        [length, p] = leb(bytes, p);
+        segments.push([offset, offset + length]);
+        p += length;
+      }
     }
-    ids.push(id);
-    at += size;
+    at = end;
   }
-  return ids;
+  return segments;
 }
 
 async function build(variant, extra) {
@@ -47,9 +76,11 @@ async function build(variant, extra) {
     throw new Error(`asc failed for the ${variant} kernels: ${error.message}`);
   }
   const bytes = readFileSync(file);
-  // Every worker instantiates the module over the same memory: a data segment
-  // would be re-applied by each instantiation and overwrite live data.
-  if (sectionIds(bytes).includes(11)) throw new Error(`${file} has a data section; the kernels must not hold static data`);
+  // Every worker instantiates the module over the same memory and so re-applies its
+  // data segments: they must hold constants only, away from the job block and heap.
+  for (const [start, end] of dataSegments(bytes)) {
+    if (start < DATA_START || end > DATA_END) throw new Error(`${file}: a data segment at [${start}, ${end}) leaves [${DATA_START}, ${DATA_END})`);
+  }
   const imports = WebAssembly.Module.imports(new WebAssembly.Module(bytes)).map((i) => `${i.module}.${i.name}`);
   if (imports.join() !== 'env.memory') throw new Error(`${file} imports ${imports.join(', ')}; expected only env.memory`);
   console.log(`built ${file} (${bytes.length} bytes)`);

@@ -14,7 +14,7 @@ import { matmul, type BatchedGemm } from './matmul.js';
 import { concat, expand, gather, pad, permute, scatterAdd, slice } from './movement.js';
 import { layerNorm, softmax } from './nn.js';
 import { randomNormal, randomUniform } from './random.js';
-import { allocateF32, dispatchCopies, dispatchElementwise, dispatchGemm, releaseCpuBuffer } from '../wasm/cpu-kernels.js';
+import { allocateF32, dispatchCopies, dispatchElementwise, dispatchGemm, dispatchRows, releaseCpuBuffer } from '../wasm/cpu-kernels.js';
 import { concatPlan, expandPlan, padPlan, permutePlan, slicePlan } from '../wasm/wasm-movement.js';
 import { argReduce, reduce } from './reduce.js';
 
@@ -76,7 +76,10 @@ export class CpuBackend implements Backend<TypedArray> {
     ) as { [K in BinaryOp]: Kernels<TypedArray>[K] }),
     where: (inputs, _a, out) => this.elementwise(WHERE_EXPR, inputs, out),
     cast: ([x], _a, out) => cast(x!, out),
-    sum: ([x], { axes }) => reduce(x!.buffer, x!.shape, axes.map((a) => normalizeAxis('sum', a, x!.shape.length)), 'sum'),
+    sum: ([x], { axes }) => {
+      const normalized = axes.map((a) => normalizeAxis('sum', a, x!.shape.length));
+      return dispatchRows('sum', x!, normalized) ?? reduce(x!.buffer, x!.shape, normalized, 'sum');
+    },
     max: ([x], { axes }) => reduce(x!.buffer, x!.shape, axes.map((a) => normalizeAxis('max', a, x!.shape.length)), 'max'),
     min: ([x], { axes }) => reduce(x!.buffer, x!.shape, axes.map((a) => normalizeAxis('min', a, x!.shape.length)), 'min'),
     argmax: ([x], { axis }) => argReduce(x!.buffer, x!.shape, normalizeAxis('argmax', axis, x!.shape.length), 'argmax'),
@@ -89,9 +92,9 @@ export class CpuBackend implements Backend<TypedArray> {
     concat: (inputs, attrs, out) => dispatchCopies(() => concatPlan(asF32(inputs), attrs, out), inputs, out) ?? concat(inputs, attrs, out),
     gather: (inputs, attrs, out) => gather(inputs, attrs, out),
     scatterAdd: (inputs, attrs, out) => scatterAdd(inputs, attrs, out),
-    softmax: ([x], { axis }) => softmax(x as F32, axis, false),
-    logSoftmax: ([x], { axis }) => softmax(x as F32, axis, true),
-    layerNorm: ([x], { eps }) => layerNorm(x as F32, eps),
+    softmax: ([x], { axis }) => dispatchRows('softmax', x!, [axis]) ?? softmax(x as F32, axis, false),
+    logSoftmax: ([x], { axis }) => dispatchRows('logSoftmax', x!, [axis]) ?? softmax(x as F32, axis, true),
+    layerNorm: ([x], { eps }) => dispatchRows('layerNorm', x!, [-1], eps) ?? layerNorm(x as F32, eps),
     conv2d: (inputs, attrs, out) => conv2d(asF32(inputs), attrs, out, this.gemm, allocateF32),
     conv2dBackpropInput: (inputs, attrs, out) => conv2dBackpropInput(asF32(inputs), attrs, out, this.gemm, allocateF32),
     conv2dBackpropFilter: (inputs, attrs, out) => conv2dBackpropFilter(asF32(inputs), attrs, out, this.gemm, allocateF32),

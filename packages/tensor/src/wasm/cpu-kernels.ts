@@ -14,6 +14,7 @@ import { sizeOf } from '../shape.js';
 import { ThreadPool, availableCores, threadsUnavailableReason } from './thread-pool.js';
 import { wasmElementwise } from './wasm-elementwise.js';
 import { wasmStridedCopies, type CopyPlan } from './wasm-movement.js';
+import { sumLayout, wasmRows, type RowOp } from './wasm-rows.js';
 import { wasmGemm } from './wasm-gemm.js';
 import { WasmKernels } from './wasm-kernels.js';
 
@@ -225,5 +226,32 @@ export function dispatchCopies(plan: () => CopyPlan | null, inputs: readonly Ten
   } catch (error) {
     if (!p?.failed) throw error;
     return wasmStridedCopies(k, null, copies, count);
+  }
+}
+
+/**
+ * layerNorm / softmax / logSoftmax over the last axis (`axis` = -1 or rank-1), or a
+ * sum over `axes`, of a float32 tensor in WASM; null when the mode, size, dtype or
+ * axes call for the TypeScript kernel instead.
+ */
+export function dispatchRows(op: RowOp, x: TensorInfo<TypedArray>, axes: readonly number[], param = 0): TypedArray | null {
+  if (mode === 'ts' || x.dtype !== 'float32') return null;
+  const size = sizeOf(x.shape);
+  if (mode === 'auto' && size < AUTO_ELEMENTWISE_MIN) return null;
+  const rank = x.shape.length;
+  const normalized = axes.map((a) => (a < 0 ? a + rank : a));
+  let layout: [number, number, number] | null;
+  if (op === 'sum') layout = sumLayout(x.shape, normalized);
+  else layout = rank > 0 && normalized.length === 1 && normalized[0] === rank - 1 ? [size / x.shape[rank - 1]!, x.shape[rank - 1]!, 1] : null;
+  const k = layout ? loadKernels() : null;
+  if (!k || !layout) return null;
+  const threaded = mode === 'wasm-threads' || (mode === 'auto' && size >= AUTO_ELEMENTWISE_THREADS_MIN);
+  const p = threaded ? threadPool(k) : null;
+  const f32 = x as TensorInfo<Float32Array>;
+  try {
+    return wasmRows(k, p, op, f32, layout, param);
+  } catch (error) {
+    if (!p?.failed) throw error;
+    return wasmRows(k, null, op, f32, layout, param);
   }
 }

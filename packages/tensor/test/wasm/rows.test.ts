@@ -1,0 +1,62 @@
+// layerNorm, softmax, logSoftmax and sums through the WASM row kernels against the
+// TypeScript kernels (both accumulate in float64, so they agree to a float32 rounding
+// or two), including rows of -inf, NaN, a single element, sums over leading, middle
+// and trailing runs of axes, and the cases that stay in TypeScript (softmax over a
+// leading axis, sums over separated axes).
+
+import { afterAll, describe, expect, it } from 'vitest';
+import * as T from '@gpt/tensor';
+import { sumLayout } from '../../src/wasm/wasm-rows.js';
+import { filledRandom } from './gemm-reference.js';
+
+function close(a: ArrayLike<number>, b: ArrayLike<number>): string | null {
+  if (a.length !== b.length) return `length ${a.length} vs ${b.length}`;
+  for (let i = 0; i < a.length; i++) {
+    const x = a[i]!;
+    const y = b[i]!;
+    if (x === y) continue;
+    if (Number.isNaN(y) ? !Number.isNaN(x) : !(Math.abs(x - y) <= 1e-6 * Math.max(1, Math.abs(y)))) return `element ${i}: ${x} vs ${y}`;
+  }
+  return null;
+}
+
+const CASES: [string, number[], (x: T.Tensor) => T.Tensor][] = [
+  ['layerNorm', [37, 257], (x) => T.layerNorm(x)],
+  ['layerNorm eps 0.1, rank 3', [4, 9, 33], (x) => T.layerNorm(x, null, null, 0.1)],
+  ['softmax last', [50, 19], (x) => T.softmax(x, -1)],
+  ['logSoftmax last', [50, 19], (x) => T.logSoftmax(x, 1)],
+  ['softmax leading axis (TS)', [50, 19], (x) => T.softmax(x, 0)],
+  ['sum last', [13, 7, 300], (x) => T.sum(x, 2)],
+  ['sum leading', [1152, 70], (x) => T.sum(x, 0)],
+  ['sum middle run', [3, 4, 5, 6], (x) => T.sum(x, [1, 2])],
+  ['sum separated axes (TS)', [3, 4, 5, 6], (x) => T.sum(x, [0, 2])],
+  ['sum all', [40, 60], (x) => T.sum(x)],
+];
+
+describe.each(['wasm', 'wasm-threads'] as const)('row kernels in mode %s', (mode) => {
+  afterAll(() => T.setCpuKernels('auto'));
+
+  it.each(CASES)('%s matches the TS kernel', async (_name, shape, run) => {
+    const values = filledRandom(shape.reduce((a, b) => a * b, 1), 9).map((v) => v * 4);
+    values[0] = NaN;
+    if (values.length > 40) values.fill(-Infinity, 19, 38); // a whole row of -inf in the [*, 19] cases
+    const x = T.tensor(values, { shape });
+    T.setCpuKernels('ts');
+    const expected = run(x);
+    T.setCpuKernels(mode);
+    await T.cpuThreadsReady();
+    const actual = run(x);
+    expect(actual.shape).toEqual(expected.shape);
+    expect(close(actual.dataSync(), expected.dataSync())).toBeNull();
+    for (const t of [x, expected, actual]) t.dispose();
+  });
+});
+
+describe('sumLayout', () => {
+  it('maps contiguous runs to [outer, reduced, inner] and refuses gaps', () => {
+    expect(sumLayout([3, 4, 5, 6], [1, 2])).toEqual([3, 20, 6]);
+    expect(sumLayout([3, 4], [0])).toEqual([1, 3, 4]);
+    expect(sumLayout([3, 4], [1, 0])).toEqual([1, 12, 1]);
+    expect(sumLayout([3, 4, 5], [0, 2])).toBeNull();
+  });
+});

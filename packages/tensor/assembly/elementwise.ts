@@ -46,9 +46,9 @@ export const OP_EQ: i32 = 19;
 export const OP_NE: i32 = 20;
 export const OP_SELECT: i32 = 21;
 
-/** Scratch bytes per thread: one block per register. */
+/** Scratch bytes per thread: one block per register, and a table of where each block is. */
 export function elementwiseScratchBytes(registers: i32): i32 {
-  return registers * EW_BLOCK * 4;
+  return registers * (EW_BLOCK * 4 + 4);
 }
 
 /** Fills a register with `count` elements of an input starting at element `start`. */
@@ -58,15 +58,26 @@ function loadInput(dst: usize, base: usize, repeat: i32, period: i32, start: i32
   } else if (period == 1) {
     const v = v128.load32_splat(base);
     for (let o: usize = 0; o < BLOCK_BYTES; o += 16) v128.store(dst + o, v);
+  } else if (repeat == 1) {
+    // A row broadcast ([N, C] op [C]): copy runs of the row.
+    let k = start % period;
+    for (let i = 0; i < count; ) {
+      const run = min(period - k, count - i);
+      memory.copy(dst + (<usize>i << 2), base + (<usize>k << 2), <usize>run << 2);
+      i += run;
+      k = 0;
+    }
   } else {
+    // A column broadcast ([N, C] op [N, 1]): runs of one repeated value.
     let j = start % repeat;
     let k = (start / repeat) % period;
-    for (let i = 0; i < count; i++) {
-      store<f32>(dst + (<usize>i << 2), load<f32>(base + (<usize>k << 2)));
-      if (++j == repeat) {
-        j = 0;
-        if (++k == period) k = 0;
-      }
+    for (let i = 0; i < count; ) {
+      const run = min(repeat - j, count - i);
+      const v = load<f32>(base + (<usize>k << 2));
+      for (let r = 0; r < run; r++) store<f32>(dst + (<usize>(i + r) << 2), v);
+      i += run;
+      j = 0;
+      if (++k == period) k = 0;
     }
   }
 }
@@ -133,29 +144,41 @@ export function elementwiseTask(job: usize, t: i32, scratch: usize): void {
   const taskSize = jobWord(job, EW_TASK_SIZE);
   const program = <usize>jobWord(job, EW_PROGRAM);
   const instructions = jobWord(job, EW_INSTRUCTIONS);
+  const registers = jobWord(job, EW_REGISTERS);
   const out = <usize>jobWord(job, EW_OUT);
+  // Where each register's block is this time: its scratch block, or (full blocks
+  // only) the dense input it names or the output, read and written in place.
+  const where = scratch + <usize>registers * BLOCK_BYTES;
   const end = min(count, (t + 1) * taskSize);
   for (let start = t * taskSize; start < end; start += EW_BLOCK) {
     const n = min(EW_BLOCK, end - start);
+    const full = n == EW_BLOCK;
+    for (let r = 0; r < registers; r++) store<usize>(where + (<usize>r << 2), scratch + <usize>r * BLOCK_BYTES);
     let last: usize = scratch;
     for (let i = 0; i < instructions; i++) {
       const ins = program + <usize>i * 20;
       const op = load<i32>(ins);
-      const d = scratch + <usize>load<i32>(ins, 4) * BLOCK_BYTES;
+      const dIndex = <usize>load<i32>(ins, 4) << 2;
       const a = load<i32>(ins, 8);
       if (op == OP_INPUT) {
         const w = EW_INPUTS + 3 * a;
-        loadInput(d, <usize>jobWord(job, w), jobWord(job, w + 1), jobWord(job, w + 2), start, n);
+        const base = <usize>jobWord(job, w);
+        const period = jobWord(job, w + 2);
+        if (full && period == 0) store<usize>(where + dIndex, base + (<usize>start << 2));
+        else loadInput(load<usize>(where + dIndex), base, jobWord(job, w + 1), period, start, n);
       } else if (op == OP_CONST) {
         const v = i32x4.splat(a);
+        const d = load<usize>(where + dIndex);
         for (let o: usize = 0; o < BLOCK_BYTES; o += 16) v128.store(d + o, v);
       } else {
-        const b = scratch + <usize>load<i32>(ins, 12) * BLOCK_BYTES;
-        const c = scratch + <usize>load<i32>(ins, 16) * BLOCK_BYTES;
-        execute(op, d, scratch + <usize>a * BLOCK_BYTES, b, c);
+        if (full && i == instructions - 1) store<usize>(where + dIndex, out + (<usize>start << 2));
+        const pa = load<usize>(where + (<usize>a << 2));
+        const pb = load<usize>(where + (<usize>load<i32>(ins, 12) << 2));
+        const pc = load<usize>(where + (<usize>load<i32>(ins, 16) << 2));
+        execute(op, load<usize>(where + dIndex), pa, pb, pc);
       }
-      last = d;
+      last = load<usize>(where + dIndex);
     }
-    memory.copy(out + (<usize>start << 2), last, <usize>n << 2);
+    if (last != out + (<usize>start << 2)) memory.copy(out + (<usize>start << 2), last, <usize>n << 2);
   }
 }

@@ -126,7 +126,7 @@ export function wasmElementwise(
   const taskSize = roundUp(threads > 1 ? Math.ceil(count / (threads * TASKS_PER_THREAD)) : count, block);
   const tasks = Math.ceil(count / taskSize);
   const participants = pool && tasks > 1 ? threads : 1;
-  const scratchBytes = program.registers * block * 4;
+  const scratchBytes = roundUp(program.registers * (block * 4 + 4), 64); // register blocks + where each one is
 
   const blocks = new CallBlocks(kernels);
   try {

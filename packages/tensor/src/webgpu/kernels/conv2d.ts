@@ -1,7 +1,8 @@
 // Direct 2-D convolution (NCHW input, [O, C, KH, KW] filter) and its two gradients,
 // without im2col buffers:
-//   forward         one invocation per output pixel and 4 output channels (the input
-//                   value is loaded once for the 4 filters);
+//   forward         one invocation per 4 output pixels of a row and 4 output channels
+//                   (each filter tap is loaded once for 4 pixels, each input value
+//                   once for 4 channels);
 //   backprop input  one invocation per input element, gathering the output gradients
 //                   whose windows cover it (no atomics, deterministic);
 //   backprop filter one workgroup per filter element, its invocations striding over
@@ -51,8 +52,9 @@ fn main(${MAIN_ARGS}) {
   ${GEOMETRY_WGSL}
   if (idx >= TOTAL) { return; }
   let blocks = (O + 3u) / 4u;
-  let ox = idx % OW;
-  var t = idx / OW;
+  let quads = (OW + 3u) / 4u;
+  let ox0 = (idx % quads) * 4u;
+  var t = idx / quads;
   let oy = t % OH;
   t = t / OH;
   let o0 = (t % blocks) * 4u;
@@ -62,27 +64,33 @@ fn main(${MAIN_ARGS}) {
   let w1 = min(o0 + 1u, O - 1u) * ckk;
   let w2 = min(o0 + 2u, O - 1u) * ckk;
   let w3 = min(o0 + 3u, O - 1u) * ckk;
-  var acc = vec4<f32>(0.0);
+  // acc[p] holds the 4 channels of output pixel ox0 + p.
+  var acc = array<vec4<f32>, 4>(vec4<f32>(0.0), vec4<f32>(0.0), vec4<f32>(0.0), vec4<f32>(0.0));
   for (var c = 0u; c < C; c++) {
     for (var i = 0u; i < KH; i++) {
       let iy = i32(oy * SH + i) - i32(PH);
       if (iy < 0 || iy >= i32(H)) { continue; }
       let x_row = ((n * C + c) * H + u32(iy)) * W;
       for (var j = 0u; j < KW; j++) {
-        let ix = i32(ox * SW + j) - i32(PW);
-        if (ix < 0 || ix >= i32(W)) { continue; }
-        let xv = x[x_row + u32(ix)];
         let f = (c * KH + i) * KW + j;
-        acc += xv * vec4<f32>(w[w0 + f], w[w1 + f], w[w2 + f], w[w3 + f]);
+        let wv = vec4<f32>(w[w0 + f], w[w1 + f], w[w2 + f], w[w3 + f]);
+        for (var p = 0u; p < 4u; p++) {
+          let ix = i32((ox0 + p) * SW + j) - i32(PW);
+          if (ix >= 0 && ix < i32(W)) { acc[p] += x[x_row + u32(ix)] * wv; }
+        }
       }
     }
   }
   let plane = OH * OW;
-  let out = ((n * O + o0) * OH + oy) * OW + ox;
-  y[out] = acc.x;
-  if (o0 + 1u < O) { y[out + plane] = acc.y; }
-  if (o0 + 2u < O) { y[out + 2u * plane] = acc.z; }
-  if (o0 + 3u < O) { y[out + 3u * plane] = acc.w; }
+  for (var p = 0u; p < 4u; p++) {
+    if (ox0 + p >= OW) { break; }
+    let out = ((n * O + o0) * OH + oy) * OW + ox0 + p;
+    let v = acc[p];
+    y[out] = v.x;
+    if (o0 + 1u < O) { y[out + plane] = v.y; }
+    if (o0 + 2u < O) { y[out + 2u * plane] = v.z; }
+    if (o0 + 3u < O) { y[out + 3u * plane] = v.w; }
+  }
 }
 `,
     storage: ['read', 'read', 'read_write'],
@@ -173,7 +181,7 @@ export function runConv2d(ctx: KernelContext, inputs: readonly GpuInfo[], attrs:
   const [x, w] = inputs as [GpuInfo, GpuInfo];
   const result = ctx.allocate('conv2d', out);
   const [n, o, oh, ow] = out.shape as [number, number, number, number];
-  const total = n * Math.ceil(o / 4) * oh * ow;
+  const total = n * Math.ceil(o / 4) * oh * Math.ceil(ow / 4);
   if (sizeOf(out.shape) === 0) return result;
   const params = geometryParams(x.shape, w.shape, out.shape, attrs, total);
   ctx.dispatch('conv2d', conv2dSpec(), params, [x.buffer, w.buffer, result], ctx.grid('conv2d', total));

@@ -49,9 +49,13 @@ export class PipelineCache {
       layout: device.createPipelineLayout({ label: spec.key, bindGroupLayouts: [layout] }),
       compute: { module, entryPoint: 'main' },
     });
-    void device.popErrorScope().then((error) => {
-      if (error) this.onError(`kernel "${spec.key}" failed to compile: ${error.message}`);
-    });
+    device.popErrorScope().then(
+      (error) => {
+        if (error) this.onError(`kernel "${spec.key}" failed to compile: ${error.message}`);
+      },
+      // Rejects only when the device is gone, which the backend reports by itself.
+      () => {},
+    );
     this.compileMs += performance.now() - started;
     const entry = { pipeline, layout };
     this.pipelines.set(spec.key, entry);

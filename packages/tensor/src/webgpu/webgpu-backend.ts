@@ -275,8 +275,10 @@ export class WebGPUBackend extends EventTarget implements Backend<GpuTensorBuffe
   private startReadBatch(): ReadBatch {
     let resolveSubmitted!: () => void;
     const submitted = new Promise<void>((resolve) => (resolveSubmitted = resolve));
-    const status = submitted.then(() => this.readStatus(statusStaging));
     const statusStaging = this.stagingPool.acquire(STATUS_BYTES);
+    const status = submitted.then(() => this.readStatus(statusStaging));
+    // Reads that fail earlier (a lost device) never await this; keep its rejection handled.
+    status.catch(() => {});
     // Reads requested in the same tick share one submit; the error flags ride along.
     queueMicrotask(() => {
       this.readBatch = null;

@@ -1,6 +1,5 @@
-// Every WGSL program the backend can build (each kernel's variants), for compiling
-// them all ahead of time (WebGPUBackend.precompile) and for the test that validates
-// every one of them with Dawn's null backend.
+// Every WGSL program the backend can build (each kernel's variants), for the test
+// that validates every one of them with Dawn's null backend.
 
 import { avgPool2dVariants } from './avg-pool2d.js';
 import { castVariants } from './cast.js';

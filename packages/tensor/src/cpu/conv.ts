@@ -8,14 +8,14 @@ import { tsBatchedGemm, type AllocateF32, type BatchedGemm } from './matmul.js';
 
 type Info = TensorInfo<Float32Array>;
 
-interface ConvGeometry {
+export interface ConvGeometry {
   n: number; c: number; h: number; w: number;
   o: number; kh: number; kw: number;
   oh: number; ow: number;
   sh: number; sw: number; ph: number; pw: number;
 }
 
-function geometry(xShape: readonly number[], wShape: readonly number[], yShape: readonly number[], a: Conv2dAttrs): ConvGeometry {
+export function geometry(xShape: readonly number[], wShape: readonly number[], yShape: readonly number[], a: Conv2dAttrs): ConvGeometry {
   const [n, c, h, w] = xShape as [number, number, number, number];
   const [o, , kh, kw] = wShape as [number, number, number, number];
   const [, , oh, ow] = yShape as [number, number, number, number];
@@ -71,12 +71,12 @@ function col2im(cols: Float32Array, g: ConvGeometry, dst: Float32Array, dstOff: 
 }
 
 /** Images per im2col chunk: bounds the column buffer to about 64 MiB. */
-function imagesPerChunk(g: ConvGeometry): number {
+export function imagesPerChunk(g: ConvGeometry): number {
   return Math.max(1, Math.min(g.n, Math.floor(2 ** 24 / Math.max(1, g.c * g.kh * g.kw * g.oh * g.ow))));
 }
 
 /** Offsets start, start+step, ... (count of them). */
-function steps(count: number, start: number, step: number): number[] {
+export function steps(count: number, start: number, step: number): number[] {
   return Array.from({ length: count }, (_, i) => start + i * step);
 }
 

@@ -14,7 +14,7 @@ import { matmul, type BatchedGemm } from './matmul.js';
 import { concat, expand, gather, pad, permute, scatterAdd, slice } from './movement.js';
 import { layerNorm, softmax } from './nn.js';
 import { randomNormal, randomUniform } from './random.js';
-import { allocateF32, dispatchCopies, dispatchElementwise, dispatchGemm, dispatchRows, releaseCpuBuffer } from '../wasm/cpu-kernels.js';
+import { allocateF32, dispatchConv, dispatchCopies, dispatchElementwise, dispatchGemm, dispatchRows, releaseCpuBuffer } from '../wasm/cpu-kernels.js';
 import { concatPlan, expandPlan, padPlan, permutePlan, slicePlan } from '../wasm/wasm-movement.js';
 import { argReduce, reduce } from './reduce.js';
 
@@ -95,9 +95,11 @@ export class CpuBackend implements Backend<TypedArray> {
     softmax: ([x], { axis }) => dispatchRows('softmax', x!, [axis]) ?? softmax(x as F32, axis, false),
     logSoftmax: ([x], { axis }) => dispatchRows('logSoftmax', x!, [axis]) ?? softmax(x as F32, axis, true),
     layerNorm: ([x], { eps }) => dispatchRows('layerNorm', x!, [-1], eps) ?? layerNorm(x as F32, eps),
-    conv2d: (inputs, attrs, out) => conv2d(asF32(inputs), attrs, out, this.gemm, allocateF32),
-    conv2dBackpropInput: (inputs, attrs, out) => conv2dBackpropInput(asF32(inputs), attrs, out, this.gemm, allocateF32),
-    conv2dBackpropFilter: (inputs, attrs, out) => conv2dBackpropFilter(asF32(inputs), attrs, out, this.gemm, allocateF32),
+    conv2d: (inputs, attrs, out) => dispatchConv('conv2d', inputs, attrs, out) ?? conv2d(asF32(inputs), attrs, out, this.gemm, allocateF32),
+    conv2dBackpropInput: (inputs, attrs, out) =>
+      dispatchConv('conv2dBackpropInput', inputs, attrs, out) ?? conv2dBackpropInput(asF32(inputs), attrs, out, this.gemm, allocateF32),
+    conv2dBackpropFilter: (inputs, attrs, out) =>
+      dispatchConv('conv2dBackpropFilter', inputs, attrs, out) ?? conv2dBackpropFilter(asF32(inputs), attrs, out, this.gemm, allocateF32),
     avgPool2d: ([x], attrs, out) => avgPool2d(x as F32, attrs, out),
     avgPool2dBackprop: ([dy], attrs, out) => avgPool2dBackprop(dy as F32, attrs, out),
     fill: (_i, { shape, dtype, value }) => allocTyped(dtype, sizeOf(shape)).fill(value),

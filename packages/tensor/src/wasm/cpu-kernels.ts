@@ -15,6 +15,8 @@ import { ThreadPool, availableCores, threadsUnavailableReason } from './thread-p
 import { wasmElementwise } from './wasm-elementwise.js';
 import { wasmStridedCopies, type CopyPlan } from './wasm-movement.js';
 import { sumLayout, wasmRows, type RowOp } from './wasm-rows.js';
+import { wasmConv2d, wasmConv2dBackpropFilter, wasmConv2dBackpropInput } from './wasm-conv.js';
+import type { OpAttrs } from '../ops.js';
 import { wasmGemm } from './wasm-gemm.js';
 import { WasmKernels } from './wasm-kernels.js';
 
@@ -253,5 +255,30 @@ export function dispatchRows(op: RowOp, x: TensorInfo<TypedArray>, axes: readonl
   } catch (error) {
     if (!p?.failed) throw error;
     return wasmRows(k, null, op, f32, layout, param);
+  }
+}
+
+type ConvOp = 'conv2d' | 'conv2dBackpropInput' | 'conv2dBackpropFilter';
+
+/** conv2d or one of its backward kernels in WASM, or null when the mode, size or memory call for the TypeScript path. */
+export function dispatchConv<K extends ConvOp>(op: K, inputs: readonly TensorInfo<TypedArray>[], attrs: OpAttrs[K], out: TensorMeta): TypedArray | null {
+  if (mode === 'ts') return null;
+  const size = sizeOf(out.shape) + inputs.reduce((total, t) => total + t.buffer.length, 0);
+  if (mode === 'auto' && size < AUTO_ELEMENTWISE_MIN) return null;
+  const k = loadKernels();
+  if (!k || k.variant !== 'shared') return null;
+  const threaded = mode === 'wasm-threads' || (mode === 'auto' && size >= AUTO_ELEMENTWISE_THREADS_MIN);
+  const p = threaded ? threadPool(k) : null;
+  const [a, b] = inputs as readonly TensorInfo<Float32Array>[];
+  const run = (pool: ThreadPool | null) => {
+    if (op === 'conv2d') return wasmConv2d(k, pool, a!, b!, attrs as OpAttrs['conv2d'], out);
+    if (op === 'conv2dBackpropInput') return wasmConv2dBackpropInput(k, pool, a!, b!, attrs as OpAttrs['conv2dBackpropInput']);
+    return wasmConv2dBackpropFilter(k, pool, a!, b!, attrs as OpAttrs['conv2dBackpropFilter']);
+  };
+  try {
+    return run(p);
+  } catch (error) {
+    if (!p?.failed) throw error;
+    return run(null);
   }
 }

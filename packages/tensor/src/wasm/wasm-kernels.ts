@@ -60,6 +60,11 @@ export class WasmKernels {
   private readonly freeBlocks = new Map<number, number[]>();
   /** Heap views handed out by viewF32, with their block size. */
   private readonly views = new WeakMap<Float32Array, number>();
+  /**
+   * Returns the block of a view that was garbage-collected without releaseView (a
+   * tensor that was never disposed), as ordinary arrays would be reclaimed.
+   */
+  private readonly orphans = new FinalizationRegistry<[number, number]>(([at, bytes]) => this.release(at, bytes));
 
   private constructor(
     readonly module: WebAssembly.Module,
@@ -127,6 +132,7 @@ export class WasmKernels {
     if (at === null) return null;
     const view = new Float32Array(this.memory.buffer, at, count);
     this.views.set(view, count * 4);
+    this.orphans.register(view, [at, count * 4], view);
     return view;
   }
 
@@ -140,6 +146,7 @@ export class WasmKernels {
     const bytes = this.views.get(view);
     if (bytes === undefined) return false;
     this.views.delete(view);
+    this.orphans.unregister(view);
     this.release(view.byteOffset, bytes);
     return true;
   }

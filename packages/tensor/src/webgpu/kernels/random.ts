@@ -2,7 +2,7 @@
 // half of each 32x32 product from 16-bit pieces), so element i gets the bits the
 // CPU backend gives it: word i % 4 of the block with counter offset + floor(i / 4).
 // Uniforms are bit-identical to the CPU's; normals use the same Box-Muller pairs
-// but evaluate log/sqrt/cos/sin in float32, so they agree to a few float32 ulps.
+// but evaluate log/sqrt/cos/sin in float32, so they agree to ~1e-5 (not bit for bit).
 
 import type { RandomAttrs, TensorMeta } from '../../ops.js';
 import { sizeOf } from '../../shape.js';

@@ -4,7 +4,7 @@
 // same memory. JS writes a job block (job.ts) and each participating thread calls
 // run(job); the exported constants let JS lay out job blocks without duplicating them.
 
-import { JOB_KIND, claimScratch, claimTask, finishTask, jobWord, KIND_COPY, KIND_ELEMENTWISE, KIND_GEMM, KIND_IM2COL, KIND_ROWS } from './job';
+import { JOB_KIND, claimSlot, scratchOf, claimTask, finishTask, jobWord, KIND_COPY, KIND_ELEMENTWISE, KIND_GEMM, KIND_IM2COL, KIND_ROWS } from './job';
 import { gemmTask } from './gemm';
 import { elementwiseTask } from './elementwise';
 import { stridedCopyTask } from './strided-copy';
@@ -12,7 +12,7 @@ import { rowsTask } from './rows';
 import { im2colTask } from './im2col';
 
 export {
-  JOB_KIND, JOB_TASKS, JOB_NEXT, JOB_DONE, JOB_SLOT, JOB_SCRATCH, JOB_SCRATCH_BYTES, JOB_ARGS, KIND_GEMM, KIND_ELEMENTWISE, KIND_COPY, KIND_ROWS, KIND_IM2COL,
+  JOB_KIND, JOB_TASKS, JOB_NEXT, JOB_DONE, JOB_SLOT, JOB_SCRATCH, JOB_SCRATCH_BYTES, JOB_MAX_SLOTS, JOB_ARGS, KIND_GEMM, KIND_ELEMENTWISE, KIND_COPY, KIND_ROWS, KIND_IM2COL,
 } from './job';
 export * from './im2col';
 export * from './rows';
@@ -27,7 +27,10 @@ export {
 /** Claims and runs tasks of the job at `job` until none are left. */
 export function run(job: usize): void {
   const kind = jobWord(job, JOB_KIND);
-  const scratch = claimScratch(job);
+  const slot = claimSlot(job);
+  // More threads than slots (e.g. workers of a pool being replaced): the others do the work.
+  if (slot < 0) return;
+  const scratch = scratchOf(job, slot);
   for (let t = claimTask(job); t >= 0; t = claimTask(job)) {
     if (kind == KIND_GEMM) gemmTask(job, t, scratch);
     else if (kind == KIND_ELEMENTWISE) elementwiseTask(job, t, scratch);

@@ -15,6 +15,8 @@ export const JOB_SLOT: i32 = 4;
 /** Byte address of scratch slot 0, and the bytes of each slot. */
 export const JOB_SCRATCH: i32 = 5;
 export const JOB_SCRATCH_BYTES: i32 = 6;
+/** Scratch slots the job has; a thread that would take a further one does not join. */
+export const JOB_MAX_SLOTS: i32 = 7;
 /** Kind-specific arguments start at this word. */
 export const JOB_ARGS: i32 = 8;
 
@@ -38,8 +40,13 @@ export const KIND_IM2COL: i32 = 5;
   atomic.add<i32>(job + (<usize>JOB_DONE << 2), 1);
 }
 
-/** The scratch memory of the calling thread for this job. */
-@inline export function claimScratch(job: usize): usize {
+/** A slot (index of the joining thread) for this job, or -1 when all JOB_MAX_SLOTS are taken. */
+@inline export function claimSlot(job: usize): i32 {
   const slot = atomic.add<i32>(job + (<usize>JOB_SLOT << 2), 1);
+  return slot < jobWord(job, JOB_MAX_SLOTS) ? slot : -1;
+}
+
+/** The scratch memory of slot `slot`. */
+@inline export function scratchOf(job: usize, slot: i32): usize {
   return <usize>jobWord(job, JOB_SCRATCH) + <usize>slot * <usize>jobWord(job, JOB_SCRATCH_BYTES);
 }

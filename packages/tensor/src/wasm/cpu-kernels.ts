@@ -111,14 +111,17 @@ export function setCpuKernels(next: CpuKernelMode, options: CpuKernelOptions = {
   if (next === 'wasm' || next === 'wasm-threads') {
     if (!loadKernels()) throw new Error(`setCpuKernels('${next}'): ${wasmReason}`);
   }
-  mode = next;
+  const previousThreads = threadsWanted;
   if ('threads' in options) threadsWanted = options.threads;
   if (next === 'wasm-threads') {
-    const k = loadKernels()!;
-    const reason = threadsReason(k);
-    if (reason !== null) throw new Error(`setCpuKernels('wasm-threads'): ${reason}`);
-    threadPool(k);
+    const reason = threadsReason(kernels!);
+    if (reason !== null) {
+      threadsWanted = previousThreads; // a refused call changes nothing
+      throw new Error(`setCpuKernels('wasm-threads'): ${reason}`);
+    }
+    threadPool(kernels!);
   }
+  mode = next;
 }
 
 export function getCpuKernels(): CpuKernelMode {

@@ -15,11 +15,8 @@ type Info = TensorInfo<Float32Array>;
 /** Runs im2col (or col2im) for `count` images starting at byte address `images`. */
 function columns(kernels: WasmKernels, pool: ThreadPool | null, g: ConvGeometry, images: number, cols: number, count: number, backward: boolean): void {
   const L = kernels.layout;
-  const i32 = kernels.heapI32();
+  const i32 = kernels.beginJob(L.KIND_IM2COL, count, pool ? pool.workers + 1 : 1);
   const job = JOB_ADDRESS / 4;
-  i32.fill(0, job, job + L.JOB_ARGS + 16);
-  i32[job + L.JOB_KIND] = L.KIND_IM2COL;
-  i32[job + L.JOB_TASKS] = count;
   const words: [number, number][] = [
     [L.CONV_C, g.c], [L.CONV_H, g.h], [L.CONV_W, g.w], [L.CONV_KH, g.kh], [L.CONV_KW, g.kw], [L.CONV_OH, g.oh], [L.CONV_OW, g.ow],
     [L.CONV_SH, g.sh], [L.CONV_SW, g.sw], [L.CONV_PH, g.ph], [L.CONV_PW, g.pw], [L.CONV_IMAGES, images], [L.CONV_COLS, cols], [L.CONV_BACKWARD, backward ? 1 : 0],

@@ -144,15 +144,10 @@ export function wasmElementwise(
       return null;
     }
     const f32 = kernels.heapF32();
-    const i32 = kernels.heapI32();
+    const i32 = kernels.beginJob(L.KIND_ELEMENTWISE, tasks, participants, scratchAt, scratchBytes);
     i32.set(program.words, programAt / 4);
     for (const [buffer, address] of inputAt) if (kernels.addressOf(buffer) === null) f32.set(buffer, address! / 4);
     const job = JOB_ADDRESS / 4;
-    i32.fill(0, job, job + L.JOB_ARGS + 16);
-    i32[job + L.JOB_KIND] = L.KIND_ELEMENTWISE;
-    i32[job + L.JOB_TASKS] = tasks;
-    i32[job + L.JOB_SCRATCH] = scratchAt;
-    i32[job + L.JOB_SCRATCH_BYTES] = scratchBytes;
     i32[job + L.EW_COUNT] = count;
     i32[job + L.EW_PROGRAM] = programAt;
     i32[job + L.EW_INSTRUCTIONS] = program.words.length / 5;

@@ -75,7 +75,7 @@ export function wasmGemm(kernels: WasmKernels, pool: ThreadPool | null, g: GemmB
     const cBlocks = cInHeap === null ? [...new Set(g.cOffsets)] : [];
 
     const f32 = kernels.heapF32();
-    const i32 = kernels.heapI32();
+    const i32 = kernels.beginJob(L.KIND_GEMM, tasks, participants, scratchAt, scratchBytes);
     if (g.accumulate) for (const offset of cBlocks) f32.set(g.c.subarray(offset, offset + m * n), cBase / 4 + offset);
     for (let t = 0; t < items; t++) {
       const row = tableAt / 4 + t * 3;
@@ -84,11 +84,6 @@ export function wasmGemm(kernels: WasmKernels, pool: ThreadPool | null, g: GemmB
       i32[row + 2] = cBase + g.cOffsets[t]! * 4;
     }
     const job = JOB_ADDRESS / 4;
-    i32.fill(0, job, job + L.JOB_ARGS + 16);
-    i32[job + L.JOB_KIND] = L.KIND_GEMM;
-    i32[job + L.JOB_TASKS] = tasks;
-    i32[job + L.JOB_SCRATCH] = scratchAt;
-    i32[job + L.JOB_SCRATCH_BYTES] = scratchBytes;
     i32[job + L.GEMM_M] = m;
     i32[job + L.GEMM_N] = n;
     i32[job + L.GEMM_K] = k;

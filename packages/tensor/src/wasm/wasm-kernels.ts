@@ -23,7 +23,7 @@ const MAX_PAGES = 32768;
 
 /** The constants the module exports so that JS writes job blocks the way it reads them. */
 const LAYOUT_NAMES = [
-  'JOB_KIND', 'JOB_TASKS', 'JOB_NEXT', 'JOB_DONE', 'JOB_SLOT', 'JOB_SCRATCH', 'JOB_SCRATCH_BYTES', 'JOB_ARGS', 'KIND_GEMM',
+  'JOB_KIND', 'JOB_TASKS', 'JOB_NEXT', 'JOB_DONE', 'JOB_SLOT', 'JOB_SCRATCH', 'JOB_SCRATCH_BYTES', 'JOB_MAX_SLOTS', 'JOB_ARGS', 'KIND_GEMM',
   'GEMM_M', 'GEMM_N', 'GEMM_K', 'GEMM_A_RS', 'GEMM_A_CS', 'GEMM_B_RS', 'GEMM_B_CS', 'GEMM_LDC', 'GEMM_BATCH',
   'GEMM_TABLE', 'GEMM_SUM_BATCH', 'GEMM_ACCUMULATE', 'GEMM_TILE_M', 'GEMM_TILE_N', 'GEMM_MR', 'GEMM_NR',
   'KIND_ELEMENTWISE', 'EW_BLOCK', 'EW_COUNT', 'EW_PROGRAM', 'EW_INSTRUCTIONS', 'EW_REGISTERS', 'EW_OUT', 'EW_TASK_SIZE', 'EW_INPUTS',
@@ -149,6 +149,24 @@ export class WasmKernels {
     this.orphans.unregister(view);
     this.release(view.byteOffset, bytes);
     return true;
+  }
+
+  /**
+   * Clears the job block and writes its header: `slots` threads may join, each with
+   * `scratchBytes` of scratch from `scratch` on. Returns the Int32 view to write the
+   * kind's arguments with (word index JOB_ADDRESS / 4 + argument).
+   */
+  beginJob(kind: number, tasks: number, slots: number, scratch = 0, scratchBytes = 0): Int32Array {
+    const i32 = this.heapI32();
+    const job = JOB_ADDRESS / 4;
+    const L = this.layout;
+    i32.fill(0, job, job + L.JOB_ARGS + 32);
+    i32[job + L.JOB_KIND] = kind;
+    i32[job + L.JOB_TASKS] = tasks;
+    i32[job + L.JOB_MAX_SLOTS] = slots;
+    i32[job + L.JOB_SCRATCH] = scratch;
+    i32[job + L.JOB_SCRATCH_BYTES] = scratchBytes;
+    return i32;
   }
 
   /** Float32 view of the whole memory (re-created after the memory grew). */

@@ -117,11 +117,7 @@ export function wasmStridedCopies(kernels: WasmKernels, pool: ThreadPool | null,
       const elements = sizeOf(shape);
       const perTask = threads > 1 && elements >= 1 << 16 ? Math.ceil(rows / (threads * TASKS_PER_THREAD)) : rows;
       const tasks = Math.max(1, Math.ceil(rows / Math.max(1, perTask)));
-      i32.fill(0, job, job + L.JOB_ARGS + 32);
-      i32[job + L.JOB_KIND] = L.KIND_COPY;
-      i32[job + L.JOB_TASKS] = tasks;
-      i32[job + L.JOB_SCRATCH] = scratchAt;
-      i32[job + L.JOB_SCRATCH_BYTES] = 64;
+      kernels.beginJob(L.KIND_COPY, tasks, threads, scratchAt, 64);
       i32[job + L.COPY_RANK] = shape.length;
       i32[job + L.COPY_SRC] = srcAt.get(c.src)! + c.srcOffset * 4;
       i32[job + L.COPY_DST] = dstAt + c.dstOffset * 4;

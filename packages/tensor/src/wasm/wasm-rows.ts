@@ -47,13 +47,10 @@ export function wasmRows(kernels: WasmKernels, pool: ThreadPool | null, op: RowO
       return null;
     }
     const f32 = kernels.heapF32();
-    const i32 = kernels.heapI32();
+    const i32 = kernels.beginJob(L.KIND_ROWS, tasks, threads);
     if (kernels.addressOf(x.buffer) === null) f32.set(x.buffer, srcAt / 4);
     f32View[0] = param;
     const job = JOB_ADDRESS / 4;
-    i32.fill(0, job, job + L.JOB_ARGS + 16);
-    i32[job + L.JOB_KIND] = L.KIND_ROWS;
-    i32[job + L.JOB_TASKS] = tasks;
     i32[job + L.ROWS_OP] = { layerNorm: L.ROW_LAYER_NORM, softmax: L.ROW_SOFTMAX, logSoftmax: L.ROW_LOG_SOFTMAX, sum: L.ROW_SUM }[op];
     i32[job + L.ROWS_COUNT] = rows;
     i32[job + L.ROWS_LENGTH] = length;

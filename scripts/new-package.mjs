@@ -67,7 +67,7 @@ const pkg = {
 for (const [k, v] of Object.entries(previous)) if (!(k in pkg)) pkg[k] = v;
 if (Object.keys(pkg.dependencies).length === 0) delete pkg.dependencies;
 for (const k of Object.keys(pkg)) if (pkg[k] === undefined) delete pkg[k];
-pkg.scripts.build = 'tsup';
+pkg.scripts.build = previous.scripts?.build ?? 'tsup'; // a package may build more first (e.g. WASM), ending in tsup
 pkg.scripts.typecheck = 'tsc --noEmit -p tsconfig.json';
 writeFileSync(pkgPath, JSON.stringify(pkg, null, 2) + '\n');
 
@@ -75,17 +75,29 @@ writeFileSync(
   join(root, 'tsconfig.json'),
   JSON.stringify({ extends: '../../tsconfig.base.json', include: ['src', 'test'] }, null, 2) + '\n',
 );
-writeFileSync(
-  join(root, 'tsup.config.ts'),
-  `import { defineConfig } from 'tsup';
+// tsup.config.ts: created once; on a re-run only its `entry` map is rewritten, so
+// package-specific build options (plugins, ...) survive.
+const entryMap = JSON.stringify(Object.fromEntries(entries.map((e) => [e, `src/${e}.ts`])));
+const tsupPath = join(root, 'tsup.config.ts');
+if (existsSync(tsupPath)) {
+  const config = readFileSync(tsupPath, 'utf8');
+  if (!/^  entry: .*,$/m.test(config)) throw new Error(`${tsupPath}: no single-line "entry:" to update; edit it by hand`);
+  writeFileSync(tsupPath, config.replace(/^  entry: .*,$/m, `  entry: ${entryMap},`));
+} else {
+  writeFileSync(
+    tsupPath,
+    `import { defineConfig } from 'tsup';
 
 export default defineConfig({
-  entry: ${JSON.stringify(Object.fromEntries(entries.map((e) => [e, `src/${e}.ts`])))},
+  entry: ${entryMap},
   format: ['esm', 'cjs'],
   dts: true,
   sourcemap: true,
   clean: true,
   target: 'es2022',
+  // Shared chunks in CJS too, so every entry of a package sees the same module state.
+  splitting: true,
 });
 `,
-);
+  );
+}

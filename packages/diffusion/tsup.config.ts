@@ -7,4 +7,6 @@ export default defineConfig({
   sourcemap: true,
   clean: true,
   target: 'es2022',
+  // Shared chunks in CJS too, so every entry of a package sees the same module state.
+  splitting: true,
 });

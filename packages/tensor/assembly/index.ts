@@ -35,7 +35,7 @@ export function run(job: usize): void {
     if (kind == KIND_GEMM) gemmTask(job, t, scratch);
     else if (kind == KIND_ELEMENTWISE) elementwiseTask(job, t, scratch);
     else if (kind == KIND_COPY) stridedCopyTask(job, t, scratch);
-    else if (kind == KIND_ROWS) rowsTask(job, t);
+    else if (kind == KIND_ROWS) rowsTask(job, t, scratch);
     else if (kind == KIND_IM2COL) im2colTask(job, t);
     else unreachable();
     finishTask(job);

@@ -52,27 +52,37 @@ function softmaxRow(src: usize, dst: usize, d: i32, log: bool): void {
   }
 }
 
-/** dst[o, j] = sum_r src[o, r, j] for one outer index, in float64 pairs. */
-function sumBlock(src: usize, dst: usize, reduced: i32, inner: i32): void {
-  let j = 0;
-  for (; j + 4 <= inner; j += 4) {
-    let lo = f64x2.splat(0);
-    let hi = f64x2.splat(0);
-    for (let r = 0; r < reduced; r++) {
-      const v = v128.load(at(src, r * inner + j));
-      lo = f64x2.add(lo, f64x2.promote_low_f32x4(v));
-      hi = f64x2.add(hi, f64x2.promote_low_f32x4(v128.shuffle<i32>(v, v, 2, 3, 0, 1)));
+/**
+ * dst[o, j] = sum_r src[o, r, j] for one outer index: rows are added in order into
+ * float64 accumulators (`acc`, inner * 8 bytes of scratch), streaming through memory.
+ */
+function sumBlock(src: usize, dst: usize, reduced: i32, inner: i32, acc: usize): void {
+  if (inner == 1) {
+    let total: f64 = 0;
+    for (let r = 0; r < reduced; r++) total += <f64>load<f32>(at(src, r));
+    store<f32>(dst, <f32>total);
+    return;
+  }
+  memory.fill(acc, 0, <usize>inner << 3);
+  const vectors = inner & ~3;
+  for (let r = 0; r < reduced; r++) {
+    const row = at(src, r * inner);
+    for (let j = 0; j < vectors; j += 4) {
+      const v = v128.load(at(row, j));
+      const a = acc + (<usize>j << 3);
+      v128.store(a, f64x2.add(v128.load(a), f64x2.promote_low_f32x4(v)));
+      v128.store(a, f64x2.add(v128.load(a, 16), f64x2.promote_low_f32x4(v128.shuffle<i32>(v, v, 2, 3, 0, 1))), 16);
     }
-    v128.store(at(dst, j), v128.shuffle<i32>(f32x4.demote_f64x2_zero(lo), f32x4.demote_f64x2_zero(hi), 0, 1, 4, 5));
+    for (let j = vectors; j < inner; j++) {
+      const a = acc + (<usize>j << 3);
+      store<f64>(a, load<f64>(a) + <f64>load<f32>(at(row, j)));
+    }
   }
-  for (; j < inner; j++) {
-    let acc: f64 = 0;
-    for (let r = 0; r < reduced; r++) acc += <f64>load<f32>(at(src, r * inner + j));
-    store<f32>(at(dst, j), <f32>acc);
-  }
+  for (let j = 0; j < inner; j++) store<f32>(at(dst, j), <f32>load<f64>(acc + (<usize>j << 3)));
 }
 
-export function rowsTask(job: usize, t: i32): void {
+/** Runs task `t`; sums use `scratch` (inner * 8 bytes) for their float64 accumulators. */
+export function rowsTask(job: usize, t: i32, scratch: usize): void {
   const op = jobWord(job, ROWS_OP);
   const count = jobWord(job, ROWS_COUNT);
   const d = jobWord(job, ROWS_LENGTH);
@@ -83,7 +93,7 @@ export function rowsTask(job: usize, t: i32): void {
   const last = min(count, (t + 1) * perTask);
   for (let row = t * perTask; row < last; row++) {
     if (op == ROW_SUM) {
-      sumBlock(at(src, row * d * param), at(dst, row * param), d, param);
+      sumBlock(at(src, row * d * param), at(dst, row * param), d, param, scratch);
       continue;
     }
     const s = at(src, row * d);

@@ -42,12 +42,15 @@ export function wasmRows(kernels: WasmKernels, pool: ThreadPool | null, op: RowO
   try {
     const srcAt = kernels.addressOf(x.buffer) ?? blocks.take(x.buffer.length * 4);
     const dstAt = view ? view.byteOffset : blocks.take(count * 4);
-    if (srcAt === null || dstAt === null) {
+    // Sums accumulate a row of `inner` float64 values per thread.
+    const scratchBytes = op === 'sum' ? Math.ceil((inner * 8) / 64) * 64 : 0;
+    const scratchAt = scratchBytes > 0 ? blocks.take(threads * scratchBytes) : 0;
+    if (srcAt === null || dstAt === null || scratchAt === null) {
       if (view) kernels.releaseView(view);
       return null;
     }
     const f32 = kernels.heapF32();
-    const i32 = kernels.beginJob(L.KIND_ROWS, tasks, threads);
+    const i32 = kernels.beginJob(L.KIND_ROWS, tasks, threads, scratchAt, scratchBytes);
     if (kernels.addressOf(x.buffer) === null) f32.set(x.buffer, srcAt / 4);
     f32View[0] = param;
     const job = JOB_ADDRESS / 4;

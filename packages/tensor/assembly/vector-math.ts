@@ -2,51 +2,80 @@
 // exp follows Cephes' expf (range reduction by ln 2, degree-6 polynomial, ~1 ulp);
 // erf is the same Numerical Recipes erfc fit that src/expr.ts evaluates in float64
 // (fractional error < 1.2e-7), here evaluated in float32.
+//
+// Constants are read from a static table with load-and-splat (one instruction each):
+// V8 rebuilds a v128.const from immediates on every use inside a loop, which made
+// these functions several times slower.
 
-const LOG2E: f32 = 1.44269504088896341;
-const LN2_HI: f32 = 0.693359375;
-const LN2_LO: f32 = -2.12194440e-4;
 const EXP_MAX: f32 = 88.72283935546875;
 const EXP_MIN: f32 = -87.33654022216797;
+/** 1.5 * 2^23: adding it rounds a float32 of magnitude < 2^22 to an integer in the low mantissa bits. */
+const ROUNDER: f32 = 12582912;
+
+const K = memory.data<f32>([
+  1.44269504088896341, // 0: log2(e)
+  ROUNDER, // 1
+  0.693359375, // 2: ln 2, high part
+  -2.12194440e-4, // 3: ln 2, low part
+  1.9875691500e-4, 1.3981999507e-3, 8.3334519073e-3, 4.1665795894e-2, 1.6666665459e-1, 5.0000001201e-1, // 4-9: exp polynomial
+  1, // 10
+  EXP_MIN, // 11
+  EXP_MAX, // 12
+  Infinity, // 13
+  0, // 14
+  0.5, // 15
+  // 16-25: erfc fit, highest degree first
+  0.17087277, -0.82215223, 1.48851587, -1.13520398, 0.27886807, -0.18628806, 0.09678418, 0.37409196, 1.00002368, -1.26551223,
+]);
+const EXPONENT_BIAS = memory.data<i32>([127]);
+
+@inline function k(index: i32): v128 {
+  return v128.load32_splat(K + (<usize>index << 2));
+}
 
 @inline export function expV(x: v128): v128 {
-  const n = f32x4.nearest(f32x4.mul(x, f32x4.splat(LOG2E)));
-  let r = f32x4.sub(x, f32x4.mul(n, f32x4.splat(LN2_HI)));
-  r = f32x4.sub(r, f32x4.mul(n, f32x4.splat(LN2_LO)));
+  // pmin/pmax are single instructions on x64 (min/max are NaN-aware sequences), and
+  // they pass a NaN x through, so NaN needs no extra select.
+  const xc = f32x4.pmin(f32x4.pmax(x, k(11)), k(12));
+  // n = round(x / ln 2), as a float and as an integer, without nearest/trunc_sat.
+  const t = f32x4.add(f32x4.mul(xc, k(0)), k(1));
+  const n = f32x4.sub(t, k(1));
+  const ni = i32x4.sub(t, k(1));
+  let r = f32x4.sub(xc, f32x4.mul(n, k(2)));
+  r = f32x4.sub(r, f32x4.mul(n, k(3)));
   const z = f32x4.mul(r, r);
-  let p = f32x4.splat(1.9875691500e-4);
-  p = f32x4.add(f32x4.mul(p, r), f32x4.splat(1.3981999507e-3));
-  p = f32x4.add(f32x4.mul(p, r), f32x4.splat(8.3334519073e-3));
-  p = f32x4.add(f32x4.mul(p, r), f32x4.splat(4.1665795894e-2));
-  p = f32x4.add(f32x4.mul(p, r), f32x4.splat(1.6666665459e-1));
-  p = f32x4.add(f32x4.mul(p, r), f32x4.splat(5.0000001201e-1));
-  p = f32x4.add(f32x4.add(f32x4.mul(p, z), r), f32x4.splat(1));
-  // 2^n from exponent bits; n reaches 128 just below EXP_MAX, one more than a float32
-  // exponent holds, so that case multiplies by 2^127 and then by 2.
-  const n127 = f32x4.min(f32x4.max(n, f32x4.splat(-126)), f32x4.splat(127));
-  const scale = i32x4.shl(i32x4.add(i32x4.trunc_sat_f32x4_s(n127), i32x4.splat(127)), 23);
-  const extra = v128.bitselect(f32x4.splat(2), f32x4.splat(1), f32x4.gt(n, f32x4.splat(127)));
-  let result = f32x4.mul(f32x4.mul(p, scale), extra);
-  result = v128.bitselect(f32x4.splat(Infinity), result, f32x4.gt(x, f32x4.splat(EXP_MAX)));
-  result = v128.bitselect(f32x4.splat(0), result, f32x4.lt(x, f32x4.splat(EXP_MIN)));
-  // NaN in, NaN out (the comparisons above are false for NaN lanes; keep x there).
-  return v128.bitselect(x, result, f32x4.ne(x, x));
+  let p = k(4);
+  p = f32x4.add(f32x4.mul(p, r), k(5));
+  p = f32x4.add(f32x4.mul(p, r), k(6));
+  p = f32x4.add(f32x4.mul(p, r), k(7));
+  p = f32x4.add(f32x4.mul(p, r), k(8));
+  p = f32x4.add(f32x4.mul(p, r), k(9));
+  p = f32x4.add(f32x4.add(f32x4.mul(p, z), r), k(10));
+  // 2^n for n in [-126, 128] as 2^(n >> 1) * 2^(n - (n >> 1)): both factors are normal floats.
+  const n1 = i32x4.shr_s(ni, 1);
+  const n2 = i32x4.sub(ni, n1);
+  const bias = v128.load32_splat(EXPONENT_BIAS);
+  const s1 = i32x4.shl(i32x4.add(n1, bias), 23);
+  const s2 = i32x4.shl(i32x4.add(n2, bias), 23);
+  let result = f32x4.mul(f32x4.mul(p, s1), s2);
+  result = v128.bitselect(k(13), result, f32x4.gt(x, k(12)));
+  return v128.bitselect(k(14), result, f32x4.lt(x, k(11)));
 }
 
 @inline export function erfV(x: v128): v128 {
   const z = f32x4.abs(x);
-  const t = f32x4.div(f32x4.splat(1), f32x4.add(f32x4.splat(1), f32x4.mul(f32x4.splat(0.5), z)));
-  let p = f32x4.splat(0.17087277);
-  p = f32x4.add(f32x4.mul(t, p), f32x4.splat(-0.82215223));
-  p = f32x4.add(f32x4.mul(t, p), f32x4.splat(1.48851587));
-  p = f32x4.add(f32x4.mul(t, p), f32x4.splat(-1.13520398));
-  p = f32x4.add(f32x4.mul(t, p), f32x4.splat(0.27886807));
-  p = f32x4.add(f32x4.mul(t, p), f32x4.splat(-0.18628806));
-  p = f32x4.add(f32x4.mul(t, p), f32x4.splat(0.09678418));
-  p = f32x4.add(f32x4.mul(t, p), f32x4.splat(0.37409196));
-  p = f32x4.add(f32x4.mul(t, p), f32x4.splat(1.00002368));
-  p = f32x4.add(f32x4.mul(t, p), f32x4.splat(-1.26551223));
+  const one = k(10);
+  const t = f32x4.div(one, f32x4.add(one, f32x4.mul(k(15), z)));
+  let p = k(16);
+  p = f32x4.add(f32x4.mul(t, p), k(17));
+  p = f32x4.add(f32x4.mul(t, p), k(18));
+  p = f32x4.add(f32x4.mul(t, p), k(19));
+  p = f32x4.add(f32x4.mul(t, p), k(20));
+  p = f32x4.add(f32x4.mul(t, p), k(21));
+  p = f32x4.add(f32x4.mul(t, p), k(22));
+  p = f32x4.add(f32x4.mul(t, p), k(23));
+  p = f32x4.add(f32x4.mul(t, p), k(24));
+  p = f32x4.add(f32x4.mul(t, p), k(25));
   const erfc = f32x4.mul(t, expV(f32x4.add(f32x4.neg(f32x4.mul(z, z)), p)));
-  const one = f32x4.splat(1);
-  return v128.bitselect(f32x4.sub(one, erfc), f32x4.sub(erfc, one), f32x4.ge(x, f32x4.splat(0)));
+  return v128.bitselect(f32x4.sub(one, erfc), f32x4.sub(erfc, one), f32x4.ge(x, k(14)));
 }

@@ -9,14 +9,13 @@ import type { TensorInfo } from '../backend.js';
 import type { TypedArray } from '../dtype.js';
 import type { Expr } from '../expr.js';
 import { tsBatchedGemm, type BatchedGemm, type GemmBatch } from '../cpu/matmul.js';
-import type { TensorMeta } from '../ops.js';
+import type { OpAttrs, TensorMeta } from '../ops.js';
 import { sizeOf } from '../shape.js';
 import { ThreadPool, availableCores, threadsUnavailableReason } from './thread-pool.js';
 import { wasmElementwise } from './wasm-elementwise.js';
 import { wasmStridedCopies, type CopyPlan } from './wasm-movement.js';
 import { sumLayout, wasmRows, type RowOp } from './wasm-rows.js';
 import { wasmConv2d, wasmConv2dBackpropFilter, wasmConv2dBackpropInput } from './wasm-conv.js';
-import type { OpAttrs } from '../ops.js';
 import { wasmGemm } from './wasm-gemm.js';
 import { WasmKernels } from './wasm-kernels.js';
 

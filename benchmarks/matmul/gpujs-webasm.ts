@@ -1,6 +1,6 @@
 // gpu.js in its "webasm" mode (WebAssembly with f32x4 SIMD), on one thread and, under
 // gpu.js's async contract, split over its worker pool.
-import { gpuJsColumn } from '../gpujs-columns.js';
+import { gpuJsColumn } from '../helpers/gpujs-columns.js';
 
 const supported = async (gpujs: { GPU: { isWebAssemblySupported: boolean } }) =>
   gpujs.GPU.isWebAssemblySupported ? null : 'gpu.js reports WebAssembly as unsupported here';

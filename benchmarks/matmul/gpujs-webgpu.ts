@@ -1,7 +1,7 @@
 // gpu.js in its "webgpu" mode, fed the navigator.gpu of the webgpu package (Dawn),
 // the same adapter as the webgpu column. Each call includes gpu.js's readback of C.
 import { dawnEntryPoint, probeWebGPU } from '@gpt/tensor/webgpu-node';
-import { gpuJsColumn } from '../gpujs-columns.js';
+import { gpuJsColumn } from '../helpers/gpujs-columns.js';
 
 async function installNavigatorGpu(): Promise<string | null> {
   const probe = await probeWebGPU();

@@ -3,7 +3,7 @@
 // here to put @gpt/tensor's numbers next to a widely used JS GPU library on the same
 // machine. Its headless-gl mode needs a native build and a display, so it is absent.
 
-import type { MatmulImpl } from './matmul.js';
+import type { MatmulImpl } from '../matmul.js';
 
 interface GpuJsKernel {
   (a: unknown, b: unknown): unknown;

@@ -121,17 +121,18 @@ export class Tensor {
   // ---- devices, dtypes, graph ---------------------------------------------------
 
   /**
-   * Copies the tensor to another device. Synchronous when the source is host-readable
-   * (CPU); from other devices use `await t.toAsync(device)`.
+   * Copies the tensor to another device (a new leaf, not connected to the autograd graph;
+   * on the same device a handle sharing the data). Synchronous when the source is
+   * host-readable (CPU); from other devices use `await t.toAsync(device)`.
    */
   to(device: string): Tensor {
-    if (device === this.device) return this.shareStorage();
+    if (device === this.device) return this.detach();
     const values = this.dataSync();
     return fromStorage(uploadStorage(values, this, device), this.shape, this.dtype);
   }
 
   async toAsync(device: string): Promise<Tensor> {
-    if (device === this.device) return this.shareStorage();
+    if (device === this.device) return this.detach();
     getBackend(device);
     const values = await this.data();
     return fromStorage(uploadStorage(values, this, device), this.shape, this.dtype);

@@ -308,3 +308,20 @@ describe('the autograd tape', () => {
     x.dispose();
   });
 });
+
+describe('to(device) on the same device', () => {
+  it('returns a handle that tidy tracks and frees', async () => {
+    const { tensor, tidy, memory } = await import('@gpt/tensor');
+    const x = tensor([1, 2, 3]);
+    const before = memory().tensors;
+    const kept = tidy(() => {
+      x.to('cpu');
+      return x.to(x.device);
+    });
+    expect(memory().tensors).toBe(before + 1);
+    expect(kept.toArray()).toEqual([1, 2, 3]);
+    kept.dispose();
+    expect(x.toArray()).toEqual([1, 2, 3]);
+    x.dispose();
+  });
+});

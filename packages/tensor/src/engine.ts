@@ -5,7 +5,7 @@
 import type { Backend, TensorInfo } from './backend.js';
 import { bytesPerElement, type TypedArray } from './dtype.js';
 import { OPS, type OpAttrs, type OpName, type TensorMeta } from './ops.js';
-import { shapeToString, sizeOf } from './shape.js';
+import { sizeOf } from './shape.js';
 import { Tensor } from './tensor.js';
 import { CpuBackend } from './cpu/cpu-backend.js';
 
@@ -259,8 +259,4 @@ export function runOp<K extends OpName>(op: K, inputs: readonly Tensor[], attrs:
     result.node = new Node(op, inputs, attrs, result);
   }
   return result;
-}
-
-export function describeShapes(tensors: readonly Tensor[]): string {
-  return tensors.map((t) => shapeToString(t.shape)).join(', ');
 }

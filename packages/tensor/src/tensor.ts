@@ -3,7 +3,7 @@
 // tensor) releases it. Methods are thin aliases of the functions in ops-*.ts.
 
 import type { DType, TypedArray } from './dtype.js';
-import { countTensor, getBackend, isGradEnabled, Node, Storage, track, uploadStorage } from './engine.js';
+import { countTensor, getBackend, Node, Storage, track, uploadStorage } from './engine.js';
 import { shapeToString, sizeOf, type Shape } from './shape.js';
 import { formatTensor } from './format.js';
 import * as M from './ops-math.js';
@@ -224,9 +224,4 @@ export class Tensor {
 /** @internal wraps a storage into a new (tracked) tensor handle */
 export function fromStorage(storage: Storage, shape: Shape, dtype: DType): Tensor {
   return new Tensor(storage, shape, dtype);
-}
-
-/** Whether autograd records ops right now (false inside noGrad). */
-export function gradEnabled(): boolean {
-  return isGradEnabled();
 }

@@ -4,7 +4,7 @@
 import type { OpAttrs, Pool2dAttrs, TensorMeta } from '../../ops.js';
 import { sizeOf } from '../../shape.js';
 import { kernelSpec, Params, type GpuInfo, type GpuTensorBuffer, type KernelContext, type KernelSpec } from './kernel.js';
-import { GLOBAL_INDEX, MAIN_ARGS, PARAMS_WGSL, storage, WORKGROUP_SIZE } from './wgsl.js';
+import { GLOBAL_INDEX, MAIN_ARGS, PARAMS_WGSL, storage, windowsReadingPixelWgsl, WORKGROUP_SIZE } from './wgsl.js';
 
 const FIELDS = ['TOTAL', 'H', 'W', 'OH', 'OW', 'KH', 'KW', 'SH', 'SW', 'PH', 'PW'] as const;
 const GEOMETRY_WGSL = FIELDS.map((f, i) => `let ${f} = pu(${i}u);`).join('\n  ');
@@ -58,20 +58,9 @@ fn main(${MAIN_ARGS}) {
   let xx = idx % W;
   let yy = (idx / W) % H;
   let plane = idx / (W * H);
+  let scale = 1.0 / f32(KH * KW);
   var acc = 0.0;
-  for (var i = 0u; i < KH; i++) {
-    let ty = i32(yy + PH) - i32(i);
-    if (ty < 0 || u32(ty) % SH != 0u) { continue; }
-    let oy = u32(ty) / SH;
-    if (oy >= OH) { continue; }
-    for (var j = 0u; j < KW; j++) {
-      let tx = i32(xx + PW) - i32(j);
-      if (tx < 0 || u32(tx) % SW != 0u) { continue; }
-      let ox = u32(tx) / SW;
-      if (ox >= OW) { continue; }
-      acc += dy[(plane * OH + oy) * OW + ox] * (1.0 / f32(KH * KW));
-    }
-  }
+${windowsReadingPixelWgsl('acc += dy[(plane * OH + oy) * OW + ox] * scale;')}
   dx[idx] = acc;
 }
 `,

@@ -11,7 +11,7 @@
 import type { Conv2dAttrs, OpAttrs, TensorMeta } from '../../ops.js';
 import { sizeOf } from '../../shape.js';
 import { kernelSpec, Params, type GpuInfo, type GpuTensorBuffer, type KernelContext, type KernelSpec } from './kernel.js';
-import { FLOAT_CLASS_WGSL, GLOBAL_INDEX, GROUP_INDEX, MAIN_ARGS, PARAMS_WGSL, storage, WORKGROUP_SIZE } from './wgsl.js';
+import { FLOAT_CLASS_WGSL, GLOBAL_INDEX, GROUP_INDEX, MAIN_ARGS, PARAMS_WGSL, storage, windowsReadingPixelWgsl, WORKGROUP_SIZE } from './wgsl.js';
 import { WORKGROUP_REDUCE_WGSL } from './workgroup-reduce.js';
 
 const FIELDS = ['N', 'C', 'H', 'W', 'O', 'KH', 'KW', 'OH', 'OW', 'SH', 'SW', 'PH', 'PW', 'TOTAL'] as const;
@@ -115,21 +115,9 @@ fn main(${MAIN_ARGS}) {
   let c = t % C;
   let n = t / C;
   var acc = 0.0;
-  for (var i = 0u; i < KH; i++) {
-    let ty = i32(yy + PH) - i32(i);
-    if (ty < 0 || u32(ty) % SH != 0u) { continue; }
-    let oy = u32(ty) / SH;
-    if (oy >= OH) { continue; }
-    for (var j = 0u; j < KW; j++) {
-      let tx = i32(xx + PW) - i32(j);
-      if (tx < 0 || u32(tx) % SW != 0u) { continue; }
-      let ox = u32(tx) / SW;
-      if (ox >= OW) { continue; }
-      for (var o = 0u; o < O; o++) {
+${windowsReadingPixelWgsl(`for (var o = 0u; o < O; o++) {
         acc += dy[((n * O + o) * OH + oy) * OW + ox] * w[((o * C + c) * KH + i) * KW + j];
-      }
-    }
-  }
+      }`)}
   dx[idx] = acc;
 }
 `,

@@ -151,3 +151,24 @@ ${stridesAt.map((at, j) => `    offsets[${j}] += select(0u, pu(${at}u + run_last
     run_c += 1u;
   }`;
 }
+
+/**
+ * The transposed window loop shared by the backward kernels of conv2d and avgPool2d:
+ * for input pixel (yy, xx), visits every output (oy, ox) whose window reads it, with the
+ * window offsets (i, j). Expects KH, KW, SH, SW, PH, PW, OH, OW in scope.
+ */
+export function windowsReadingPixelWgsl(body: string): string {
+  return `  for (var i = 0u; i < KH; i++) {
+    let ty = i32(yy + PH) - i32(i);
+    if (ty < 0 || u32(ty) % SH != 0u) { continue; }
+    let oy = u32(ty) / SH;
+    if (oy >= OH) { continue; }
+    for (var j = 0u; j < KW; j++) {
+      let tx = i32(xx + PW) - i32(j);
+      if (tx < 0 || u32(tx) % SW != 0u) { continue; }
+      let ox = u32(tx) / SW;
+      if (ox >= OW) { continue; }
+      ${body}
+    }
+  }`;
+}

@@ -1,5 +1,6 @@
 // The CPU backend's WASM SIMD kernels on one thread and split over the worker pool.
-import { conv2d, cpuKernelsStatus, cpuThreadsReady, matmul, randn, setCpuKernels, setDefaultDevice, tidy, type CpuKernelMode } from '@gpt/tensor';
+import { cpuKernelsStatus, cpuThreadsReady, matmul, randn, setCpuKernels, setDefaultDevice, tidy, type CpuKernelMode } from '@gpt/tensor';
+import { cpuWorkloads } from '../helpers/cpu-column.js';
 import type { MatmulImpl } from '../matmul.js';
 
 function column(name: string, mode: CpuKernelMode): MatmulImpl {
@@ -19,16 +20,7 @@ function column(name: string, mode: CpuKernelMode): MatmulImpl {
       a.dispose();
       return null;
     },
-    async prepareMatmul(m, n, k) {
-      const a = randn([m, k], { seed: 1 });
-      const b = randn([k, n], { seed: 2 });
-      return () => tidy(() => void matmul(a, b));
-    },
-    async prepareConv2d({ n, c, h, w, o }) {
-      const x = randn([n, c, h, w], { seed: 3 });
-      const f = randn([o, c, 3, 3], { seed: 4 });
-      return () => tidy(() => void conv2d(x, f, null, { stride: 2, padding: 1 }));
-    },
+    ...cpuWorkloads,
     async teardown() {
       setCpuKernels('auto');
     },

@@ -4,7 +4,7 @@
 
 import type { OpAttrs, TensorMeta, Conv2dAttrs, Pool2dAttrs } from '../ops.js';
 import type { TensorInfo } from '../backend.js';
-import { tsBatchedGemm, type AllocateF32, type BatchedGemm } from './matmul.js';
+import { newF32, tsBatchedGemm, type AllocateF32, type BatchedGemm } from './matmul.js';
 
 type Info = TensorInfo<Float32Array>;
 
@@ -75,6 +75,15 @@ export function imagesPerChunk(g: ConvGeometry): number {
   return Math.max(1, Math.min(g.n, Math.floor(2 ** 24 / Math.max(1, g.c * g.kh * g.kw * g.oh * g.ow))));
 }
 
+/** The column buffer of one chunk of images and the GEMM sizes every conv kernel uses. */
+function columnWorkspace(g: ConvGeometry) {
+  const ckk = g.c * g.kh * g.kw;
+  const spatial = g.oh * g.ow;
+  const chunk = imagesPerChunk(g);
+  const cols = new Float32Array(chunk * ckk * spatial); // [chunk, CKK, OHW]
+  return { ckk, spatial, chunk, cols };
+}
+
 /** Offsets start, start+step, ... (count of them). */
 export function steps(count: number, start: number, step: number): number[] {
   return Array.from({ length: count }, (_, i) => start + i * step);
@@ -85,14 +94,11 @@ export function conv2d(
   attrs: OpAttrs['conv2d'],
   out: TensorMeta,
   gemm: BatchedGemm = tsBatchedGemm,
-  allocate: AllocateF32 = (count) => new Float32Array(count),
+  allocate: AllocateF32 = newF32,
 ): Float32Array {
   const [x, f] = inputs as [Info, Info];
   const g = geometry(x.shape, f.shape, out.shape, attrs);
-  const ckk = g.c * g.kh * g.kw;
-  const spatial = g.oh * g.ow;
-  const chunk = imagesPerChunk(g);
-  const cols = new Float32Array(chunk * ckk * spatial); // [chunk, CKK, OHW]
+  const { ckk, spatial, chunk, cols } = columnWorkspace(g);
   const y = allocate(g.n * g.o * spatial);
   for (let b0 = 0; b0 < g.n; b0 += chunk) {
     const count = Math.min(chunk, g.n - b0);
@@ -112,14 +118,11 @@ export function conv2dBackpropInput(
   attrs: OpAttrs['conv2dBackpropInput'],
   out: TensorMeta,
   gemm: BatchedGemm = tsBatchedGemm,
-  allocate: AllocateF32 = (count) => new Float32Array(count),
+  allocate: AllocateF32 = newF32,
 ): Float32Array {
   const [dy, f] = inputs as [Info, Info];
   const g = geometry(attrs.inputShape, f.shape, dy.shape, attrs);
-  const ckk = g.c * g.kh * g.kw;
-  const spatial = g.oh * g.ow;
-  const chunk = imagesPerChunk(g);
-  const cols = new Float32Array(chunk * ckk * spatial); // [chunk, CKK, OHW]
+  const { ckk, spatial, chunk, cols } = columnWorkspace(g);
   const dx = allocate(g.n * g.c * g.h * g.w).fill(0); // col2im accumulates into it
   for (let b0 = 0; b0 < g.n; b0 += chunk) {
     const count = Math.min(chunk, g.n - b0);
@@ -140,14 +143,11 @@ export function conv2dBackpropFilter(
   attrs: OpAttrs['conv2dBackpropFilter'],
   out: TensorMeta,
   gemm: BatchedGemm = tsBatchedGemm,
-  allocate: AllocateF32 = (count) => new Float32Array(count),
+  allocate: AllocateF32 = newF32,
 ): Float32Array {
   const [x, dy] = inputs as [Info, Info];
   const g = geometry(x.shape, attrs.filterShape, dy.shape, attrs);
-  const ckk = g.c * g.kh * g.kw;
-  const spatial = g.oh * g.ow;
-  const chunk = imagesPerChunk(g);
-  const cols = new Float32Array(chunk * ckk * spatial); // [chunk, CKK, OHW]
+  const { ckk, spatial, chunk, cols } = columnWorkspace(g);
   const df = allocate(g.o * ckk);
   if (g.n === 0) df.fill(0); // no image: an empty sum
   for (let b0 = 0; b0 < g.n; b0 += chunk) {

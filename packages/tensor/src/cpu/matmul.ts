@@ -37,7 +37,7 @@ export type BatchedGemm = (call: GemmBatch) => void;
 /** Allocates a float32 result, contents unspecified (the backend may place it where its kernels work in place). */
 export type AllocateF32 = (count: number) => Float32Array;
 
-const newF32: AllocateF32 = (count) => new Float32Array(count);
+export const newF32: AllocateF32 = (count) => new Float32Array(count);
 
 /** C[m, n] += A[m, k] * B[k, n], all row-major at the given offsets. */
 export function gemm(

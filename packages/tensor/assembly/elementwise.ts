@@ -20,7 +20,7 @@ export const EW_REGISTERS: i32 = JOB_ARGS + 3;
 export const EW_OUT: i32 = JOB_ARGS + 4;
 /** Elements per task (a multiple of EW_BLOCK). */
 export const EW_TASK_SIZE: i32 = JOB_ARGS + 5;
-/** Per input i (up to 3): byte address, repeat and period at EW_INPUTS + 3*i (+1, +2); period 0 = dense. */
+/** Per input i (up to 6, the most an expression reads): byte address, repeat and period at EW_INPUTS + 3*i (+1, +2); period 0 = dense. */
 export const EW_INPUTS: i32 = JOB_ARGS + 6;
 
 /** Instructions are 5 words: opcode, destination register, then up to three operands. */

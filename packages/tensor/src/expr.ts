@@ -107,40 +107,69 @@ export function call(fn: Fn, ...args: Operand[]): Expr {
 
 // ---- compiling to JS ------------------------------------------------------
 
-/** A compiled elementwise function of up to three inputs. */
-export type ScalarFn = (a: number, b: number, c: number) => number;
+/** Most inputs an elementwise expression may read (the fused optimizer step reads six). */
+export const MAX_EXPR_INPUTS = 6;
+
+/** A compiled elementwise function of up to six inputs; callers pass as many as the expression reads. */
+export type ScalarFn = (a: number, b: number, c: number, d?: number, e?: number, f?: number) => number;
+
+type AnyFn = (...xs: number[]) => number;
 
 /** Turns an expression into nested closures. Called once per op, not per element. */
 export function compileJs(expr: Expr): ScalarFn {
+  return compile(expr) as ScalarFn;
+}
+
+function compile(expr: Expr): AnyFn {
   switch (expr.kind) {
-    case 'input':
-      if (expr.index === 0) return (a) => a;
-      if (expr.index === 1) return (_a, b) => b;
-      return (_a, _b, c) => c;
+    case 'input': {
+      const index = expr.index;
+      if (!Number.isInteger(index) || index < 0 || index >= MAX_EXPR_INPUTS) {
+        throw new Error(`compileJs: input index ${index} is outside 0..${MAX_EXPR_INPUTS - 1}`);
+      }
+      if (index === 0) return (a) => a;
+      if (index === 1) return (_a, b) => b;
+      if (index === 2) return (_a, _b, c) => c;
+      if (index === 3) return (_a, _b, _c, d) => d!;
+      if (index === 4) return (_a, _b, _c, _d, e) => e!;
+      return (_a, _b, _c, _d, _e, f) => f!;
+    }
     case 'const': {
       const v = expr.value;
       return () => v;
     }
     case 'call': {
-      const f = FUNCTIONS[expr.fn].js as (...xs: number[]) => number;
-      const args = expr.args.map(compileJs);
-      // Fast paths for the common shapes f(x0), f(x0, x1), f(x0, const).
+      const f = FUNCTIONS[expr.fn].js as AnyFn;
+      const args = expr.args.map(compile);
+      const reads = maxInput(expr);
+      // Fast paths for the common shapes f(x0), f(x0, x1), and closures of three inputs;
+      // the fused ops' wider expressions pass all six through.
       if (args.length === 1) {
-        const [g] = args as [ScalarFn];
+        const [g] = args as [AnyFn];
         const a0 = expr.args[0]!;
         if (a0.kind === 'input' && a0.index === 0) return (a) => f(a);
-        return (a, b, c) => f(g(a, b, c));
+        if (reads < 3) return (a, b, c) => f(g(a!, b!, c!));
+        return (a, b, c, d, e, h) => f(g(a!, b!, c!, d!, e!, h!));
       }
       if (args.length === 2) {
-        const [g, h] = args as [ScalarFn, ScalarFn];
+        const [g, h] = args as [AnyFn, AnyFn];
         const [a0, a1] = expr.args as [Expr, Expr];
-        if (a0.kind === 'input' && a0.index === 0 && a1.kind === 'input' && a1.index === 1) return (a, b) => f(a, b);
-        return (a, b, c) => f(g(a, b, c), h(a, b, c));
+        if (a0.kind === 'input' && a0.index === 0 && a1.kind === 'input' && a1.index === 1) return (a, b) => f(a!, b!);
+        if (reads < 3) return (a, b, c) => f(g(a!, b!, c!), h(a!, b!, c!));
+        return (a, b, c, d, e, k) => f(g(a!, b!, c!, d!, e!, k!), h(a!, b!, c!, d!, e!, k!));
       }
-      const [g, h, k] = args as [ScalarFn, ScalarFn, ScalarFn];
-      return (a, b, c) => f(g(a, b, c), h(a, b, c), k(a, b, c));
+      const [g, h, k] = args as [AnyFn, AnyFn, AnyFn];
+      if (reads < 3) return (a, b, c) => f(g(a!, b!, c!), h(a!, b!, c!), k(a!, b!, c!));
+      return (a, b, c, d, e, l) => f(g(a!, b!, c!, d!, e!, l!), h(a!, b!, c!, d!, e!, l!), k(a!, b!, c!, d!, e!, l!));
     }
   }
+}
+
+/** The largest input index an expression reads (-1 for none). */
+export function maxInput(expr: Expr): number {
+  if (expr.kind === 'input') return expr.index;
+  if (expr.kind === 'const') return -1;
+  return Math.max(-1, ...expr.args.map(maxInput));
 }
 
 // ---- printing WGSL --------------------------------------------------------

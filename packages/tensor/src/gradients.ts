@@ -5,7 +5,7 @@
 // gradient (integer/bool outputs or backward-only kernels).
 
 import { runOp, setDifferentiability } from './engine.js';
-import type { BinaryOp, OpAttrs, OpName, UnaryOp } from './ops.js';
+import type { BinaryOp, FusedOp, OpAttrs, OpName, UnaryOp } from './ops.js';
 import type { Tensor } from './tensor.js';
 import * as M from './ops-math.js';
 import { zeros } from './creation.js';
@@ -25,7 +25,6 @@ type Rules = { readonly [K in OpName]: GradRule<K> | null };
 
 /** d/dx erf(x) = 2/sqrt(pi) * exp(-x^2). */
 const TWO_OVER_SQRT_PI = 2 / Math.sqrt(Math.PI);
-const INV_SQRT_2PI = 1 / Math.sqrt(2 * Math.PI);
 const SELU_ALPHA = 1.6732632423543772;
 const SELU_SCALE = 1.0507009873554805;
 
@@ -59,12 +58,8 @@ const unaryRules: { readonly [K in UnaryOp]: GradRule<K> | null } = {
   erf: (g, { inputs: [x] }) => [M.mul(g, M.mul(M.exp(M.neg(M.mul(x!, x!))), TWO_OVER_SQRT_PI))],
   sigmoid: (g, { output }) => [M.mul(g, M.mul(output, M.sub(1, output)))],
   relu: (g, { inputs: [x] }) => [M.mul(g, M.cast(M.greater(x!, 0), 'float32'))],
-  gelu: (g, { inputs: [x] }) => {
-    // d/dx x*Phi(x) = Phi(x) + x*phi(x)
-    const cdf = M.mul(M.add(M.erf(M.mul(x!, Math.SQRT1_2)), 1), 0.5);
-    const pdf = M.mul(M.exp(M.mul(M.mul(x!, x!), -0.5)), INV_SQRT_2PI);
-    return [M.mul(g, M.add(cdf, M.mul(x!, pdf)))];
-  },
+  // d/dx x*Phi(x) = Phi(x) + x*phi(x), in one fused pass.
+  gelu: (g, { inputs: [x] }) => [runOp('geluBackward', [g, x!], {})],
   selu: (g, { inputs: [x] }) => {
     const slope = M.where(M.greater(x!, 0), SELU_SCALE, M.mul(M.exp(x!), SELU_SCALE * SELU_ALPHA));
     return [M.mul(g, slope)];
@@ -93,9 +88,23 @@ const binaryRules: { readonly [K in BinaryOp]: GradRule<K> | null } = {
   logicalOr: null,
 };
 
+const fusedRules: { readonly [K in FusedOp]: GradRule<K> | null } = {
+  // lerp = a + w (b - a): da = g (1 - w), db = g w, dw = g (b - a).
+  lerp: (g, { inputs: [a, b, w], needs }) => [
+    needs[0] ? M.mul(g, M.sub(1, w!)) : null,
+    needs[1] ? M.mul(g, w!) : null,
+    needs[2] ? M.mul(g, M.sub(b!, a!)) : null,
+  ],
+  // The optimizer kernels and GELU's backward run under noGrad; no second derivatives.
+  lerpSquare: null,
+  adamStep: null,
+  geluBackward: null,
+};
+
 export const GRADIENTS: Rules = {
   ...unaryRules,
   ...binaryRules,
+  ...fusedRules,
   where: (g, { inputs: [c] }) => [null, M.where(c!, g, 0), M.where(c!, 0, g)],
   cast: (g) => [g],
   sum: (g, { inputs: [x] }) => [runOp('expand', [g], { shape: x!.shape })],

@@ -26,8 +26,8 @@ export { Generator, defaultGenerator, manualSeed, rand, randn, randint, type Ran
 export * from './ops-math.js';
 export * from './ops-shape.js';
 export * from './ops-nn.js';
-export { OPS, UNARY, BINARY, WHERE_EXPR, matmulShapes, windowOutputSize } from './ops.js';
-export type { OpName, OpAttrs, TensorMeta, UnaryOp, BinaryOp } from './ops.js';
+export { OPS, UNARY, BINARY, FUSED, WHERE_EXPR, matmulShapes, windowOutputSize } from './ops.js';
+export type { OpName, OpAttrs, TensorMeta, UnaryOp, BinaryOp, FusedOp } from './ops.js';
 export type { Backend, BackendMemory, Kernel, KernelOp, Kernels, TensorInfo } from './backend.js';
 export { CpuBackend } from './cpu/cpu-backend.js';
 export {

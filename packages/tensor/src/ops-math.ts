@@ -3,7 +3,7 @@
 
 import type { DType } from './dtype.js';
 import { runOp, uploadStorage } from './engine.js';
-import type { BinaryOp, OpName, UnaryOp } from './ops.js';
+import type { BinaryOp, FusedOp, OpName, UnaryOp } from './ops.js';
 import { normalizeAxes, normalizeAxis, sizeOf } from './shape.js';
 import { toTyped } from './dtype.js';
 import { fromStorage, Tensor } from './tensor.js';
@@ -80,6 +80,31 @@ export function where(condition: Tensor, a: Operand, b: Operand): Tensor {
   if (tb !== b) tb.dispose();
   return result;
 }
+
+/** Runs a fused op; numbers become 0-d float32 scalars on the first tensor's device. */
+function fused(op: FusedOp, operands: readonly Operand[]): Tensor {
+  const like = operands.find((o): o is Tensor => typeof o !== 'number');
+  if (!like) throw new Error(`${op}: at least one operand must be a tensor`);
+  const tensors = operands.map((o) => (typeof o === 'number' ? scalarLike(o, like) : o));
+  try {
+    return runOp(op, tensors, {});
+  } finally {
+    tensors.forEach((t, i) => t !== operands[i] && t.dispose());
+  }
+}
+
+/** start + weight (end - start), like torch.lerp (broadcasting all three). */
+export const lerp = (start: Operand, end: Operand, weight: Operand): Tensor => fused('lerp', [start, end, weight]);
+
+/** avg + weight (x² - avg) in one pass: the second-moment update of Adam. No gradient. */
+export const lerpSquare = (avg: Tensor, x: Tensor, weight: Operand): Tensor => fused('lerpSquare', [avg, x, weight]);
+
+/**
+ * param·decay - alpha·m / (sqrt(v) + eps) in one pass: the Adam(W) parameter update
+ * with bias corrections folded into alpha and eps. No gradient.
+ */
+export const adamStep = (param: Tensor, m: Tensor, v: Tensor, decay: Operand, alpha: Operand, eps: Operand): Tensor =>
+  fused('adamStep', [param, m, v, decay, alpha, eps]);
 
 /** Limits values to [min, max] (either bound may be omitted). */
 export function clamp(x: Tensor, min?: number, max?: number): Tensor {

@@ -73,16 +73,56 @@ export const BINARY = {
   logicalOr: { expr: call('max', call('ne', x, 0), call('ne', y, 0)), dtypes: ['bool'], out: 'bool' },
 } satisfies Record<string, { expr: Expr; dtypes: readonly DType[]; out: DType | undefined }>;
 
-/** where(cond, a, b): the one ternary elementwise op. */
+/** where(cond, a, b): the one ternary elementwise op over any dtype. */
 export const WHERE_EXPR: Expr = call('select', input(0), input(1), input(2));
+
+const z = input(2);
+const INV_SQRT_2PI = 1 / Math.sqrt(2 * Math.PI);
+
+/**
+ * Fused float32 elementwise ops of several inputs (broadcasting like the binary ops):
+ * one pass over memory where composing primitives would take several; they serve
+ * the optimizers and GELU's backward, which are bandwidth-bound. Values that change
+ * from call to call (a learning rate, a bias correction) are 0-d tensor inputs,
+ * never expression constants, so no backend compiles a kernel per value.
+ */
+export const FUSED = {
+  /** torch.lerp(start, end, weight) = start + weight (end - start): a moving-average step. */
+  lerp: { arity: 3, expr: call('add', x, call('mul', z, call('sub', y, x))) },
+  /** lerpSquare(avg, x, weight) = avg + weight (x² - avg): Adam's second moment. */
+  lerpSquare: { arity: 3, expr: call('add', x, call('mul', z, call('sub', call('mul', y, y), x))) },
+  /**
+   * adamStep(param, m, v, decay, alpha, eps) = param·decay - alpha·m / (sqrt(v) + eps): an
+   * Adam(W) update with the bias corrections folded into alpha and eps (see @gpt/nn's Adam).
+   */
+  adamStep: {
+    arity: 6,
+    expr: call('sub', call('mul', x, input(3)), call('div', call('mul', input(4), y), call('add', call('sqrt', z), input(5)))),
+  },
+  /** geluBackward(dy, x) = dy (Phi(x) + x phi(x)): the exact GELU's gradient in one pass. */
+  geluBackward: {
+    arity: 2,
+    expr: call(
+      'mul',
+      x,
+      call(
+        'add',
+        call('mul', 0.5, call('add', 1, call('erf', call('mul', y, Math.SQRT1_2)))),
+        call('mul', y, call('mul', INV_SQRT_2PI, call('exp', call('mul', -0.5, call('mul', y, y))))),
+      ),
+    ),
+  },
+} satisfies Record<string, { arity: number; expr: Expr }>;
 
 export type UnaryOp = keyof typeof UNARY;
 export type BinaryOp = keyof typeof BINARY;
+export type FusedOp = keyof typeof FUSED;
 
 // ---- attributes of every op ----------------------------------------------
 
 type UnaryAttrs = { [K in UnaryOp]: Record<string, never> };
 type BinaryAttrs = { [K in BinaryOp]: Record<string, never> };
+type FusedAttrs = { [K in FusedOp]: Record<string, never> };
 
 export interface Conv2dAttrs {
   readonly stride: Pair;
@@ -100,7 +140,7 @@ export interface RandomAttrs {
   readonly offset: number;
 }
 
-export interface OpAttrs extends UnaryAttrs, BinaryAttrs {
+export interface OpAttrs extends UnaryAttrs, BinaryAttrs, FusedAttrs {
   where: Record<string, never>;
   cast: { readonly dtype: DType };
   /** Reductions keep the reduced axes with size 1; the public API squeezes them. */
@@ -264,6 +304,16 @@ function binaryDef(name: BinaryOp): OpDef<BinaryOp> {
   };
 }
 
+function fusedDef(name: FusedOp): OpDef<FusedOp> {
+  return {
+    infer(inputs) {
+      expectArity(name, inputs, FUSED[name].arity);
+      inputs.forEach((t, i) => expectDType(name, t, ['float32'], `input ${i}`));
+      return { shape: broadcastShapes(name, ...inputs.map((t) => t.shape)), dtype: 'float32' };
+    },
+  };
+}
+
 function reduceDef<K extends 'sum' | 'max' | 'min'>(name: K): OpDef<K> {
   return {
     infer([t], { axes }) {
@@ -322,9 +372,14 @@ const binaryDefs = Object.fromEntries(Object.keys(BINARY).map((k) => [k, binaryD
   [K in BinaryOp]: OpDef<K>;
 };
 
+const fusedDefs = Object.fromEntries(Object.keys(FUSED).map((k) => [k, fusedDef(k as FusedOp)])) as {
+  [K in FusedOp]: OpDef<K>;
+};
+
 export const OPS: { readonly [K in OpName]: OpDef<K> } = {
   ...unaryDefs,
   ...binaryDefs,
+  ...fusedDefs,
   where: {
     infer(inputs) {
       expectArity('where', inputs, 3);

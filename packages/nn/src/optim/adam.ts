@@ -2,7 +2,7 @@
 // Adam adds weightDecay * p to the gradient (L2); AdamW decays the parameter
 // directly, p *= 1 - lr * weightDecay, before the Adam step (decoupled decay).
 
-import { add, div, mul, sqrt, zerosLike, type Tensor } from '@gpt/tensor';
+import { adamStep, add, lerp, lerpSquare, mul, zerosLike, type Tensor } from '@gpt/tensor';
 import { checkNumber, Optimizer, type ParamGroup, type ParamGroupInput, type ParamState } from './optimizer.js';
 
 export interface AdamOptions {
@@ -32,23 +32,19 @@ abstract class AdamBase extends Optimizer<AdamOptions> {
     const [beta1, beta2] = group.betas;
     const step = ((state.step as number | undefined) ?? 0) + 1;
     state.step = step;
-    let param = p;
-    let g = grad;
-    if (weightDecay !== 0) {
-      if (this.decoupled) param = mul(p, 1 - lr * weightDecay);
-      else g = add(grad, mul(p, weightDecay));
-    }
-    const m0 = (state.expAvg as Tensor | undefined) ?? zerosLike(p);
-    const v0 = (state.expAvgSq as Tensor | undefined) ?? zerosLike(p);
-    const m = add(mul(m0, beta1), mul(g, 1 - beta1));
-    const v = add(mul(v0, beta2), mul(mul(g, g), 1 - beta2));
+    const g = !this.decoupled && weightDecay !== 0 ? add(grad, mul(p, weightDecay)) : grad;
+    // Three fused passes over memory: both moments, then the parameter.
+    const m = lerp((state.expAvg as Tensor | undefined) ?? zerosLike(p), g, 1 - beta1);
+    const v = lerpSquare((state.expAvgSq as Tensor | undefined) ?? zerosLike(p), g, 1 - beta2);
     this.setState(state, 'expAvg', m);
     this.setState(state, 'expAvgSq', v);
-    // Bias corrections are host scalars, as in PyTorch's single-tensor implementation.
-    const stepSize = lr / (1 - beta1 ** step);
-    const correction2Sqrt = Math.sqrt(1 - beta2 ** step);
-    const denom = add(div(sqrt(v), correction2Sqrt), eps);
-    return add(param, mul(div(m, denom), -stepSize));
+    // PyTorch's step, p - lr/c1 · m / (sqrt(v)/c2 + eps) with c1 = 1 - beta1^t and
+    // c2 = sqrt(1 - beta2^t), multiplied through by c2: both bias corrections become
+    // host scalars, which the kernel takes as inputs (no recompilation per step).
+    const c2 = Math.sqrt(1 - beta2 ** step);
+    const alpha = (lr / (1 - beta1 ** step)) * c2;
+    const decay = this.decoupled ? 1 - lr * weightDecay : 1;
+    return adamStep(p, m, v, decay, alpha, eps * c2);
   }
 }
 

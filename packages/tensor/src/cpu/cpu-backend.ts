@@ -5,7 +5,7 @@
 
 import type { Backend, Kernels, TensorInfo } from '../backend.js';
 import { allocTyped, bytesPerElement, type DType, type TypedArray } from '../dtype.js';
-import { BINARY, UNARY, WHERE_EXPR, type BinaryOp, type OpAttrs, type TensorMeta, type UnaryOp } from '../ops.js';
+import { BINARY, FUSED, UNARY, WHERE_EXPR, type BinaryOp, type FusedOp, type OpAttrs, type TensorMeta, type UnaryOp } from '../ops.js';
 import { normalizeAxis, sizeOf } from '../shape.js';
 import { conv2d, conv2dBackpropFilter, conv2dBackpropInput, avgPool2d, avgPool2dBackprop } from './conv.js';
 import { cast, elementwise } from './elementwise.js';
@@ -74,6 +74,9 @@ export class CpuBackend implements Backend<TypedArray> {
     ...(Object.fromEntries(
       Object.keys(BINARY).map((name) => [name, (inputs: readonly Info[], _a: unknown, out: TensorMeta) => this.elementwise(BINARY[name as BinaryOp].expr, inputs, out)]),
     ) as { [K in BinaryOp]: Kernels<TypedArray>[K] }),
+    ...(Object.fromEntries(
+      Object.keys(FUSED).map((name) => [name, (inputs: readonly Info[], _a: unknown, out: TensorMeta) => this.elementwise(FUSED[name as FusedOp].expr, inputs, out)]),
+    ) as { [K in FusedOp]: Kernels<TypedArray>[K] }),
     where: (inputs, _a, out) => this.elementwise(WHERE_EXPR, inputs, out),
     cast: ([x], _a, out) => cast(x!, out),
     sum: ([x], { axes }) => {

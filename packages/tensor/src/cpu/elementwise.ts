@@ -19,11 +19,12 @@ function compiledFor(expr: Expr): ScalarFn {
   return f;
 }
 
-/** Runs an elementwise expression of 1–3 inputs with NumPy broadcasting. */
+/** Runs an elementwise expression of 1–6 inputs with NumPy broadcasting. */
 export function elementwise(expr: Expr, inputs: readonly TensorInfo<TypedArray>[], out: TensorMeta): TypedArray {
   const f = compiledFor(expr);
   const result = allocTyped(out.dtype, sizeOf(out.shape));
   const n = result.length;
+  if (inputs.length > 3) return wideElementwise(f, inputs, out, result);
   const [a, b, c] = inputs.map((t) => t.buffer) as [TypedArray, TypedArray?, TypedArray?];
   const dense = inputs.every((t) => sameShape(t.shape, out.shape));
   if (inputs.length === 1 || dense) {
@@ -48,6 +49,26 @@ export function elementwise(expr: Expr, inputs: readonly TensorInfo<TypedArray>[
     const s2 = st[2] ?? 0;
     for (let i = 0; i < count; i++, i0 += s0, i1 += s1, i2 += s2) {
       result[start + i] = f(a[i0]!, b ? b[i1]! : 0, c ? c[i2]! : 0);
+    }
+  });
+  return result;
+}
+
+/**
+ * The fused ops' wider expressions (4–6 inputs). Inputs are read through broadcast
+ * strides; absent ones read a zero. Their inputs are mostly dense tensors and 0-d
+ * scalars, for which the strides are 1 and 0 along the whole run.
+ */
+function wideElementwise(f: ScalarFn, inputs: readonly TensorInfo<TypedArray>[], out: TensorMeta, result: TypedArray): TypedArray {
+  const none = new Float32Array(1);
+  const arrays = Array.from({ length: 6 }, (_, k) => inputs[k]?.buffer ?? none);
+  const [a, b, c, d, e, g] = arrays as [TypedArray, TypedArray, TypedArray, TypedArray, TypedArray, TypedArray];
+  const strides = arrays.map((_, k) => (inputs[k] ? broadcastStrides(inputs[k].shape, out.shape) : out.shape.map(() => 0)));
+  forEachStrided(out.shape, strides, arrays.map(() => 0), (start, count, off, st) => {
+    let [i0, i1, i2, i3, i4, i5] = off as [number, number, number, number, number, number];
+    const [s0, s1, s2, s3, s4, s5] = st as [number, number, number, number, number, number];
+    for (let i = 0; i < count; i++, i0 += s0, i1 += s1, i2 += s2, i3 += s3, i4 += s4, i5 += s5) {
+      result[start + i] = f(a[i0]!, b[i1]!, c[i2]!, d[i3]!, e[i4]!, g[i5]!);
     }
   });
   return result;

@@ -11,7 +11,7 @@
 
 import type { Backend, BackendMemory, Kernels, KernelOp } from '../backend.js';
 import { allocTyped, type DType, type TypedArray } from '../dtype.js';
-import { BINARY, UNARY, type BinaryOp, type OpAttrs, type TensorMeta, type UnaryOp } from '../ops.js';
+import { BINARY, FUSED, UNARY, type BinaryOp, type FusedOp, type OpAttrs, type TensorMeta, type UnaryOp } from '../ops.js';
 import { shapeToString, sizeOf } from '../shape.js';
 import { BufferPool, type PooledBuffer } from './buffer-pool.js';
 import { CommandRecorder } from './command-recorder.js';
@@ -357,6 +357,9 @@ export class WebGPUBackend extends EventTarget implements Backend<GpuTensorBuffe
         this.bind((ctx, inputs, _a, out) => runElementwise(ctx, name as BinaryOp, inputs, inputs[0]!.dtype, out)),
       ]),
     ) as { [K in BinaryOp]: Kernels<GpuTensorBuffer>[K] }),
+    ...(Object.fromEntries(
+      Object.keys(FUSED).map((name) => [name, this.bind((ctx, inputs, _a, out) => runElementwise(ctx, name as FusedOp, inputs, 'float32', out))]),
+    ) as { [K in FusedOp]: Kernels<GpuTensorBuffer>[K] }),
     where: this.bind((ctx, inputs, _a, out) => runElementwise(ctx, 'where', inputs, out.dtype, out)),
     cast: this.bind((ctx, [x], _a, out) => runCast(ctx, x!, out)),
     sum: this.bind((ctx, [x], attrs: OpAttrs['sum'], out) => runReduce(ctx, 'sum', x!, attrs, out)),

@@ -90,3 +90,16 @@ export function cast(x: NdArray, dtype: DType): NdArray {
 export function clamp(x: NdArray, min?: number, max?: number): NdArray {
   return mapBroadcast(x.dtype, [x], (v) => Math.min(Math.max(v, min ?? -Infinity), max ?? Infinity));
 }
+
+// The fused ops, from their definitions (torch.lerp; Adam's moment and step; GELU's derivative).
+export const lerp = (a: NdArray, b: NdArray, w: NdArray): NdArray => mapBroadcast('float32', [a, b, w], (x, y, t) => x + t * (y - x));
+
+export const lerpSquare = (avg: NdArray, x: NdArray, w: NdArray): NdArray =>
+  mapBroadcast('float32', [avg, x, w], (s, g, t) => s + t * (g * g - s));
+
+export const adamStep = (p: NdArray, m: NdArray, v: NdArray, decay: NdArray, alpha: NdArray, eps: NdArray): NdArray =>
+  mapBroadcast('float32', [p, m, v, decay, alpha, eps], (pv, mv, vv, d, a, e) => pv * d - (a * mv) / (Math.sqrt(vv) + e));
+
+/** dy * d/dx [x Phi(x)] = dy (Phi(x) + x phi(x)) with phi the standard normal density. */
+export const geluBackward = (dy: NdArray, x: NdArray): NdArray =>
+  mapBroadcast('float32', [dy, x], (g, v) => g * (0.5 * (1 + erf(v / Math.SQRT2)) + (v * Math.exp(-0.5 * v * v)) / Math.sqrt(2 * Math.PI)));

@@ -9,7 +9,7 @@
 
 import type { DType } from '../../dtype.js';
 import { emitWgsl, WGSL_EXPR_PRELUDE, type Expr } from '../../expr.js';
-import { BINARY, UNARY, WHERE_EXPR, type BinaryOp, type TensorMeta, type UnaryOp } from '../../ops.js';
+import { BINARY, FUSED, UNARY, WHERE_EXPR, type BinaryOp, type FusedOp, type TensorMeta, type UnaryOp } from '../../ops.js';
 import { broadcastStrides, sizeOf } from '../../shape.js';
 import { kernelSpec, Params, type GpuInfo, type GpuTensorBuffer, type KernelContext, type KernelSpec } from './kernel.js';
 import { assertRank, coalesce } from './strided-layout.js';
@@ -35,10 +35,11 @@ const SHAPE = 8;
 const STRIDES = 16; // operand k at STRIDES + k * MAX_RANK
 
 /** Which expression an elementwise op evaluates. */
-export type ElementwiseOp = UnaryOp | BinaryOp | 'where';
+export type ElementwiseOp = UnaryOp | BinaryOp | FusedOp | 'where';
 
 function exprOf(op: ElementwiseOp): Expr {
   if (op === 'where') return WHERE_EXPR;
+  if (op in FUSED) return FUSED[op as FusedOp].expr;
   return op in UNARY ? UNARY[op as UnaryOp].expr : BINARY[op as BinaryOp].expr;
 }
 
@@ -115,6 +116,12 @@ export function elementwiseVariants(): KernelSpec[] {
   }
   for (const dt of ['float32', 'int32', 'bool'] as const) {
     for (const modes of modeSets(3)) specs.push(elementwiseSpec('where', ['bool', dt, dt], dt, dt, modes));
+  }
+  // The fused ops as they run: dense tensors, with per-call values as 0-d scalars; and all broadcast.
+  for (const [name, { arity }] of Object.entries(FUSED)) {
+    const types = Array<DType>(arity).fill('float32');
+    const asCalled: ReadMode[] = name === 'adamStep' ? ['d', 'd', 'd', 's', 's', 's'] : name === 'geluBackward' ? ['d', 'd'] : ['d', 'd', 's'];
+    for (const modes of [asCalled, Array<ReadMode>(arity).fill('b')]) specs.push(elementwiseSpec(name as FusedOp, types, 'float32', 'float32', modes));
   }
   return specs;
 }

@@ -300,4 +300,64 @@ function squareCases(): OpCase[] {
   );
 }
 
-export const ELEMENTWISE_CASES: OpCase[] = [...unaryCases(), ...binaryCases(), ...whereCases(), ...castCases(), ...clampCases(), ...squareCases()];
+// ---- fused ops ------------------------------------------------------------------
+
+const scalarNd = (value: number): NdArray => ({ shape: [], dtype: 'float32', data: Float64Array.of(value) });
+
+function fusedCases(): OpCase[] {
+  const cases: OpCase[] = [];
+  const run3 = (op: 'lerp' | 'lerpSquare') => (a: Tensor, b: Tensor, w: Tensor) => (op === 'lerp' ? T.lerp(a, b, w) : T.lerpSquare(a, b, w));
+  // [700] spans partial SIMD blocks; [2, 3] x [3] x [2, 1] broadcasts every operand.
+  for (const op of ['lerp', 'lerpSquare'] as const) {
+    const reference = op === 'lerp' ? R.lerp : R.lerpSquare;
+    const gradient = op === 'lerp';
+    for (const [sa, sb, sw] of [[[3, 4], [3, 4], []], [[700], [700], []], [[2, 3], [3], [2, 1]], [[4], [4], [4]], [[0, 3], [3], []]] as number[][][]) {
+      cases.push(opCase({ subject: op, name: `float32 ${shapes(sa!, sb!, sw!)}`, inputs: [f32(sa!), f32(sb!), f32(sw!, uniform(0, 1))], run: run3(op), reference, gradient: gradient && sa![0] !== 0 && sa![0] !== 700 }));
+    }
+  }
+  cases.push(
+    opCase({
+      subject: 'lerp',
+      name: 'number weight 0.25',
+      inputs: [f32([3, 4]), f32([4])],
+      run: (a, b) => T.lerp(a, b, 0.25),
+      reference: (a, b) => R.lerp(a, b, scalarNd(0.25)),
+      gradient: true,
+    }),
+  );
+  // adamStep as the optimizer calls it (dense state, 0-d scalars) and fully broadcast.
+  const positive = uniform(0.01, 4);
+  const adamInputs = (sp: number[], sm: number[], sv: number[], ss: number[]) => [
+    f32(sp),
+    f32(sm),
+    f32(sv, positive),
+    f32(ss, uniform(0.9, 1)),
+    f32(ss, uniform(1e-3, 0.1)),
+    f32(ss, uniform(1e-8, 1e-2)),
+  ];
+  for (const [sp, sm, sv, ss] of [[[3, 4], [3, 4], [3, 4], []], [[700], [700], [700], []], [[2, 3], [3], [2, 1], [1]], [[0], [0], [0], []]] as number[][][]) {
+    cases.push(
+      opCase({ subject: 'adamStep', name: `float32 ${shapes(sp!, sm!, sv!, ss!)}`, inputs: adamInputs(sp!, sm!, sv!, ss!), run: T.adamStep, reference: R.adamStep, tolerance: 'transcendental' }),
+    );
+  }
+  cases.push(
+    opCase({
+      subject: 'adamStep',
+      name: 'numbers as scalars',
+      inputs: [f32([5]), f32([5]), f32([5], positive)],
+      run: (p, m, v) => T.adamStep(p, m, v, 0.999, 0.01, 1e-8),
+      reference: (p, m, v) => R.adamStep(p, m, v, scalarNd(0.999), scalarNd(0.01), scalarNd(1e-8)),
+      tolerance: 'transcendental',
+    }),
+  );
+  const geluBackward = (g: Tensor, x: Tensor) => T.runOp('geluBackward', [g, x], {});
+  for (const [sg, sx] of [[[3, 4], [3, 4]], [[700], [700]], [[2, 4], [4]], [[], []]] as number[][][]) {
+    cases.push(opCase({ subject: 'geluBackward', name: `float32 ${shapes(sg!, sx!)}`, inputs: [f32(sg!), f32(sx!, uniform(-4, 4))], run: geluBackward, reference: R.geluBackward, tolerance: 'transcendental' }));
+  }
+  cases.push(
+    opCase({ subject: 'geluBackward', name: 'x far out [-10, 10, 0, -30, 30, 1e-8]', inputs: [f32([6]), f32([6], fixed([-10, 10, 0, -30, 30, 1e-8]))], run: geluBackward, reference: R.geluBackward, tolerance: 'transcendental' }),
+  );
+  return cases;
+}
+
+export const ELEMENTWISE_CASES: OpCase[] = [...unaryCases(), ...binaryCases(), ...whereCases(), ...fusedCases(), ...castCases(), ...clampCases(), ...squareCases()];

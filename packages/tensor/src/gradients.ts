@@ -156,17 +156,9 @@ export const GRADIENTS: Rules = {
     const total = runOp('sum', [g], { axes: [axis] });
     return [M.sub(g, M.mul(M.exp(y), total))];
   },
-  layerNorm: (g, { inputs: [x], output: y, attrs: { eps } }) => {
-    // y = (x - mean) * rstd over the last axis; dx = rstd * (g - mean(g) - y * mean(g * y)).
-    const axis = x!.rank - 1;
-    const d = x!.shape[axis]!;
-    const centered = M.sub(x!, runOp('sum', [M.div(x!, d)], { axes: [axis] }));
-    const variance = runOp('sum', [M.div(M.mul(centered, centered), d)], { axes: [axis] });
-    const rstd = M.rsqrt(M.add(variance, eps));
-    const meanG = M.div(runOp('sum', [g], { axes: [axis] }), d);
-    const meanGY = M.div(runOp('sum', [M.mul(g, y)], { axes: [axis] }), d);
-    return [M.mul(rstd, M.sub(M.sub(g, meanG), M.mul(y, meanGY)))];
-  },
+  // dx = rstd (g - mean(g) - y mean(g y)) over the last axis, in one pass per row.
+  layerNorm: (g, { inputs: [x], attrs: { eps } }) => [runOp('layerNormBackward', [g, x!], { eps })],
+  layerNormBackward: null,
   conv2d: (g, { inputs: [x, w], attrs, needs }) => [
     needs[0] ? runOp('conv2dBackpropInput', [g, w!], { ...attrs, inputShape: x!.shape }) : null,
     needs[1] ? runOp('conv2dBackpropFilter', [x!, g], { ...attrs, filterShape: w!.shape }) : null,

@@ -166,6 +166,8 @@ export interface OpAttrs extends UnaryAttrs, BinaryAttrs, FusedAttrs {
   logSoftmax: { readonly axis: number };
   /** Normalizes over the last axis (no affine part; that is composed on top). */
   layerNorm: { readonly eps: number };
+  /** layerNorm's gradient: inputs [dy, x], output dx (a backward-only kernel, one pass per row). */
+  layerNormBackward: { readonly eps: number };
   /** NCHW input, [O, C, KH, KW] filter, no bias. */
   conv2d: Conv2dAttrs;
   conv2dBackpropInput: Conv2dAttrs & { readonly inputShape: Shape };
@@ -522,6 +524,19 @@ export const OPS: { readonly [K in OpName]: OpDef<K> } = {
       if (t!.shape.length === 0) throw new Error('layerNorm: input must have at least one axis');
       if (!(eps > 0)) throw new Error(`layerNorm: eps must be positive, got ${eps}`);
       return t!;
+    },
+  },
+  layerNormBackward: {
+    infer(inputs, { eps }) {
+      expectArity('layerNormBackward', inputs, 2);
+      const [g, x] = inputs as [TensorMeta, TensorMeta];
+      expectDType('layerNormBackward', g, ['float32'], 'gradient');
+      expectDType('layerNormBackward', x, ['float32']);
+      if (!sameShape(g.shape, x.shape) || x.shape.length === 0) {
+        throw new Error(`layerNormBackward: gradient ${shapeToString(g.shape)} and input ${shapeToString(x.shape)} must have the same shape of rank >= 1`);
+      }
+      if (!(eps > 0)) throw new Error(`layerNormBackward: eps must be positive, got ${eps}`);
+      return x;
     },
   },
   conv2d: {

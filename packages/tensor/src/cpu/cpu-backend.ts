@@ -12,7 +12,7 @@ import { cast, elementwise } from './elementwise.js';
 import type { Expr } from '../expr.js';
 import { matmul, type BatchedGemm } from './matmul.js';
 import { concat, expand, gather, pad, permute, scatterAdd, slice } from './movement.js';
-import { layerNorm, softmax } from './nn.js';
+import { layerNorm, layerNormBackward, softmax } from './nn.js';
 import { randomNormal, randomUniform } from './random.js';
 import { allocateF32, dispatchConv, dispatchCopies, dispatchElementwise, dispatchGemm, dispatchRows, releaseCpuBuffer } from '../wasm/cpu-kernels.js';
 import { concatPlan, expandPlan, padPlan, permutePlan, slicePlan } from '../wasm/wasm-movement.js';
@@ -98,6 +98,7 @@ export class CpuBackend implements Backend<TypedArray> {
     softmax: ([x], { axis }) => dispatchRows('softmax', x!, [axis]) ?? softmax(x as F32, axis, false),
     logSoftmax: ([x], { axis }) => dispatchRows('logSoftmax', x!, [axis]) ?? softmax(x as F32, axis, true),
     layerNorm: ([x], { eps }) => dispatchRows('layerNorm', x!, [-1], eps) ?? layerNorm(x as F32, eps),
+    layerNormBackward: ([g, x], { eps }) => layerNormBackward(g as F32, x as F32, eps),
     conv2d: (inputs, attrs, out) => dispatchConv('conv2d', inputs, attrs, out) ?? conv2d(asF32(inputs), attrs, out, this.gemm, allocateF32),
     conv2dBackpropInput: (inputs, attrs, out) =>
       dispatchConv('conv2dBackpropInput', inputs, attrs, out) ?? conv2dBackpropInput(asF32(inputs), attrs, out, this.gemm, allocateF32),

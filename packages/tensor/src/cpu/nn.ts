@@ -33,19 +33,44 @@ export function softmax(x: Info, axis: number, log: boolean): Float32Array {
   return out;
 }
 
+/** Row statistics of layerNorm in float64: the mean and 1 / sqrt(var + eps). */
+function rowStats(src: Float32Array, base: number, d: number, eps: number): [number, number] {
+  let mean = 0;
+  for (let i = 0; i < d; i++) mean += src[base + i]!;
+  mean /= d;
+  let variance = 0;
+  for (let i = 0; i < d; i++) variance += (src[base + i]! - mean) ** 2;
+  return [mean, 1 / Math.sqrt(variance / d + eps)];
+}
+
 export function layerNorm(x: Info, eps: number): Float32Array {
   const src = x.buffer;
   const out = new Float32Array(src.length);
   const d = x.shape.at(-1)!;
   for (let base = 0; base < src.length; base += d) {
-    let mean = 0;
-    for (let i = 0; i < d; i++) mean += src[base + i]!;
-    mean /= d;
-    let variance = 0;
-    for (let i = 0; i < d; i++) variance += (src[base + i]! - mean) ** 2;
-    variance /= d;
-    const rstd = 1 / Math.sqrt(variance + eps);
+    const [mean, rstd] = rowStats(src, base, d, eps);
     for (let i = 0; i < d; i++) out[base + i] = (src[base + i]! - mean) * rstd;
+  }
+  return out;
+}
+
+/** dx = rstd (g - mean(g) - y mean(g y)) per row, with y = (x - mean) rstd recomputed from x. */
+export function layerNormBackward(g: Info, x: Info, eps: number): Float32Array {
+  const src = x.buffer;
+  const grad = g.buffer;
+  const out = new Float32Array(src.length);
+  const d = x.shape.at(-1)!;
+  for (let base = 0; base < src.length; base += d) {
+    const [mean, rstd] = rowStats(src, base, d, eps);
+    let gSum = 0;
+    let gySum = 0;
+    for (let i = 0; i < d; i++) {
+      gSum += grad[base + i]!;
+      gySum += grad[base + i]! * (src[base + i]! - mean) * rstd;
+    }
+    const gMean = gSum / d;
+    const gyMean = gySum / d;
+    for (let i = 0; i < d; i++) out[base + i] = rstd * (grad[base + i]! - gMean - (src[base + i]! - mean) * rstd * gyMean);
   }
   return out;
 }

@@ -45,6 +45,27 @@ export function layerNorm(x: NdArray, weight?: NdArray | null, bias?: NdArray | 
   });
 }
 
+/**
+ * layerNorm's vector-Jacobian product over the last axis, from the Jacobian itself:
+ * dy_k/dx_j = rstd (delta_kj - 1/d - y_k y_j / d), so dx_j = sum_k g_k dy_k/dx_j.
+ */
+export function layerNormBackward(g: NdArray, x: NdArray, eps = 1e-5): NdArray {
+  const d = x.shape.at(-1)!;
+  const data = new Float64Array(x.data.length);
+  for (let base = 0; base < x.data.length; base += d) {
+    const line = Array.from(x.data.subarray(base, base + d));
+    const mu = line.reduce((a, b) => a + b, 0) / d;
+    const rstd = 1 / Math.sqrt(line.reduce((a, b) => a + (b - mu) ** 2, 0) / d + eps);
+    const y = line.map((v) => (v - mu) * rstd);
+    for (let j = 0; j < d; j++) {
+      let sum = 0;
+      for (let k = 0; k < d; k++) sum += g.data[base + k]! * rstd * ((k === j ? 1 : 0) - 1 / d - (y[k]! * y[j]!) / d);
+      data[base + j] = sum;
+    }
+  }
+  return { shape: [...x.shape], dtype: 'float32', data };
+}
+
 export interface ConvOptions {
   stride?: readonly [number, number];
   padding?: readonly [number, number];

@@ -47,6 +47,10 @@ function layerNormCases(): OpCase[] {
     opCase({ subject: 'layerNorm', name: '[3, 4] eps 0.1', inputs: [f32([3, 4], uniform(-0.3, 0.3))], run: (x) => T.layerNorm(x, null, null, 0.1), reference: (x) => R.layerNorm(x, null, null, 0.1), tolerance: 'accumulation', gradient: true }),
     opCase({ subject: 'layerNorm', name: '[2, 1] single feature gives zeros', inputs: [f32([2, 1])], run: (x) => T.layerNorm(x), reference: (x) => R.layerNorm(x), tolerance: 'accumulation' }),
     opCase({ subject: 'layerNorm', name: 'offset rows (mean 500) [2, 8]', inputs: [f32([2, 8], uniform(499, 501))], run: (x) => T.layerNorm(x), reference: (x) => R.layerNorm(x), tolerance: 'accumulation' }),
+    ...[[3, 8], [2, 3, 256], [5, 1], [0, 4]].map((shape) =>
+      opCase({ subject: 'layerNormBackward', name: `float32 ${shapes(shape)}`, inputs: [f32(shape), f32(shape)], run: (g, x) => T.runOp('layerNormBackward', [g, x], { eps: 1e-5 }), reference: (g, x) => R.layerNormBackward(g, x), tolerance: 'accumulation' }),
+    ),
+    opCase({ subject: 'layerNormBackward', name: 'offset rows (mean 500) [2, 8], eps 0.1', inputs: [f32([2, 8]), f32([2, 8], uniform(499, 501))], run: (g, x) => T.runOp('layerNormBackward', [g, x], { eps: 0.1 }), reference: (g, x) => R.layerNormBackward(g, x, 0.1), tolerance: 'accumulation' }),
   ];
 }
 

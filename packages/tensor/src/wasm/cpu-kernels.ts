@@ -50,6 +50,13 @@ const AUTO_ELEMENTWISE_MIN = 2048;
 /** ... and above which it splits them over the pool. */
 const AUTO_ELEMENTWISE_THREADS_MIN = 1 << 18;
 
+/**
+ * Elements above which 'auto' splits layerNorm, softmax and logSoftmax over the pool:
+ * at ~1-4 ns per element (float64 math, exp) they are worth a wake-up sooner than
+ * sums and copies, which one core already runs at memory speed.
+ */
+const AUTO_ROWS_THREADS_MIN = 1 << 16;
+
 /** Elements below which 'auto' keeps data movement (permute, slice, pad, ...) in TypeScript. */
 const AUTO_COPY_MIN = 4096;
 
@@ -249,7 +256,7 @@ export function dispatchRows(op: RowOp, x: TensorInfo<TypedArray>, axes: readonl
   else layout = rank > 0 && normalized.length === 1 && normalized[0] === rank - 1 ? [size / x.shape[rank - 1]!, x.shape[rank - 1]!, 1] : null;
   const k = layout ? loadKernels() : null;
   if (!k || !layout) return null;
-  const threaded = mode === 'wasm-threads' || (mode === 'auto' && size >= AUTO_ELEMENTWISE_THREADS_MIN);
+  const threaded = mode === 'wasm-threads' || (mode === 'auto' && size >= (op === 'sum' ? AUTO_ELEMENTWISE_THREADS_MIN : AUTO_ROWS_THREADS_MIN));
   const p = threaded ? threadPool(k) : null;
   const f32 = x as TensorInfo<Float32Array>;
   try {

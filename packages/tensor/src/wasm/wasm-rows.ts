@@ -12,6 +12,8 @@ type Info = TensorInfo<Float32Array>;
 export type RowOp = 'layerNorm' | 'softmax' | 'logSoftmax' | 'sum';
 
 const TASKS_PER_THREAD = 4;
+/** Elements below which a task is not worth a split (claiming one costs an atomic, waking a thread far more). */
+const MIN_TASK_ELEMENTS = 4096;
 const f32Bits = new Int32Array(1);
 const f32View = new Float32Array(f32Bits.buffer);
 
@@ -35,15 +37,18 @@ export function wasmRows(kernels: WasmKernels, pool: ThreadPool | null, op: RowO
   if (rows === 0 || length === 0 || count === 0) return null;
   const L = kernels.layout;
   const threads = pool ? pool.workers + 1 : 1;
-  const perTask = threads > 1 && x.buffer.length >= 1 << 18 ? Math.ceil(rows / (threads * TASKS_PER_THREAD)) : rows;
+  const wanted = Math.max(1, Math.min(threads * TASKS_PER_THREAD, Math.floor(x.buffer.length / MIN_TASK_ELEMENTS)));
+  const perTask = Math.ceil(rows / Math.min(rows, wanted));
   const tasks = Math.ceil(rows / perTask);
   const blocks = new CallBlocks(kernels);
   const view = kernels.viewF32(count);
   try {
     const srcAt = kernels.addressOf(x.buffer) ?? blocks.take(x.buffer.length * 4);
     const dstAt = view ? view.byteOffset : blocks.take(count * 4);
-    // Sums accumulate a row of `inner` float64 values per thread.
-    const scratchBytes = op === 'sum' ? Math.ceil((inner * 8) / 64) * 64 : 0;
+    // Per thread: a sum accumulates `inner` float64 columns, softmax keeps a row of
+    // float64 exps (+2: a row's last pair is stored whole).
+    const scratchWords = op === 'sum' ? (inner > 1 ? inner : 0) : op === 'layerNorm' ? 0 : length + 2;
+    const scratchBytes = Math.ceil((scratchWords * 8) / 64) * 64;
     const scratchAt = scratchBytes > 0 ? blocks.take(threads * scratchBytes) : 0;
     if (srcAt === null || dstAt === null || scratchAt === null) {
       if (view) kernels.releaseView(view);

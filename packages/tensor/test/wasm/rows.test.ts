@@ -1,8 +1,10 @@
 // layerNorm, softmax, logSoftmax and sums through the WASM row kernels against the
 // TypeScript kernels (both accumulate in float64, so they agree to a float32 rounding
-// or two), including rows of -inf, NaN, a single element, sums over leading, middle
-// and trailing runs of axes, and the cases that stay in TypeScript (softmax over a
-// leading axis, sums over separated axes).
+// or two), including rows of -inf, NaN, a single element, row lengths that leave
+// every tail size of the four-lane loops, sums over leading, middle and trailing runs
+// of axes, and the cases that stay in TypeScript (softmax over a leading axis, sums
+// over separated axes). Split over threads, a kernel's rows are only divided among
+// tasks, so the result must equal the single-thread result bit for bit.
 
 import { afterAll, describe, expect, it } from 'vitest';
 import * as T from '@gpt/tensor';
@@ -26,7 +28,15 @@ const CASES: [string, number[], (x: T.Tensor) => T.Tensor][] = [
   ['softmax last', [50, 19], (x) => T.softmax(x, -1)],
   ['logSoftmax last', [50, 19], (x) => T.logSoftmax(x, 1)],
   ['softmax leading axis (TS)', [50, 19], (x) => T.softmax(x, 0)],
+  ['softmax rows of 1', [70, 1], (x) => T.softmax(x, -1)],
+  ['softmax rows of 2', [70, 2], (x) => T.softmax(x, -1)],
+  ['softmax rows of 3', [70, 3], (x) => T.softmax(x, -1)],
+  ['softmax rows of 7', [70, 7], (x) => T.softmax(x, -1)],
+  ['logSoftmax rows of 6', [70, 6], (x) => T.logSoftmax(x, -1)],
+  ['layerNorm rows of 5', [70, 5], (x) => T.layerNorm(x)],
+  ['layerNorm rows of 11', [70, 11], (x) => T.layerNorm(x)],
   ['sum last', [13, 7, 300], (x) => T.sum(x, 2)],
+  ['sum last, rows of 13', [500, 13], (x) => T.sum(x, 1)],
   ['sum leading', [1152, 70], (x) => T.sum(x, 0)],
   ['sum middle run', [3, 4, 5, 6], (x) => T.sum(x, [1, 2])],
   ['sum separated axes (TS)', [3, 4, 5, 6], (x) => T.sum(x, [0, 2])],
@@ -58,5 +68,25 @@ describe('sumLayout', () => {
     expect(sumLayout([3, 4], [0])).toEqual([1, 3, 4]);
     expect(sumLayout([3, 4], [1, 0])).toEqual([1, 12, 1]);
     expect(sumLayout([3, 4, 5], [0, 2])).toBeNull();
+  });
+});
+
+describe('row kernels split over threads', () => {
+  afterAll(() => T.setCpuKernels('auto'));
+
+  it.each([
+    ['layerNorm', [3000, 37], (x: T.Tensor) => T.layerNorm(x)],
+    ['softmax', [3000, 37], (x: T.Tensor) => T.softmax(x, -1)],
+    ['sum over the last axis', [3000, 37], (x: T.Tensor) => T.sum(x, 1)],
+    ['sum over a middle run', [40, 30, 20, 37], (x: T.Tensor) => T.sum(x, [1, 2])],
+  ] as const)('%s: equal to one thread bit for bit', async (_name, shape, run) => {
+    const x = T.tensor(filledRandom(shape.reduce((a, b) => a * b, 1), 5), { shape: [...shape] });
+    T.setCpuKernels('wasm');
+    const single = run(x);
+    T.setCpuKernels('wasm-threads');
+    expect(await T.cpuThreadsReady()).toBeGreaterThan(0);
+    const threaded = run(x);
+    expect(Buffer.from(Float32Array.from(threaded.dataSync()).buffer).equals(Buffer.from(Float32Array.from(single.dataSync()).buffer))).toBe(true);
+    for (const t of [x, single, threaded]) t.dispose();
   });
 });

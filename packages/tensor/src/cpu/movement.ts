@@ -32,7 +32,7 @@ export function slice(x: Info, { begin }: OpAttrs['slice'], out: TensorMeta): Ty
 
 export function pad(x: Info, { pads, value }: OpAttrs['pad'], out: TensorMeta): TypedArray {
   const result = allocTyped(out.dtype, sizeOf(out.shape));
-  if (value !== 0) result.fill(value);
+  if (!Object.is(value, 0)) result.fill(value); // -0 too: a fresh array holds +0
   const outStrides = stridesOf(out.shape);
   const offset = pads.reduce((acc, [before], i) => acc + before * outStrides[i]!, 0);
   stridedCopy(x.buffer, stridesOf(x.shape), 0, x.shape, result, offset, outStrides);

@@ -1,5 +1,6 @@
 // permute, expand, slice, pad and concat on float32 in WASM: each is described as
-// strided copies (the same formulas as src/cpu/movement.ts) and run by
+// strided copies (the same formulas as src/cpu/movement.ts; pad's border is copies
+// from a one-element source with all strides 0) and run by
 // assembly/strided-copy.ts into a result in the kernels' heap, so attention's
 // reshuffles and the slice/pad pairs of autograd stay in place with the other
 // WASM results instead of round-tripping through fresh JS arrays.
@@ -22,32 +23,48 @@ export interface StridedCopy {
   readonly dstStrides: readonly number[];
 }
 
-/** The result every copy writes into: `count` elements, first filled with `fill` when not null. */
+/** The copies that together write every element of a result once. */
 export interface CopyPlan {
   readonly copies: readonly StridedCopy[];
-  readonly fill: number | null;
 }
 
 export function permutePlan(x: Info, { perm }: OpAttrs['permute'], out: TensorMeta): CopyPlan {
   const inStrides = stridesOf(x.shape);
-  return { fill: null, copies: [{ src: x.buffer, srcOffset: 0, srcStrides: perm.map((p) => inStrides[p]!), shape: out.shape, dstOffset: 0, dstStrides: stridesOf(out.shape) }] };
+  return { copies: [{ src: x.buffer, srcOffset: 0, srcStrides: perm.map((p) => inStrides[p]!), shape: out.shape, dstOffset: 0, dstStrides: stridesOf(out.shape) }] };
 }
 
 export function expandPlan(x: Info, out: TensorMeta): CopyPlan {
-  return { fill: null, copies: [{ src: x.buffer, srcOffset: 0, srcStrides: broadcastStrides(x.shape, out.shape), shape: out.shape, dstOffset: 0, dstStrides: stridesOf(out.shape) }] };
+  return { copies: [{ src: x.buffer, srcOffset: 0, srcStrides: broadcastStrides(x.shape, out.shape), shape: out.shape, dstOffset: 0, dstStrides: stridesOf(out.shape) }] };
 }
 
 export function slicePlan(x: Info, { begin }: OpAttrs['slice'], out: TensorMeta): CopyPlan {
   const strides = stridesOf(x.shape);
   const offset = begin.reduce((acc, b, i) => acc + b * strides[i]!, 0);
-  return { fill: null, copies: [{ src: x.buffer, srcOffset: offset, srcStrides: strides, shape: out.shape, dstOffset: 0, dstStrides: stridesOf(out.shape) }] };
+  return { copies: [{ src: x.buffer, srcOffset: offset, srcStrides: strides, shape: out.shape, dstOffset: 0, dstStrides: stridesOf(out.shape) }] };
 }
 
 export function padPlan(x: Info, { pads, value }: OpAttrs['pad'], out: TensorMeta): CopyPlan | null {
   if (pads.some(([before, after]) => before < 0 || after < 0)) return null;
   const outStrides = stridesOf(out.shape);
-  const offset = pads.reduce((acc, [before], i) => acc + before * outStrides[i]!, 0);
-  return { fill: value, copies: [{ src: x.buffer, srcOffset: 0, srcStrides: stridesOf(x.shape), shape: x.shape, dstOffset: offset, dstStrides: outStrides }] };
+  const interior = pads.reduce((acc, [before], i) => acc + before * outStrides[i]!, 0);
+  const copies: StridedCopy[] = [{ src: x.buffer, srcOffset: 0, srcStrides: stridesOf(x.shape), shape: x.shape, dstOffset: interior, dstStrides: outStrides }];
+  // The border, each element written once: for each dim d, the slabs before and after
+  // the interior along d, inside the interior along the dims before d, whole along the
+  // dims after it.
+  const fill = Float32Array.of(value);
+  const zeros = out.shape.map(() => 0);
+  let corner = 0; // offset of the interior's corner along the dims before d
+  pads.forEach(([before, after], d) => {
+    const slab = (size: number, start: number) => {
+      if (size === 0 || sizeOf(out.shape) === 0) return;
+      const shape = [...x.shape.slice(0, d), size, ...out.shape.slice(d + 1)];
+      copies.push({ src: fill, srcOffset: 0, srcStrides: zeros, shape, dstOffset: corner + start * outStrides[d]!, dstStrides: outStrides });
+    };
+    slab(before, 0);
+    slab(after, before + x.shape[d]!);
+    corner += before * outStrides[d]!;
+  });
+  return { copies };
 }
 
 export function concatPlan(inputs: readonly Info[], { axis }: OpAttrs['concat'], out: TensorMeta): CopyPlan {
@@ -59,7 +76,7 @@ export function concatPlan(inputs: readonly Info[], { axis }: OpAttrs['concat'],
     start += t.shape[ax]!;
     return copy;
   });
-  return { fill: null, copies };
+  return { copies };
 }
 
 /** Drops size-1 dims and merges neighbours that are contiguous on both sides (longer inner rows). */
@@ -86,13 +103,37 @@ export function mergeDims(shape: readonly number[], src: readonly number[], dst:
 
 const MAX_RANK = 8;
 const TASKS_PER_THREAD = 4;
+/** Elements a copy needs before it is split over threads. */
+const SPLIT_MIN = 1 << 16;
+/** Shortest row splitInner makes (a task of shorter rows would be mostly overhead). */
+const MIN_SPLIT_ROW = 1024;
+
+/**
+ * Splits the innermost dim of a merged copy into [n / q, q * stride...] rows so that a
+ * long contiguous copy (a slice of leading rows, pad's slabs) has enough rows to share
+ * over `tasks` tasks; unchanged when it has enough rows or n has no divisor that fits.
+ */
+export function splitInner([shape, src, dst]: [number[], number[], number[]], tasks: number): [number[], number[], number[]] {
+  const n = shape.at(-1)!;
+  if (tasks <= 1 || sizeOf(shape.slice(0, -1)) >= tasks || shape.length >= MAX_RANK) return [shape, src, dst];
+  for (let q = tasks; q <= tasks * 8 && q * MIN_SPLIT_ROW <= n; q++) {
+    if (n % q !== 0) continue;
+    const row = n / q;
+    const [ss, ds] = [src.at(-1)!, dst.at(-1)!];
+    return [[...shape.slice(0, -1), q, row], [...src.slice(0, -1), ss * row, ss], [...dst.slice(0, -1), ds * row, ds]];
+  }
+  return [shape, src, dst];
+}
 
 /** Runs a plan into a new result of `count` elements; null when a copy has rank > 8 or memory is full. */
 export function wasmStridedCopies(kernels: WasmKernels, pool: ThreadPool | null, plan: CopyPlan, count: number): Float32Array | null {
-  const merged = plan.copies.map((c) => mergeDims(c.shape, c.srcStrides, c.dstStrides));
+  const threads = pool ? pool.workers + 1 : 1;
+  const merged = plan.copies.map((c) => {
+    const dims = mergeDims(c.shape, c.srcStrides, c.dstStrides);
+    return threads > 1 && sizeOf(c.shape) >= SPLIT_MIN ? splitInner(dims, threads * TASKS_PER_THREAD) : dims;
+  });
   if (merged.some(([shape]) => shape.length > MAX_RANK)) return null;
   const L = kernels.layout;
-  const threads = pool ? pool.workers + 1 : 1;
   const blocks = new CallBlocks(kernels);
   const view = kernels.viewF32(count);
   try {
@@ -109,13 +150,12 @@ export function wasmStridedCopies(kernels: WasmKernels, pool: ThreadPool | null,
     const f32 = kernels.heapF32();
     const i32 = kernels.heapI32();
     for (const [buffer, at] of srcAt) if (kernels.addressOf(buffer) === null) f32.set(buffer, at! / 4);
-    if (plan.fill !== null) f32.fill(plan.fill, dstAt / 4, dstAt / 4 + count);
     const job = JOB_ADDRESS / 4;
     plan.copies.forEach((c, index) => {
       const [shape, srcStrides, dstStrides] = merged[index]!;
       const rows = sizeOf(shape.slice(0, -1));
       const elements = sizeOf(shape);
-      const perTask = threads > 1 && elements >= 1 << 16 ? Math.ceil(rows / (threads * TASKS_PER_THREAD)) : rows;
+      const perTask = threads > 1 && elements >= SPLIT_MIN ? Math.ceil(rows / (threads * TASKS_PER_THREAD)) : rows;
       const tasks = Math.max(1, Math.ceil(rows / Math.max(1, perTask)));
       kernels.beginJob(L.KIND_COPY, tasks, threads, scratchAt, 64);
       i32[job + L.COPY_RANK] = shape.length;

@@ -1,6 +1,6 @@
 // Row kernels over the last axis, in float64 like the TypeScript kernels
 // (src/cpu/nn.ts), so results agree to float32 rounding: layerNorm (no affine part),
-// softmax and logSoftmax. Also sums over the middle dim of [outer, reduced, inner]
+// its backward pass, softmax and logSoftmax. Also sums over the middle dim of [outer, reduced, inner]
 // (any contiguous run of axes), accumulated in float64. All of them run on f64x2
 // lanes (four float32 loaded, widened into two float64 pairs): rows are short and
 // sit in L1, so the scalar float64 loops were bound by add latency and by the
@@ -20,10 +20,13 @@ export const ROWS_DST: i32 = JOB_ARGS + 4;
 export const ROWS_PER_TASK: i32 = JOB_ARGS + 5;
 /** layerNorm's epsilon as float32 bits; for sums: the inner size. */
 export const ROWS_PARAM: i32 = JOB_ARGS + 6;
+/** layerNorm backward: address of the incoming gradient (same layout as ROWS_SRC, which holds x). */
+export const ROWS_GRAD: i32 = JOB_ARGS + 7;
 export const ROW_LAYER_NORM: i32 = 1;
 export const ROW_SOFTMAX: i32 = 2;
 export const ROW_LOG_SOFTMAX: i32 = 3;
 export const ROW_SUM: i32 = 4;
+export const ROW_LAYER_NORM_BACKWARD: i32 = 5;
 
 /** 1.5 * 2^52: adding it rounds a float64 of magnitude < 2^51 to an integer in the low mantissa bits. */
 const ROUNDER: f64 = 6755399441055744;
@@ -150,6 +153,51 @@ function layerNormRow(src: usize, dst: usize, d: i32, eps: f64): void {
     v128.store(at(dst, i), narrow(f64x2.mul(f64x2.sub(low(v), m), r), f64x2.mul(f64x2.sub(high(v), m), r)));
   }
   for (; i < d; i++) store<f32>(at(dst, i), <f32>((<f64>load<f32>(at(src, i)) - mean) * rstd));
+}
+
+/** dx = rstd (g - mean(g) - y mean(g y)) for one row, with y = (x - mean) rstd recomputed from x. */
+function layerNormBackwardRow(src: usize, grad: usize, dst: usize, d: i32, eps: f64): void {
+  const mean = rowSum(src, d, 0, false) / d;
+  const rstd = 1 / Math.sqrt(rowSum(src, d, mean, true) / d + eps);
+  const m = f64x2.splat(mean);
+  const r = f64x2.splat(rstd);
+  let g0 = f64x2.splat(0);
+  let g1 = g0;
+  let gy0 = g0;
+  let gy1 = g0;
+  let i = 0;
+  for (; i + 4 <= d; i += 4) {
+    const v = v128.load(at(src, i));
+    const g = v128.load(at(grad, i));
+    const gl = low(g);
+    const gh = high(g);
+    g0 = f64x2.add(g0, gl);
+    g1 = f64x2.add(g1, gh);
+    gy0 = f64x2.add(gy0, f64x2.mul(gl, f64x2.mul(f64x2.sub(low(v), m), r)));
+    gy1 = f64x2.add(gy1, f64x2.mul(gh, f64x2.mul(f64x2.sub(high(v), m), r)));
+  }
+  let gSum = lanes(f64x2.add(g0, g1));
+  let gySum = lanes(f64x2.add(gy0, gy1));
+  for (let j = i; j < d; j++) {
+    const g = <f64>load<f32>(at(grad, j));
+    gSum += g;
+    gySum += g * ((<f64>load<f32>(at(src, j)) - mean) * rstd);
+  }
+  const gMean = gSum / d;
+  const gyMean = gySum / d;
+  const gm = f64x2.splat(gMean);
+  const gym = f64x2.splat(gyMean);
+  for (i = 0; i + 4 <= d; i += 4) {
+    const v = v128.load(at(src, i));
+    const g = v128.load(at(grad, i));
+    const lo = f64x2.mul(r, f64x2.sub(f64x2.sub(low(g), gm), f64x2.mul(f64x2.mul(f64x2.sub(low(v), m), r), gym)));
+    const hi = f64x2.mul(r, f64x2.sub(f64x2.sub(high(g), gm), f64x2.mul(f64x2.mul(f64x2.sub(high(v), m), r), gym)));
+    v128.store(at(dst, i), narrow(lo, hi));
+  }
+  for (; i < d; i++) {
+    const y = (<f64>load<f32>(at(src, i)) - mean) * rstd;
+    store<f32>(at(dst, i), <f32>(rstd * (<f64>load<f32>(at(grad, i)) - gMean - y * gyMean)));
+  }
 }
 
 /**
@@ -280,6 +328,7 @@ export function rowsTask(job: usize, t: i32, scratch: usize): void {
     const s = at(src, row * d);
     const o = at(dst, row * d);
     if (op == ROW_LAYER_NORM) layerNormRow(s, o, d, <f64>reinterpret<f32>(param));
+    else if (op == ROW_LAYER_NORM_BACKWARD) layerNormBackwardRow(s, at(<usize>jobWord(job, ROWS_GRAD), row * d), o, d, <f64>reinterpret<f32>(param));
     else softmaxRow(s, o, d, op == ROW_LOG_SOFTMAX, scratch);
   }
 }

@@ -241,12 +241,13 @@ export function dispatchCopies(plan: () => CopyPlan | null, inputs: readonly Ten
 }
 
 /**
- * layerNorm / softmax / logSoftmax over the last axis (`axis` = -1 or rank-1), or a
- * sum over `axes`, of a float32 tensor in WASM; null when the mode, size, dtype or
- * axes call for the TypeScript kernel instead.
+ * layerNorm / layerNormBackward (with its incoming gradient `grad`) / softmax /
+ * logSoftmax over the last axis (`axis` = -1 or rank-1), or a sum over `axes`, of a
+ * float32 tensor in WASM; null when the mode, size, dtype or axes call for the
+ * TypeScript kernel instead.
  */
-export function dispatchRows(op: RowOp, x: TensorInfo<TypedArray>, axes: readonly number[], param = 0): TypedArray | null {
-  if (mode === 'ts' || x.dtype !== 'float32') return null;
+export function dispatchRows(op: RowOp, x: TensorInfo<TypedArray>, axes: readonly number[], param = 0, grad?: TensorInfo<TypedArray>): TypedArray | null {
+  if (mode === 'ts' || x.dtype !== 'float32' || (grad && grad.dtype !== 'float32')) return null;
   const size = sizeOf(x.shape);
   if (mode === 'auto' && size < AUTO_ELEMENTWISE_MIN) return null;
   const rank = x.shape.length;
@@ -259,11 +260,12 @@ export function dispatchRows(op: RowOp, x: TensorInfo<TypedArray>, axes: readonl
   const threaded = mode === 'wasm-threads' || (mode === 'auto' && size >= (op === 'sum' ? AUTO_ELEMENTWISE_THREADS_MIN : AUTO_ROWS_THREADS_MIN));
   const p = threaded ? threadPool(k) : null;
   const f32 = x as TensorInfo<Float32Array>;
+  const g = grad as TensorInfo<Float32Array> | undefined;
   try {
-    return wasmRows(k, p, op, f32, layout, param);
+    return wasmRows(k, p, op, f32, layout, param, g);
   } catch (error) {
     if (!p?.failed) throw error;
-    return wasmRows(k, null, op, f32, layout, param);
+    return wasmRows(k, null, op, f32, layout, param, g);
   }
 }
 

@@ -1,4 +1,4 @@
-// layerNorm, softmax and logSoftmax over the last axis, and sums over one
+// layerNorm (and its backward pass), softmax and logSoftmax over the last axis, and sums over one
 // contiguous run of axes, in WASM (assembly/rows.ts, float64 accumulation like the
 // TypeScript kernels) with results in the kernels' heap. Other axes (softmax over a
 // leading axis, sums over separated axes) return null: the TS kernels take them.
@@ -9,7 +9,7 @@ import type { ThreadPool } from './thread-pool.js';
 import { CallBlocks, JOB_ADDRESS, type WasmKernels } from './wasm-kernels.js';
 
 type Info = TensorInfo<Float32Array>;
-export type RowOp = 'layerNorm' | 'softmax' | 'logSoftmax' | 'sum';
+export type RowOp = 'layerNorm' | 'layerNormBackward' | 'softmax' | 'logSoftmax' | 'sum';
 
 const TASKS_PER_THREAD = 4;
 /** Elements below which a task is not worth a split (claiming one costs an atomic, waking a thread far more). */
@@ -27,11 +27,12 @@ export function sumLayout(shape: readonly number[], axes: readonly number[]): [n
 }
 
 /**
- * Runs `op` on x: rows of its last axis (layerNorm with `param` = eps, softmax,
- * logSoftmax), or for 'sum' the [outer, reduced, inner] layout from sumLayout.
- * Null when the layout is empty or memory is full.
+ * Runs `op` on x: rows of its last axis (layerNorm with `param` = eps, its backward
+ * with the incoming gradient `grad`, softmax, logSoftmax), or for 'sum' the
+ * [outer, reduced, inner] layout from sumLayout. Null when the layout is empty or memory is full.
  */
-export function wasmRows(kernels: WasmKernels, pool: ThreadPool | null, op: RowOp, x: Info, layout: [number, number, number], param = 0): Float32Array | null {
+export function wasmRows(kernels: WasmKernels, pool: ThreadPool | null, op: RowOp, x: Info, layout: [number, number, number], param = 0, grad?: Info): Float32Array | null {
+  if (op === 'layerNormBackward' && grad?.buffer.length !== x.buffer.length) throw new Error('wasmRows: layerNormBackward needs a gradient the size of x');
   const [rows, length, inner] = layout;
   const count = op === 'sum' ? rows * inner : rows * length;
   if (rows === 0 || length === 0 || count === 0) return null;
@@ -45,27 +46,31 @@ export function wasmRows(kernels: WasmKernels, pool: ThreadPool | null, op: RowO
   try {
     const srcAt = kernels.addressOf(x.buffer) ?? blocks.take(x.buffer.length * 4);
     const dstAt = view ? view.byteOffset : blocks.take(count * 4);
+    const gradAt = grad ? (kernels.addressOf(grad.buffer) ?? blocks.take(grad.buffer.length * 4)) : 0;
     // Per thread: a sum accumulates `inner` float64 columns, softmax keeps a row of
     // float64 exps (+2: a row's last pair is stored whole).
-    const scratchWords = op === 'sum' ? (inner > 1 ? inner : 0) : op === 'layerNorm' ? 0 : length + 2;
+    const scratchWords = op === 'sum' ? (inner > 1 ? inner : 0) : op === 'softmax' || op === 'logSoftmax' ? length + 2 : 0;
     const scratchBytes = Math.ceil((scratchWords * 8) / 64) * 64;
     const scratchAt = scratchBytes > 0 ? blocks.take(threads * scratchBytes) : 0;
-    if (srcAt === null || dstAt === null || scratchAt === null) {
+    if (srcAt === null || dstAt === null || gradAt === null || scratchAt === null) {
       if (view) kernels.releaseView(view);
       return null;
     }
     const f32 = kernels.heapF32();
     const i32 = kernels.beginJob(L.KIND_ROWS, tasks, threads, scratchAt, scratchBytes);
     if (kernels.addressOf(x.buffer) === null) f32.set(x.buffer, srcAt / 4);
+    if (grad && kernels.addressOf(grad.buffer) === null) f32.set(grad.buffer, gradAt / 4);
     f32View[0] = param;
     const job = JOB_ADDRESS / 4;
-    i32[job + L.ROWS_OP] = { layerNorm: L.ROW_LAYER_NORM, softmax: L.ROW_SOFTMAX, logSoftmax: L.ROW_LOG_SOFTMAX, sum: L.ROW_SUM }[op];
+    const ops = { layerNorm: L.ROW_LAYER_NORM, layerNormBackward: L.ROW_LAYER_NORM_BACKWARD, softmax: L.ROW_SOFTMAX, logSoftmax: L.ROW_LOG_SOFTMAX, sum: L.ROW_SUM };
+    i32[job + L.ROWS_OP] = ops[op];
     i32[job + L.ROWS_COUNT] = rows;
     i32[job + L.ROWS_LENGTH] = length;
     i32[job + L.ROWS_SRC] = srcAt;
     i32[job + L.ROWS_DST] = dstAt;
     i32[job + L.ROWS_PER_TASK] = perTask;
     i32[job + L.ROWS_PARAM] = op === 'sum' ? inner : f32Bits[0]!;
+    i32[job + L.ROWS_GRAD] = gradAt;
     if (pool && tasks > 1) pool.run(tasks);
     else kernels.exports.run(JOB_ADDRESS);
     return view ?? f32.slice(dstAt / 4, dstAt / 4 + count);

@@ -8,6 +8,8 @@
 
 import { afterAll, describe, expect, it } from 'vitest';
 import * as T from '@gpt/tensor';
+import { layerNormBackward } from '../../src/cpu/nn.js';
+import { dispatchRows, releaseCpuBuffer } from '../../src/wasm/cpu-kernels.js';
 import { sumLayout } from '../../src/wasm/wasm-rows.js';
 import { filledRandom } from './gemm-reference.js';
 
@@ -62,12 +64,53 @@ describe.each(['wasm', 'wasm-threads'] as const)('row kernels in mode %s', (mode
   });
 });
 
+describe.each(['wasm', 'wasm-threads'] as const)('layerNormBackward in mode %s', (mode) => {
+  afterAll(() => T.setCpuKernels('auto'));
+
+  // Not wired into the CPU backend yet, so through the dispatcher against the TS kernel.
+  it.each([
+    ['rows of 257', [37, 257], 0],
+    ['rows of 5, eps 0.1', [70, 5], 0],
+    ['rank 3, rows of 33', [4, 9, 33], 0],
+    ['offset rows (mean 500)', [300, 64], 500],
+  ] as const)('%s matches the TS kernel', async (_name, shape, offset) => {
+    const n = shape.reduce((a, b) => a * b, 1);
+    const x = { buffer: filledRandom(n, 3).map((v) => v * 3 + offset), shape: [...shape], dtype: 'float32' as const };
+    const g = { buffer: filledRandom(n, 4), shape: [...shape], dtype: 'float32' as const };
+    const eps = shape[1] === 5 ? 0.1 : 1e-5;
+    const expected = layerNormBackward(g, x, eps);
+    T.setCpuKernels(mode);
+    await T.cpuThreadsReady();
+    const actual = dispatchRows('layerNormBackward', x, [-1], eps, g);
+    expect(actual).not.toBeNull();
+    expect(close(actual!, expected)).toBeNull();
+    releaseCpuBuffer(actual!);
+  });
+});
+
 describe('sumLayout', () => {
   it('maps contiguous runs to [outer, reduced, inner] and refuses gaps', () => {
     expect(sumLayout([3, 4, 5, 6], [1, 2])).toEqual([3, 20, 6]);
     expect(sumLayout([3, 4], [0])).toEqual([1, 3, 4]);
     expect(sumLayout([3, 4], [1, 0])).toEqual([1, 12, 1]);
     expect(sumLayout([3, 4, 5], [0, 2])).toBeNull();
+  });
+});
+
+describe('layerNormBackward split over threads', () => {
+  afterAll(() => T.setCpuKernels('auto'));
+
+  it('equals one thread bit for bit', async () => {
+    const shape = [3000, 37];
+    const x = { buffer: filledRandom(3000 * 37, 6), shape, dtype: 'float32' as const };
+    const g = { buffer: filledRandom(3000 * 37, 7), shape, dtype: 'float32' as const };
+    T.setCpuKernels('wasm');
+    const single = Float32Array.from(dispatchRows('layerNormBackward', x, [-1], 1e-5, g)!);
+    T.setCpuKernels('wasm-threads');
+    expect(await T.cpuThreadsReady()).toBeGreaterThan(0);
+    const threaded = dispatchRows('layerNormBackward', x, [-1], 1e-5, g)!;
+    expect(Buffer.from(Float32Array.from(threaded).buffer).equals(Buffer.from(single.buffer))).toBe(true);
+    releaseCpuBuffer(threaded);
   });
 });
 

@@ -98,7 +98,7 @@ export class CpuBackend implements Backend<TypedArray> {
     softmax: ([x], { axis }) => dispatchRows('softmax', x!, [axis]) ?? softmax(x as F32, axis, false),
     logSoftmax: ([x], { axis }) => dispatchRows('logSoftmax', x!, [axis]) ?? softmax(x as F32, axis, true),
     layerNorm: ([x], { eps }) => dispatchRows('layerNorm', x!, [-1], eps) ?? layerNorm(x as F32, eps),
-    layerNormBackward: ([g, x], { eps }) => layerNormBackward(g as F32, x as F32, eps),
+    layerNormBackward: ([g, x], { eps }) => dispatchRows('layerNormBackward', x!, [-1], eps, g!) ?? layerNormBackward(g as F32, x as F32, eps),
     conv2d: (inputs, attrs, out) => dispatchConv('conv2d', inputs, attrs, out) ?? conv2d(asF32(inputs), attrs, out, this.gemm, allocateF32),
     conv2dBackpropInput: (inputs, attrs, out) =>
       dispatchConv('conv2dBackpropInput', inputs, attrs, out) ?? conv2dBackpropInput(asF32(inputs), attrs, out, this.gemm, allocateF32),

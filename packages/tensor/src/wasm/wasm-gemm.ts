@@ -17,13 +17,26 @@ function roundUp(value: number, multiple: number): number {
   return Math.ceil(value / multiple) * multiple;
 }
 
-/** Rows and columns of C per task so that about TASKS_PER_THREAD tasks per thread exist. */
+/**
+ * Rows and columns of C per task so that about TASKS_PER_THREAD tasks per thread exist.
+ * Each task packs its own rows of A (tileM x k) and columns of B (k x tileN), so a
+ * split into partsM x partsN tasks packs k (partsN m + partsM n) values in all: of the
+ * splits that reach the task count, take the one that packs least (split the long side).
+ */
 export function gemmSplit(m: number, n: number, parallelItems: number, threads: number, mr: number, nr: number): [number, number] {
   const wanted = Math.ceil((TASKS_PER_THREAD * threads) / parallelItems);
   if (threads <= 1 || wanted <= 1) return [Math.max(1, m), Math.max(1, n)];
-  const partsM = Math.max(1, Math.min(wanted, Math.floor(m / MIN_TILE_ROWS)));
-  const partsN = Math.max(1, Math.min(Math.ceil(wanted / partsM), Math.floor(n / MIN_TILE_COLS)));
-  return [roundUp(Math.ceil(m / partsM), mr), roundUp(Math.ceil(n / partsN), nr)];
+  const maxM = Math.max(1, Math.min(wanted, Math.floor(m / MIN_TILE_ROWS)));
+  const maxN = Math.max(1, Math.floor(n / MIN_TILE_COLS));
+  const splits = Array.from({ length: maxM }, (_, i) => [i + 1, Math.min(Math.ceil(wanted / (i + 1)), maxN)] as const);
+  const reach = Math.max(...splits.map(([pm, pn]) => Math.min(pm * pn, wanted)));
+  let best = splits[0]!;
+  let bestCost = Infinity;
+  for (const [pm, pn] of splits) {
+    const cost = pn * m + pm * n;
+    if (pm * pn >= reach && cost < bestCost) [best, bestCost] = [[pm, pn], cost];
+  }
+  return [roundUp(Math.ceil(m / best[0]), mr), roundUp(Math.ceil(n / best[1]), nr)];
 }
 
 function span(offsets: readonly number[], size: number): [number, number] {

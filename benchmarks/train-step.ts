@@ -1,10 +1,13 @@
-// `pnpm bench train-step [--json] [--impl NAME] [--reps N]`: milliseconds for one
-// G.pt-shaped training step (forward, backward, AdamW; see
+// `pnpm bench train-step [--json] [--impl NAME] [--reps N] [--rounds R]`: milliseconds
+// for one G.pt-shaped training step (forward, backward, AdamW; see
 // train-step/model/gpt-backbone.ts) for every implementation in
 // benchmarks/train-step/*.ts (each file is one column, so a new backend adds a file
 // and edits nothing here). Each row also gives its ratio to the fastest PyTorch
 // configuration (one thread or all cores) measured in the same run, when PyTorch is
-// installed.
+// installed. The columns take turns over R rounds (the order rotating), each round
+// timing the median of N steps per column, so that a shared machine's load changes
+// reach every column alike: `ms` is the median over rounds, and the ratio the median
+// of the per-round ratios.
 
 import { readdirSync } from 'node:fs';
 import { dirname, join } from 'node:path';
@@ -42,9 +45,19 @@ async function time(impl: TrainStepImpl, config: TrainStepConfig, reps: number):
   return first > 5 ? medianSeconds(step, 1, 0) : medianSeconds(step, reps, 1);
 }
 
+function median(values: readonly number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = sorted.length >> 1;
+  return sorted.length % 2 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
+}
+
 export async function main(args: string[]): Promise<void> {
   const only = option(args, '--impl');
   const reps = Number(option(args, '--reps') ?? 7);
+  const rounds = Number(option(args, '--rounds') ?? 3);
+  if (!(Number.isInteger(reps) && reps >= 1 && Number.isInteger(rounds) && rounds >= 1)) {
+    throw new Error(`train-step: --reps and --rounds take positive integers, got ${reps} and ${rounds}`);
+  }
   const config = GPT_CARTPOLE;
   const dir = join(dirname(fileURLToPath(import.meta.url)), 'train-step');
   const impls: TrainStepImpl[] = [];
@@ -52,21 +65,37 @@ export async function main(args: string[]): Promise<void> {
     const mod = (await import(pathToFileURL(join(dir, file)).href)) as { default: TrainStepImpl | TrainStepImpl[] };
     impls.push(...[mod.default].flat());
   }
-  const rows: Row[] = [];
-  for (const impl of impls.filter((i) => !only || only.split(',').includes(i.name))) {
-    const skipped = await impl.setup();
-    if (skipped) {
-      rows.push({ bench: 'train-step', impl: impl.name, ms: null, note: skipped });
-      continue;
+  const chosen = impls.filter((i) => !only || only.split(',').includes(i.name));
+  const skipped = new Map<string, string>();
+  const seconds = new Map<string, number[]>(chosen.map((i) => [i.name, []]));
+  for (let round = 0; round < rounds; round++) {
+    const order = chosen.map((_, k) => chosen[(k + round) % chosen.length]!);
+    for (const impl of order.filter((i) => !skipped.has(i.name))) {
+      const reason = await impl.setup();
+      if (reason) {
+        skipped.set(impl.name, reason);
+        continue;
+      }
+      seconds.get(impl.name)!.push(await time(impl, config, reps));
+      await impl.teardown?.();
     }
-    const seconds = await time(impl, config, reps);
-    rows.push({ bench: 'train-step', impl: impl.name, ms: seconds * 1000 });
-    await impl.teardown?.();
+    process.stderr.write(`train-step: round ${round + 1}/${rounds} done\n`);
   }
-  const baselines = rows.filter((r) => BASELINES.includes(String(r.impl)) && typeof r.ms === 'number');
-  const fastest = baselines.sort((a, b) => (a.ms as number) - (b.ms as number))[0];
-  if (fastest) {
-    for (const row of rows) if (typeof row.ms === 'number') row[`x_${String(fastest.impl)}`] = row.ms / (fastest.ms as number);
-  }
+  const timed = chosen.filter((i) => !skipped.has(i.name));
+  // The fastest baseline by median, and each column's per-round ratio to it.
+  const baseline = timed
+    .filter((i) => BASELINES.includes(i.name))
+    .sort((a, b) => median(seconds.get(a.name)!) - median(seconds.get(b.name)!))[0];
+  const rows: Row[] = chosen.map((impl) => {
+    const reason = skipped.get(impl.name);
+    if (reason) return { bench: 'train-step', impl: impl.name, ms: null, note: reason };
+    const times = seconds.get(impl.name)!;
+    const row: Row = { bench: 'train-step', impl: impl.name, ms: median(times) * 1000, rounds: times.map((t) => (t * 1000).toFixed(0)).join('/') };
+    if (baseline) {
+      const base = seconds.get(baseline.name)!;
+      row[`x_${baseline.name}`] = median(times.map((t, r) => t / base[r]!));
+    }
+    return row;
+  });
   report(rows, args);
 }

@@ -20,16 +20,20 @@ import torch.nn.functional as F
 
 
 class SelfAttention(nn.Module):
+    """minGPT's attention as G.pt uses it: separate key/query/value/proj layers, no mask."""
+
     def __init__(self, d, heads):
         super().__init__()
         self.heads = heads
-        self.qkv = nn.Linear(d, 3 * d)
+        self.key = nn.Linear(d, d)
+        self.query = nn.Linear(d, d)
+        self.value = nn.Linear(d, d)
         self.proj = nn.Linear(d, d)
 
     def forward(self, x):
         b, t, c = x.shape
         hd = c // self.heads
-        q, k, v = self.qkv(x).reshape(b, t, 3, self.heads, hd).permute(2, 0, 3, 1, 4)  # [B, H, T, hd] each
+        q, k, v = (layer(x).reshape(b, t, self.heads, hd).permute(0, 2, 1, 3) for layer in (self.query, self.key, self.value))  # [B, H, T, hd]
         scores = (q @ k.transpose(-2, -1)) * (1 / math.sqrt(hd))  # [B, H, T, T]
         y = F.softmax(scores, dim=-1) @ v  # [B, H, T, hd]
         return self.proj(y.permute(0, 2, 1, 3).reshape(b, t, c))  # [B, T, C]

@@ -32,8 +32,11 @@ export const GPT_CARTPOLE: TrainStepConfig = {
   scalarWidth: 257,
 };
 
+/** minGPT's attention as G.pt uses it: separate key/query/value/proj layers, no mask. */
 class SelfAttention extends Module {
-  readonly qkv: Linear;
+  readonly key: Linear;
+  readonly query: Linear;
+  readonly value: Linear;
   readonly proj: Linear;
   constructor(
     private readonly d: number,
@@ -41,15 +44,17 @@ class SelfAttention extends Module {
     seed: number,
   ) {
     super();
-    this.qkv = new Linear(d, 3 * d, { seed });
+    this.key = new Linear(d, d, { seed });
+    this.query = new Linear(d, d, { seed: seed + 4 });
+    this.value = new Linear(d, d, { seed: seed + 5 });
     this.proj = new Linear(d, d, { seed: seed + 1 });
   }
 
   forward(x: Tensor): Tensor {
     const [b, t] = x.shape as [number, number, number];
     const hd = this.d / this.heads;
-    const qkv = T.permute(T.reshape(this.qkv.forward(x), [b, t, 3, this.heads, hd]), [2, 0, 3, 1, 4]); // [3, B, H, T, hd]
-    const [q, k, v] = [0, 1, 2].map((i) => T.slice(qkv, [i])) as [Tensor, Tensor, Tensor]; // [B, H, T, hd]
+    const split = (layer: Linear) => T.permute(T.reshape(layer.forward(x), [b, t, this.heads, hd]), [0, 2, 1, 3]); // [B, H, T, hd]
+    const [q, k, v] = [this.query, this.key, this.value].map(split) as [Tensor, Tensor, Tensor];
     const scores = T.mul(T.matmul(q, k, { transB: true }), 1 / Math.sqrt(hd)); // [B, H, T, T]
     const attended = T.matmul(T.softmax(scores, -1), v); // [B, H, T, hd]
     const merged = T.reshape(T.permute(attended, [0, 2, 1, 3]), [b, t, this.d]); // [B, T, C]

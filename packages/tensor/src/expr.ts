@@ -166,7 +166,7 @@ function compile(expr: Expr): AnyFn {
 }
 
 /** The largest input index an expression reads (-1 for none). */
-export function maxInput(expr: Expr): number {
+function maxInput(expr: Expr): number {
   if (expr.kind === 'input') return expr.index;
   if (expr.kind === 'const') return -1;
   return Math.max(-1, ...expr.args.map(maxInput));

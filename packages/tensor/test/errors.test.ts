@@ -131,6 +131,10 @@ const GROUPS: Record<string, ErrorCase[]> = {
     { what: 'layerNorm weight of the wrong size', inputs: () => [f([2, 4]), f([3])], call: (x, w) => T.layerNorm(x!, w!), message: /^layerNorm: weight has shape \[3\], expected \[4\] for input \[2, 4\]/ },
     { what: 'layerNorm of a 0-d tensor', inputs: () => [f([])], call: (x) => T.layerNorm(x!), message: /^layerNorm: input must have at least one axis/ },
     { what: 'layerNorm with eps 0', inputs: () => [f([2, 4])], call: (x) => T.layerNorm(x!, null, null, 0), message: /^layerNorm: eps must be positive, got 0/ },
+    { what: 'layerNormBackward of mismatched shapes', inputs: () => [f([2, 4]), f([2, 3])], call: (g, x) => T.runOp('layerNormBackward', [g!, x!], { eps: 1e-5 }), message: /^layerNormBackward: gradient \[2, 4\] and input \[2, 3\] must have the same shape/ },
+    { what: 'lerpSquare of int32', inputs: () => [f([3]), i([3])], call: (a, x) => T.lerpSquare(a!, x!, 0.1), message: /^lerpSquare: input 1 has dtype int32, expected float32/ },
+    { what: 'adamStep with a moment of another shape', inputs: () => [f([2, 3]), f([3, 2]), f([2, 3])], call: (p, m, v) => T.adamStep(p!, m!, v!, 1, 0.1, 1e-8), message: /^adamStep: shapes \[2, 3\] and \[3, 2\]/ },
+    { what: 'lerp of numbers only', call: () => T.lerp(1, 2, 0.5), message: /^lerp: at least one operand must be a tensor/ },
     { what: 'nllLoss of rank-3 input', inputs: () => [f([2, 3, 4]), i([2])], call: (x, y) => T.nllLoss(x!, y!), message: /^nllLoss: expected log-probabilities \[N, C\], got \[2, 3, 4\]/ },
     { what: 'crossEntropy labels of the wrong length', inputs: () => [f([2, 3]), i([3])], call: (x, y) => T.crossEntropy(x!, y!), message: /^nllLoss: labels \[3\] do not match log-probabilities \[2, 3\]/ },
     { what: 'mse of different shapes', inputs: () => [f([2, 3]), f([3, 2])], call: (x, y) => T.mse(x!, y!), message: /^mse: prediction \[2, 3\] and target \[3, 2\] differ in shape/ },
@@ -207,6 +211,13 @@ describe('autograd misuse', () => {
       /^avgPool2dBackprop: has no gradient rule, so it cannot be used on tensors that require grad/,
     );
     dy.dispose();
+  });
+
+  it('the optimizer kernels refuse inputs that require grad', () => {
+    const p = requiringGrad(T.ones([3]));
+    const m = T.zeros([3]);
+    expect(() => T.adamStep(p, m, m, 1, 0.1, 1e-8)).toThrow(/^adamStep: has no gradient rule, so it cannot be used on tensors that require grad/);
+    for (const t of [p, m]) t.dispose();
   });
 
   it('valueAndGrad of a non-scalar function', () => {

@@ -9,7 +9,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { tsBatchedGemm, type BatchedGemm, type GemmBatch } from '../../src/cpu/matmul.js';
 import type { ThreadPool } from '../../src/wasm/thread-pool.js';
-import { wasmGemm } from '../../src/wasm/wasm-gemm.js';
+import { gemmSplit, wasmGemm } from '../../src/wasm/wasm-gemm.js';
 import { JOB_ADDRESS, WasmKernels } from '../../src/wasm/wasm-kernels.js';
 import { filledRandom, firstViolation, referenceGemm } from './gemm-reference.js';
 import { startPool } from './pool-helpers.js';
@@ -145,5 +145,18 @@ describe('threaded WASM GEMM', () => {
     };
     // Spans are computed from the offsets before any copy, so no 1 GiB arrays are needed.
     expect(wasmGemm(single, null, call)).toBe(false);
+  });
+
+  it('tasks split the side that makes them pack least, with tiles on register-tile multiples', () => {
+    // 2 threads x 4 tasks. Wide C (256 x 1024): split columns, not rows (rows would pack all of B 8 times).
+    expect(gemmSplit(256, 1024, 1, 2, 4, 8)).toEqual([256, 128]);
+    // Tall C (1152 x 256): split rows.
+    expect(gemmSplit(1152, 256, 1, 2, 4, 8)).toEqual([144, 256]);
+    // Square: rows and columns alike, tiles multiples of 4 x 8.
+    const [m, n] = gemmSplit(512, 512, 1, 2, 4, 8);
+    expect([m % 4, n % 8, Math.ceil(512 / m) * Math.ceil(512 / n) >= 8]).toEqual([0, 0, true]);
+    // One thread, or a batch with enough items: one task per item.
+    expect(gemmSplit(300, 200, 1, 1, 4, 8)).toEqual([300, 200]);
+    expect(gemmSplit(300, 200, 64, 2, 4, 8)).toEqual([300, 200]);
   });
 });

@@ -65,6 +65,8 @@ export async function main(args: string[]): Promise<void> {
     const mod = (await import(pathToFileURL(join(dir, file)).href)) as { default: TrainStepImpl | TrainStepImpl[] };
     impls.push(...[mod.default].flat());
   }
+  const unknown = (only?.split(',') ?? []).filter((name) => !impls.some((i) => i.name === name));
+  if (unknown.length > 0) throw new Error(`train-step: unknown --impl ${unknown.join(', ')}; known: ${impls.map((i) => i.name).join(', ')}`);
   const chosen = impls.filter((i) => !only || only.split(',').includes(i.name));
   const skipped = new Map<string, string>();
   const seconds = new Map<string, number[]>(chosen.map((i) => [i.name, []]));

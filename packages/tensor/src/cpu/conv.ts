@@ -4,7 +4,7 @@
 
 import type { OpAttrs, TensorMeta, Conv2dAttrs, Pool2dAttrs } from '../ops.js';
 import type { TensorInfo } from '../backend.js';
-import { newF32, tsBatchedGemm, type AllocateF32, type BatchedGemm } from './matmul.js';
+import { newF32, tsBatchedGemm, type AllocateF32, type BatchedGemm, type GemmBatch } from './matmul.js';
 
 type Info = TensorInfo<Float32Array>;
 
@@ -85,9 +85,43 @@ function columnWorkspace(g: ConvGeometry) {
 }
 
 /** Offsets start, start+step, ... (count of them). */
-export function steps(count: number, start: number, step: number): number[] {
+function steps(count: number, start: number, step: number): number[] {
   return Array.from({ length: count }, (_, i) => start + i * step);
 }
+
+/**
+ * The one batched GEMM per chunk of `count` images (from image `b0`) of each conv
+ * kernel, over a column buffer [count, CKK, OHW]; the WASM path runs the same calls.
+ */
+export const convGemm = {
+  /** y_b [O, OHW] = W [O, CKK] . cols_b [CKK, OHW] */
+  forward(g: ConvGeometry, w: Float32Array, cols: Float32Array, y: Float32Array, b0: number, count: number): GemmBatch {
+    const [ckk, spatial] = [g.c * g.kh * g.kw, g.oh * g.ow];
+    return {
+      a: w, b: cols, c: y, m: g.o, n: spatial, k: ckk, transA: false, transB: false,
+      aOffsets: steps(count, 0, 0), bOffsets: steps(count, 0, ckk * spatial), cOffsets: steps(count, b0 * g.o * spatial, g.o * spatial),
+      accumulate: false,
+    };
+  },
+  /** cols_b [CKK, OHW] = W^T [CKK, O] . dy_b [O, OHW] */
+  input(g: ConvGeometry, w: Float32Array, dy: Float32Array, cols: Float32Array, b0: number, count: number): GemmBatch {
+    const [ckk, spatial] = [g.c * g.kh * g.kw, g.oh * g.ow];
+    return {
+      a: w, b: dy, c: cols, m: ckk, n: spatial, k: g.o, transA: true, transB: false,
+      aOffsets: steps(count, 0, 0), bOffsets: steps(count, b0 * g.o * spatial, g.o * spatial), cOffsets: steps(count, 0, ckk * spatial),
+      accumulate: false,
+    };
+  },
+  /** dW [O, CKK] (+)= sum_b dy_b [O, OHW] . cols_b^T [OHW, CKK]; the first chunk overwrites. */
+  filter(g: ConvGeometry, dy: Float32Array, cols: Float32Array, dw: Float32Array, b0: number, count: number): GemmBatch {
+    const [ckk, spatial] = [g.c * g.kh * g.kw, g.oh * g.ow];
+    return {
+      a: dy, b: cols, c: dw, m: g.o, n: ckk, k: spatial, transA: false, transB: true,
+      aOffsets: steps(count, b0 * g.o * spatial, g.o * spatial), bOffsets: steps(count, 0, ckk * spatial), cOffsets: steps(count, 0, 0),
+      accumulate: b0 > 0,
+    };
+  },
+};
 
 export function conv2d(
   inputs: readonly Info[],
@@ -103,12 +137,7 @@ export function conv2d(
   for (let b0 = 0; b0 < g.n; b0 += chunk) {
     const count = Math.min(chunk, g.n - b0);
     for (let i = 0; i < count; i++) im2col(x.buffer, (b0 + i) * g.c * g.h * g.w, g, cols.subarray(i * ckk * spatial));
-    // y_b [O, OHW] = W [O, CKK] . cols_b [CKK, OHW]
-    gemm({
-      a: f.buffer, b: cols, c: y, m: g.o, n: spatial, k: ckk, transA: false, transB: false,
-      aOffsets: steps(count, 0, 0), bOffsets: steps(count, 0, ckk * spatial), cOffsets: steps(count, b0 * g.o * spatial, g.o * spatial),
-      accumulate: false,
-    });
+    gemm(convGemm.forward(g, f.buffer, cols, y, b0, count));
   }
   return y;
 }
@@ -126,12 +155,7 @@ export function conv2dBackpropInput(
   const dx = allocate(g.n * g.c * g.h * g.w).fill(0); // col2im accumulates into it
   for (let b0 = 0; b0 < g.n; b0 += chunk) {
     const count = Math.min(chunk, g.n - b0);
-    // cols_b [CKK, OHW] = W^T [CKK, O] . dy_b [O, OHW]
-    gemm({
-      a: f.buffer, b: dy.buffer, c: cols, m: ckk, n: spatial, k: g.o, transA: true, transB: false,
-      aOffsets: steps(count, 0, 0), bOffsets: steps(count, b0 * g.o * spatial, g.o * spatial), cOffsets: steps(count, 0, ckk * spatial),
-      accumulate: false,
-    });
+    gemm(convGemm.input(g, f.buffer, dy.buffer, cols, b0, count));
     for (let i = 0; i < count; i++) col2im(cols.subarray(i * ckk * spatial), g, dx, (b0 + i) * g.c * g.h * g.w);
   }
   void out;
@@ -153,12 +177,7 @@ export function conv2dBackpropFilter(
   for (let b0 = 0; b0 < g.n; b0 += chunk) {
     const count = Math.min(chunk, g.n - b0);
     for (let i = 0; i < count; i++) im2col(x.buffer, (b0 + i) * g.c * g.h * g.w, g, cols.subarray(i * ckk * spatial));
-    // dW [O, CKK] += sum_b dy_b [O, OHW] . cols_b^T [OHW, CKK]
-    gemm({
-      a: dy.buffer, b: cols, c: df, m: g.o, n: ckk, k: spatial, transA: false, transB: true,
-      aOffsets: steps(count, b0 * g.o * spatial, g.o * spatial), bOffsets: steps(count, 0, ckk * spatial), cOffsets: steps(count, 0, 0),
-      accumulate: b0 > 0,
-    });
+    gemm(convGemm.filter(g, dy.buffer, cols, df, b0, count));
   }
   void out;
   return df;

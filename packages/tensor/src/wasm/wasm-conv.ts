@@ -4,7 +4,8 @@
 // and the GEMM shapes are those of the TypeScript path (src/cpu/conv.ts).
 
 import type { TensorInfo } from '../backend.js';
-import { geometry, imagesPerChunk, steps, type ConvGeometry } from '../cpu/conv.js';
+import { convGemm, geometry, imagesPerChunk, type ConvGeometry } from '../cpu/conv.js';
+import type { GemmBatch } from '../cpu/matmul.js';
 import type { OpAttrs, TensorMeta } from '../ops.js';
 import type { ThreadPool } from './thread-pool.js';
 import { wasmGemm } from './wasm-gemm.js';
@@ -35,105 +36,93 @@ function place(kernels: WasmKernels, blocks: CallBlocks, array: Float32Array): n
   return at;
 }
 
-/** Shared set-up: geometry, chunking, a heap column buffer and a heap result; null when memory is full. */
-function prepare(kernels: WasmKernels, g: ConvGeometry, resultSize: number) {
-  const ckk = g.c * g.kh * g.kw;
-  const spatial = g.oh * g.ow;
+/**
+ * Thrown inside a kernel body when the heap is full. Like a RangeError from growing the
+ * memory, it makes the kernel return null, and the TypeScript path runs instead.
+ */
+class HeapFull extends RangeError {}
+
+function gemmInHeap(kernels: WasmKernels, pool: ThreadPool | null, call: GemmBatch): void {
+  if (!wasmGemm(kernels, pool, call)) throw new HeapFull('WASM memory full');
+}
+
+function heapAddress(kernels: WasmKernels, blocks: CallBlocks, array: Float32Array): number {
+  const at = place(kernels, blocks, array);
+  if (at === null) throw new HeapFull('WASM memory full');
+  return at;
+}
+
+interface Workspace {
+  readonly chunk: number;
+  /** Column buffer [chunk, CKK, OHW] and the result, both views into the heap. */
+  readonly cols: Float32Array;
+  readonly result: Float32Array;
+  readonly blocks: CallBlocks;
+}
+
+/**
+ * Runs one conv kernel's `body` with a heap column buffer and a heap result of
+ * `resultSize` floats; returns the result, or null when the heap is full or cannot
+ * grow (before or during the body), having freed what it took.
+ */
+function inWorkspace(kernels: WasmKernels, g: ConvGeometry, resultSize: number, body: (w: Workspace) => void): Float32Array | null {
   const chunk = imagesPerChunk(g);
-  const cols = kernels.viewF32(chunk * ckk * spatial);
+  const cols = kernels.viewF32(chunk * g.c * g.kh * g.kw * g.oh * g.ow);
   const result = kernels.viewF32(resultSize);
   if (!cols || !result) {
     if (cols) kernels.releaseView(cols);
     if (result) kernels.releaseView(result);
     return null;
   }
-  return { ckk, spatial, chunk, cols, result };
-}
-
-export function wasmConv2d(kernels: WasmKernels, pool: ThreadPool | null, x: Info, f: Info, attrs: OpAttrs['conv2d'], out: TensorMeta): Float32Array | null {
-  const g = geometry(x.shape, f.shape, out.shape, attrs);
-  const p = prepare(kernels, g, g.n * g.o * g.oh * g.ow);
-  if (!p) return null;
   const blocks = new CallBlocks(kernels);
   try {
-    const xAt = place(kernels, blocks, x.buffer);
-    if (xAt === null) throw new RangeError('WASM memory full');
-    for (let b0 = 0; b0 < g.n; b0 += p.chunk) {
-      const count = Math.min(p.chunk, g.n - b0);
-      columns(kernels, pool, g, xAt + b0 * g.c * g.h * g.w * 4, p.cols.byteOffset, count, false);
-      // y_b [O, OHW] = W [O, CKK] . cols_b [CKK, OHW]
-      const fits = wasmGemm(kernels, pool, {
-        a: f.buffer, b: p.cols, c: p.result, m: g.o, n: p.spatial, k: p.ckk, transA: false, transB: false,
-        aOffsets: steps(count, 0, 0), bOffsets: steps(count, 0, p.ckk * p.spatial), cOffsets: steps(count, b0 * g.o * p.spatial, g.o * p.spatial),
-        accumulate: false,
-      });
-      if (!fits) throw new RangeError('WASM memory full');
-    }
-    return p.result;
+    body({ chunk, cols, result, blocks });
+    return result;
   } catch (error) {
-    kernels.releaseView(p.result);
+    kernels.releaseView(result);
     if (error instanceof RangeError) return null;
     throw error;
   } finally {
-    kernels.releaseView(p.cols);
+    kernels.releaseView(cols);
     blocks.releaseAll();
   }
+}
+
+const imageBytes = (g: ConvGeometry): number => g.c * g.h * g.w * 4;
+
+export function wasmConv2d(kernels: WasmKernels, pool: ThreadPool | null, x: Info, f: Info, attrs: OpAttrs['conv2d'], out: TensorMeta): Float32Array | null {
+  const g = geometry(x.shape, f.shape, out.shape, attrs);
+  return inWorkspace(kernels, g, g.n * g.o * g.oh * g.ow, ({ chunk, cols, result, blocks }) => {
+    const xAt = heapAddress(kernels, blocks, x.buffer);
+    for (let b0 = 0; b0 < g.n; b0 += chunk) {
+      const count = Math.min(chunk, g.n - b0);
+      columns(kernels, pool, g, xAt + b0 * imageBytes(g), cols.byteOffset, count, false);
+      gemmInHeap(kernels, pool, convGemm.forward(g, f.buffer, cols, result, b0, count));
+    }
+  });
 }
 
 export function wasmConv2dBackpropInput(kernels: WasmKernels, pool: ThreadPool | null, dy: Info, f: Info, attrs: OpAttrs['conv2dBackpropInput']): Float32Array | null {
   const g = geometry(attrs.inputShape, f.shape, dy.shape, attrs);
-  const p = prepare(kernels, g, g.n * g.c * g.h * g.w);
-  if (!p) return null;
-  try {
-    for (let b0 = 0; b0 < g.n; b0 += p.chunk) {
-      const count = Math.min(p.chunk, g.n - b0);
-      // cols_b [CKK, OHW] = W^T [CKK, O] . dy_b [O, OHW]
-      const fits = wasmGemm(kernels, pool, {
-        a: f.buffer, b: dy.buffer, c: p.cols, m: p.ckk, n: p.spatial, k: g.o, transA: true, transB: false,
-        aOffsets: steps(count, 0, 0), bOffsets: steps(count, b0 * g.o * p.spatial, g.o * p.spatial), cOffsets: steps(count, 0, p.ckk * p.spatial),
-        accumulate: false,
-      });
-      if (!fits) throw new RangeError('WASM memory full');
-      columns(kernels, pool, g, p.result.byteOffset + b0 * g.c * g.h * g.w * 4, p.cols.byteOffset, count, true);
+  return inWorkspace(kernels, g, g.n * g.c * g.h * g.w, ({ chunk, cols, result }) => {
+    for (let b0 = 0; b0 < g.n; b0 += chunk) {
+      const count = Math.min(chunk, g.n - b0);
+      gemmInHeap(kernels, pool, convGemm.input(g, f.buffer, dy.buffer, cols, b0, count));
+      columns(kernels, pool, g, result.byteOffset + b0 * imageBytes(g), cols.byteOffset, count, true);
     }
-    if (g.n === 0) p.result.fill(0);
-    return p.result;
-  } catch (error) {
-    kernels.releaseView(p.result);
-    if (error instanceof RangeError) return null;
-    throw error;
-  } finally {
-    kernels.releaseView(p.cols);
-  }
+    if (g.n === 0) result.fill(0);
+  });
 }
 
 export function wasmConv2dBackpropFilter(kernels: WasmKernels, pool: ThreadPool | null, x: Info, dy: Info, attrs: OpAttrs['conv2dBackpropFilter']): Float32Array | null {
   const g = geometry(x.shape, attrs.filterShape, dy.shape, attrs);
-  const p = prepare(kernels, g, g.o * g.c * g.kh * g.kw);
-  if (!p) return null;
-  const blocks = new CallBlocks(kernels);
-  try {
-    const xAt = place(kernels, blocks, x.buffer);
-    if (xAt === null) throw new RangeError('WASM memory full');
-    if (g.n === 0) p.result.fill(0);
-    for (let b0 = 0; b0 < g.n; b0 += p.chunk) {
-      const count = Math.min(p.chunk, g.n - b0);
-      columns(kernels, pool, g, xAt + b0 * g.c * g.h * g.w * 4, p.cols.byteOffset, count, false);
-      // dW [O, CKK] (+)= sum_b dy_b [O, OHW] . cols_b^T [OHW, CKK]
-      const fits = wasmGemm(kernels, pool, {
-        a: dy.buffer, b: p.cols, c: p.result, m: g.o, n: p.ckk, k: p.spatial, transA: false, transB: true,
-        aOffsets: steps(count, b0 * g.o * p.spatial, g.o * p.spatial), bOffsets: steps(count, 0, p.ckk * p.spatial), cOffsets: steps(count, 0, 0),
-        accumulate: b0 > 0,
-      });
-      if (!fits) throw new RangeError('WASM memory full');
+  return inWorkspace(kernels, g, g.o * g.c * g.kh * g.kw, ({ chunk, cols, result, blocks }) => {
+    const xAt = heapAddress(kernels, blocks, x.buffer);
+    if (g.n === 0) result.fill(0);
+    for (let b0 = 0; b0 < g.n; b0 += chunk) {
+      const count = Math.min(chunk, g.n - b0);
+      columns(kernels, pool, g, xAt + b0 * imageBytes(g), cols.byteOffset, count, false);
+      gemmInHeap(kernels, pool, convGemm.filter(g, dy.buffer, cols, result, b0, count));
     }
-    return p.result;
-  } catch (error) {
-    kernels.releaseView(p.result);
-    if (error instanceof RangeError) return null;
-    throw error;
-  } finally {
-    kernels.releaseView(p.cols);
-    blocks.releaseAll();
-  }
+  });
 }

@@ -47,6 +47,18 @@ const BATCH_SHAPE = 16;
 const A_BATCH = BATCH_SHAPE + MAX_RANK;
 const B_BATCH = A_BATCH + MAX_RANK;
 
+/** Stores a 4x4 tile (rows c0..c3) of a scalar C at row0/col0, clipped to m x n. */
+const STORE_4X4_WGSL = `let rows = array<vec4<f32>, 4>(c0, c1, c2, c3);
+  for (var i = 0u; i < 4u; i++) {
+    if (row0 + i >= m) { break; }
+    let r = rows[i];
+    let base = out_base + (row0 + i) * n + col0;
+    c[base] = r.x;
+    if (col0 + 1u < n) { c[base + 1u] = r.y; }
+    if (col0 + 2u < n) { c[base + 2u] = r.z; }
+    if (col0 + 3u < n) { c[base + 3u] = r.w; }
+  }`;
+
 function prologue(aType: string, bType: string, cType: string): string {
   return `${PARAMS_WGSL}
 ${storage(1, 'a', aType, 'read')}
@@ -97,16 +109,7 @@ const GENERIC_WGSL = `${prologue('f32', 'f32', 'f32')}
     c2 += av.z * bv;
     c3 += av.w * bv;
   }
-  let rows = array<vec4<f32>, 4>(c0, c1, c2, c3);
-  for (var i = 0u; i < 4u; i++) {
-    if (row0 + i >= m) { break; }
-    let r = rows[i];
-    let base = out_base + (row0 + i) * n + col0;
-    c[base] = r.x;
-    if (col0 + 1u < n) { c[base + 1u] = r.y; }
-    if (col0 + 2u < n) { c[base + 2u] = r.z; }
-    if (col0 + 3u < n) { c[base + 3u] = r.w; }
-  }
+  ${STORE_4X4_WGSL}
 }
 `;
 
@@ -199,16 +202,7 @@ const DOT_WGSL = `${prologue('vec4<f32>', 'vec4<f32>', 'f32')}
     c2 += vec4<f32>(dot(u2, v0), dot(u2, v1), dot(u2, v2), dot(u2, v3));
     c3 += vec4<f32>(dot(u3, v0), dot(u3, v1), dot(u3, v2), dot(u3, v3));
   }
-  let rows = array<vec4<f32>, 4>(c0, c1, c2, c3);
-  for (var i = 0u; i < 4u; i++) {
-    if (row0 + i >= m) { break; }
-    let r = rows[i];
-    let base = out_base + (row0 + i) * n + col0;
-    c[base] = r.x;
-    if (col0 + 1u < n) { c[base + 1u] = r.y; }
-    if (col0 + 2u < n) { c[base + 2u] = r.z; }
-    if (col0 + 3u < n) { c[base + 3u] = r.w; }
-  }
+  ${STORE_4X4_WGSL}
 }
 `;
 

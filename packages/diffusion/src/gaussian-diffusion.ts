@@ -264,21 +264,10 @@ export class GaussianDiffusion implements DiffusionCoefficients {
   /** Samples x_{t-1} from the model (DDPM ancestral step); no noise where t = 0. */
   async pSample<Cond>(model: DiffusionModel<Cond>, x: Tensor, t: Tensor, options: StepOptions<Cond> = {}): Promise<SampleResult> {
     const out = await this.pMeanVariance(model, x, t, options);
-    let noise: Tensor | null = null;
-    try {
-      const stepNoise = (noise = this.stepNoise('pSample', x, options));
-      const sample = tidy(() => {
-        const std = exp(out.logVariance.mul(0.5)); // [B, 1, ...]
-        return out.mean.add(nonzeroMask(t, x.rank).mul(std).mul(stepNoise)); // [B, ...]
-      });
-      return { sample, predXstart: out.predXstart };
-    } catch (error) {
-      out.predXstart.dispose();
-      throw error;
-    } finally {
-      if (noise && noise !== options.noise) noise.dispose();
-      for (const tensor of [out.mean, out.variance, out.logVariance]) tensor.dispose();
-    }
+    return this.finishStep(out, options, () => this.stepNoise('pSample', x, options), (stepNoise) => {
+      const std = exp(out.logVariance.mul(0.5)); // [B, 1, ...]
+      return out.mean.add(nonzeroMask(t, x.rank).mul(std).mul(stepNoise!)); // [B, ...]
+    });
   }
 
   /** DDPM ancestral sampling from x_T ~ N(0, I) over every timestep; returns x_0 (caller-owned). */
@@ -296,18 +285,27 @@ export class GaussianDiffusion implements DiffusionCoefficients {
     const eta = options.eta ?? 0;
     const { sigma, epsCoef } = this.ddimTable(eta);
     const out = await this.pMeanVariance(model, x, t, options);
+    return this.finishStep(out, options, () => (eta > 0 ? this.stepNoise('ddimSample', x, options) : null), (stepNoise) => {
+      // Re-derive epsilon from the x_0 prediction, whatever the model predicts.
+      const eps = this.predictEpsFromXstart(x, t, out.predXstart); // [B, ...]
+      const towardsX0 = out.predXstart.mul(this.extract(this.sqrtAlphasCumprodPrev, t, x)); // [B, ...]
+      const meanPred = towardsX0.add(eps.mul(this.extract(epsCoef, t, x))); // [B, ...]
+      if (!stepNoise) return meanPred;
+      const scaledNoise = stepNoise.mul(this.extract(sigma, t, x)).mul(nonzeroMask(t, x.rank)); // [B, ...]
+      return meanPred.add(scaledNoise);
+    });
+  }
+
+  /**
+   * The part both samplers share: draws the step's noise, builds the sample in a tidy
+   * scope, and frees what pMeanVariance returned except predXstart (returned with the
+   * sample; freed too on error) and the noise unless the caller passed it.
+   */
+  private finishStep(out: PMeanVariance, options: StepOptions<unknown>, drawNoise: () => Tensor | null, build: (noise: Tensor | null) => Tensor): SampleResult {
     let noise: Tensor | null = null;
     try {
-      const stepNoise = (noise = eta > 0 ? this.stepNoise('ddimSample', x, options) : null);
-      const sample = tidy(() => {
-        // Re-derive epsilon from the x_0 prediction, whatever the model predicts.
-        const eps = this.predictEpsFromXstart(x, t, out.predXstart); // [B, ...]
-        const towardsX0 = out.predXstart.mul(this.extract(this.sqrtAlphasCumprodPrev, t, x)); // [B, ...]
-        const meanPred = towardsX0.add(eps.mul(this.extract(epsCoef, t, x))); // [B, ...]
-        if (!stepNoise) return meanPred;
-        const scaledNoise = stepNoise.mul(this.extract(sigma, t, x)).mul(nonzeroMask(t, x.rank)); // [B, ...]
-        return meanPred.add(scaledNoise);
-      });
+      const stepNoise = (noise = drawNoise());
+      const sample = tidy(() => build(stepNoise));
       return { sample, predXstart: out.predXstart };
     } catch (error) {
       out.predXstart.dispose();

@@ -38,7 +38,7 @@ export {
   type CpuKernelMode,
   type CpuKernelOptions,
   type CpuKernelsStatus,
-} from './wasm/cpu-kernels.js';
+} from './cpu/kernel-policy.js';
 export { cpuBackend } from './engine.js';
 export { compileJs, emitWgsl, WGSL_EXPR_PRELUDE, type Expr } from './expr.js';
 export { philox4x32, bitsToUniform, bitsToUniformOpen, seedToKey } from './philox.js';

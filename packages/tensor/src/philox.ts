@@ -53,6 +53,14 @@ export function philox4x32(
   out[3] = c3;
 }
 
+/**
+ * Philox blocks consumed by a draw of `size` elements (how far a generator advances):
+ * element i of a draw takes word i % 4 of block offset + floor(i / 4).
+ */
+export function blocksFor(size: number): number {
+  return Math.ceil(size / 4);
+}
+
 /** Uniform float in [0, 1) with 24 random bits, exactly representable in float32. */
 export function bitsToUniform(bits: number): number {
   return (bits >>> 8) * 2 ** -24;

@@ -3,8 +3,7 @@
 // from the seed alone, on every device. `seed` options create a fresh generator.
 
 import { runOp } from './engine.js';
-import { seedToKey } from './philox.js';
-import { blocksFor } from './cpu/random.js';
+import { blocksFor, seedToKey } from './philox.js';
 import { assertValidShape, sizeOf } from './shape.js';
 import type { Tensor } from './tensor.js';
 

@@ -1,6 +1,6 @@
 // The CPU backend: buffers are typed arrays, kernels are plain TypeScript.
 // Hot kernels (GEMM for matmul and conv) go through `gemm`, which by default routes
-// each call to TypeScript or to the WASM SIMD kernels (src/wasm/cpu-kernels.ts,
+// each call to TypeScript or to the WASM SIMD kernels (kernel-policy.ts,
 // chosen by size or forced with setCpuKernels).
 
 import type { Backend, Kernels, TensorInfo } from '../backend.js';
@@ -10,11 +10,12 @@ import { normalizeAxis, sizeOf } from '../shape.js';
 import { conv2d, conv2dBackpropFilter, conv2dBackpropInput, avgPool2d, avgPool2dBackprop } from './conv.js';
 import { cast, elementwise } from './elementwise.js';
 import type { Expr } from '../expr.js';
-import { matmul, type BatchedGemm } from './matmul.js';
+import type { BatchedGemm } from '../kernels-common/gemm-batch.js';
+import { matmul } from './matmul.js';
 import { concat, expand, gather, pad, permute, scatterAdd, slice } from './movement.js';
 import { layerNorm, layerNormBackward, softmax } from './nn.js';
 import { randomNormal, randomUniform } from './random.js';
-import { allocateF32, dispatchConv, dispatchCopies, dispatchElementwise, dispatchGemm, dispatchRows, releaseCpuBuffer } from '../wasm/cpu-kernels.js';
+import { allocateF32, dispatchConv, dispatchCopies, dispatchElementwise, dispatchGemm, dispatchRows, releaseCpuBuffer } from './kernel-policy.js';
 import { concatPlan, expandPlan, padPlan, permutePlan, slicePlan } from '../wasm/wasm-movement.js';
 import { argReduce, reduce } from './reduce.js';
 

@@ -1,38 +1,15 @@
 // Matrix products on the CPU. Every matmul variant and the conv2d kernels describe
-// their work as one batched GEMM (GemmBatch) and hand it to the backend's
-// BatchedGemm: the plain-TypeScript one below, or the WASM SIMD one (src/wasm/)
-// that the backend picks per call. The TS kernel packs transposed operands into
-// row-major copies (O(n^2)) so one i-k-j loop with k unrolled by 4 serves every
-// variant; that loop order streams rows of B and C and runs ~2 GFLOP/s in V8.
+// their work as one batched GEMM (GemmBatch, kernels-common/gemm-batch.ts) and hand
+// it to the backend's BatchedGemm: the plain-TypeScript one below, or the WASM SIMD
+// one (src/wasm/) that the kernel policy (kernel-policy.ts) picks per call. The TS
+// kernel packs transposed operands into row-major copies (O(n^2)) so one i-k-j loop
+// with k unrolled by 4 serves every variant; that loop order streams rows of B and C
+// and runs ~2 GFLOP/s in V8.
 
 import { matmulShapes, type OpAttrs, type TensorMeta } from '../ops.js';
 import { broadcastStrides, sizeOf, stridesOf } from '../shape.js';
 import type { TensorInfo } from '../backend.js';
-
-/**
- * C_t (+)= op(A_t) . op(B_t) for every item t of a batch, where op(A_t) is m x k and
- * op(B_t) is k x n. Item t reads A at aOffsets[t] (stored [m, k], or [k, m] when
- * transA), B at bOffsets[t] (stored [k, n], or [n, k] when transB) and writes the
- * row-major [m, n] block of C at cOffsets[t]. Items either all write the same C block
- * (their products are summed) or write disjoint blocks.
- */
-export interface GemmBatch {
-  readonly a: Float32Array;
-  readonly b: Float32Array;
-  readonly c: Float32Array;
-  readonly m: number;
-  readonly n: number;
-  readonly k: number;
-  readonly transA: boolean;
-  readonly transB: boolean;
-  readonly aOffsets: readonly number[];
-  readonly bOffsets: readonly number[];
-  readonly cOffsets: readonly number[];
-  /** Add to C's contents instead of overwriting them. */
-  readonly accumulate: boolean;
-}
-
-export type BatchedGemm = (call: GemmBatch) => void;
+import type { BatchedGemm } from '../kernels-common/gemm-batch.js';
 
 /** Allocates a float32 result, contents unspecified (the backend may place it where its kernels work in place). */
 export type AllocateF32 = (count: number) => Float32Array;

@@ -40,8 +40,3 @@ export function randomNormal(attrs: RandomAttrs): Float32Array {
   });
   return out;
 }
-
-/** Philox blocks consumed by a draw of `size` elements (how far a generator advances). */
-export function blocksFor(size: number): number {
-  return Math.ceil(size / 4);
-}

@@ -1,11 +1,12 @@
 // conv2d and its two backward kernels in WASM: im2col / col2im (assembly/im2col.ts,
 // one image per task) into column buffers in the kernels' heap, and one batched GEMM
 // per chunk of images over those buffers (wasm-gemm.ts), all in place. The chunking
-// and the GEMM shapes are those of the TypeScript path (src/cpu/conv.ts).
+// and the GEMM shapes are those of the TypeScript path (src/cpu/conv.ts), both taken
+// from kernels-common/conv-gemm.ts.
 
 import type { TensorInfo } from '../backend.js';
-import { convGemm, geometry, imagesPerChunk, type ConvGeometry } from '../cpu/conv.js';
-import type { GemmBatch } from '../cpu/matmul.js';
+import { convGemm, geometry, imagesPerChunk, type ConvGeometry } from '../kernels-common/conv-gemm.js';
+import type { GemmBatch } from '../kernels-common/gemm-batch.js';
 import type { OpAttrs, TensorMeta } from '../ops.js';
 import type { ThreadPool } from './thread-pool.js';
 import { wasmGemm } from './wasm-gemm.js';

@@ -3,7 +3,7 @@
 // Operands that already live in the kernels' heap (results of earlier WASM kernels)
 // are used in place; others are copied in, and a C outside the heap is copied back.
 
-import type { GemmBatch } from '../cpu/matmul.js';
+import type { GemmBatch } from '../kernels-common/gemm-batch.js';
 import type { ThreadPool } from './thread-pool.js';
 import { CallBlocks, JOB_ADDRESS, type WasmKernels } from './wasm-kernels.js';
 

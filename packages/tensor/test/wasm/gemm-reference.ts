@@ -2,7 +2,7 @@
 // from the definition, plus the error bound a float32 GEMM must meet: each output
 // is a k-term dot product, so |error| <= (k + 2) * 2^-24 * sum_p |a_ip * b_pj|.
 
-import type { GemmBatch } from '../../src/cpu/matmul.js';
+import type { GemmBatch } from '../../src/kernels-common/gemm-batch.js';
 
 export interface Expected {
   /** Exact values (float64) of every element of C the call writes or keeps. */

@@ -7,7 +7,8 @@
 // (each element is summed in the same order, whatever the split).
 
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { tsBatchedGemm, type BatchedGemm, type GemmBatch } from '../../src/cpu/matmul.js';
+import type { BatchedGemm, GemmBatch } from '../../src/kernels-common/gemm-batch.js';
+import { tsBatchedGemm } from '../../src/cpu/matmul.js';
 import type { ThreadPool } from '../../src/wasm/thread-pool.js';
 import { gemmSplit, wasmGemm } from '../../src/wasm/wasm-gemm.js';
 import { JOB_ADDRESS, WasmKernels } from '../../src/wasm/wasm-kernels.js';

@@ -9,7 +9,7 @@
 import { afterAll, describe, expect, it } from 'vitest';
 import * as T from '@gpt/tensor';
 import { layerNormBackward } from '../../src/cpu/nn.js';
-import { dispatchRows, releaseCpuBuffer } from '../../src/wasm/cpu-kernels.js';
+import { dispatchRows, releaseCpuBuffer } from '../../src/cpu/kernel-policy.js';
 import { sumLayout } from '../../src/wasm/wasm-rows.js';
 import { filledRandom } from './gemm-reference.js';
 

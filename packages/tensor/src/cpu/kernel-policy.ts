@@ -3,21 +3,24 @@
 // products stay in TypeScript (copying into WASM memory would cost more than it
 // saves), mid-sized ones run on one thread, large ones on all cores. A user can
 // force one mode with setCpuKernels(); cpuKernelsStatus() says what is available
-// and, when something is not, why.
+// and, when something is not, why. The policy belongs to the CPU backend, so data
+// flows one way: cpu/ (backend, policy) calls wasm/ (kernels, thread pool), and the
+// WASM side never calls back.
 
 import type { TensorInfo } from '../backend.js';
 import type { TypedArray } from '../dtype.js';
 import type { Expr } from '../expr.js';
-import { tsBatchedGemm, type BatchedGemm, type GemmBatch } from '../cpu/matmul.js';
+import type { BatchedGemm, GemmBatch } from '../kernels-common/gemm-batch.js';
 import type { OpAttrs, TensorMeta } from '../ops.js';
 import { sizeOf } from '../shape.js';
-import { ThreadPool, availableCores, threadsUnavailableReason } from './thread-pool.js';
-import { wasmElementwise } from './wasm-elementwise.js';
-import { wasmStridedCopies, type CopyPlan } from './wasm-movement.js';
-import { sumLayout, wasmRows, type RowOp } from './wasm-rows.js';
-import { wasmConv2d, wasmConv2dBackpropFilter, wasmConv2dBackpropInput } from './wasm-conv.js';
-import { wasmGemm } from './wasm-gemm.js';
-import { WasmKernels } from './wasm-kernels.js';
+import { ThreadPool, availableCores, threadsUnavailableReason } from '../wasm/thread-pool.js';
+import { wasmElementwise } from '../wasm/wasm-elementwise.js';
+import { wasmStridedCopies, type CopyPlan } from '../wasm/wasm-movement.js';
+import { sumLayout, wasmRows, type RowOp } from '../wasm/wasm-rows.js';
+import { wasmConv2d, wasmConv2dBackpropFilter, wasmConv2dBackpropInput } from '../wasm/wasm-conv.js';
+import { wasmGemm } from '../wasm/wasm-gemm.js';
+import { WasmKernels } from '../wasm/wasm-kernels.js';
+import { tsBatchedGemm } from './matmul.js';
 
 export type CpuKernelMode = 'ts' | 'wasm' | 'wasm-threads' | 'auto';
 

@@ -29,6 +29,8 @@ function asF32(inputs: readonly Info[]): F32[] {
 export class CpuBackend implements Backend<TypedArray> {
   readonly name = 'cpu';
   private liveBytes = 0;
+  private uploads = 0;
+  private uploadBytes = 0;
   /** The batched GEMM behind matmul and conv2d. */
   gemm: BatchedGemm = dispatchGemm;
 
@@ -41,6 +43,8 @@ export class CpuBackend implements Backend<TypedArray> {
     const copy = allocTyped(dtype, values.length);
     copy.set(values);
     this.liveBytes += copy.length * bytesPerElement(dtype);
+    this.uploads++;
+    this.uploadBytes += copy.byteLength;
     return copy;
   }
 
@@ -59,6 +63,11 @@ export class CpuBackend implements Backend<TypedArray> {
 
   memory() {
     return { bytes: this.liveBytes, pooledBuffers: 0 };
+  }
+
+  /** upload() calls and bytes since the backend was made (WebGPUBackend.stats() counts the same). */
+  stats(): { uploads: number; uploadBytes: number } {
+    return { uploads: this.uploads, uploadBytes: this.uploadBytes };
   }
 
   run<K extends keyof Kernels<TypedArray>>(op: K, inputs: readonly Info[], attrs: OpAttrs[K], out: TensorMeta): TypedArray {

@@ -58,6 +58,9 @@ export interface WebGPUStats {
   compileMs: number;
   dispatches: number;
   submits: number;
+  /** Host-to-GPU writes made by upload() (tensor(), scalars of ops given numbers, to()) since the backend was made. */
+  uploads: number;
+  uploadBytes: number;
 }
 
 const STORAGE_USAGE = BUFFER_USAGE.STORAGE | BUFFER_USAGE.COPY_SRC | BUFFER_USAGE.COPY_DST;
@@ -96,6 +99,10 @@ export class WebGPUBackend extends EventTarget implements Backend<GpuTensorBuffe
   private liveBuffers = 0;
   private liveBytes = 0;
   private retiring = 0;
+  // Counted because each upload is a queue write the kernels wait on: per-step uploads
+  // (e.g. optimizer hyper-parameters) show up here before they show up in a profile.
+  private uploads = 0;
+  private uploadBytes = 0;
   private lostReason: string | null = null;
   private readonly errors: string[] = [];
   private readBatch: ReadBatch | null = null;
@@ -194,6 +201,8 @@ export class WebGPUBackend extends EventTarget implements Backend<GpuTensorBuffe
 
   upload(values: TypedArray, dtype: DType): GpuTensorBuffer {
     const result = this.allocateBytes('upload', values.length * 4, () => `a ${dtype} tensor of ${values.length} elements`);
+    this.uploads++;
+    this.uploadBytes += values.length * 4;
     if (values.length > 0) {
       // bool is one byte per element on the host and one u32 on the GPU.
       const words = dtype === 'bool' ? Uint32Array.from(values) : values;
@@ -230,6 +239,8 @@ export class WebGPUBackend extends EventTarget implements Backend<GpuTensorBuffe
       compileMs: this.pipelines.compileMs,
       dispatches: this.recorder.dispatches,
       submits: this.recorder.submits,
+      uploads: this.uploads,
+      uploadBytes: this.uploadBytes,
     };
   }
 

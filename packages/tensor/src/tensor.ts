@@ -148,8 +148,11 @@ export class Tensor {
    * Replaces this leaf's data with `value`'s (same shape and dtype), keeping the handle:
    * how optimizers update parameters in place (like `p.data.copy_(value)` in PyTorch).
    * The data is shared, not copied; `value` stays valid and may be disposed.
+   * `value` must live on this tensor's device, unless `allowDeviceChange` is set: then
+   * the tensor moves to value's device (PyTorch's `p.data = value`), which is how
+   * `Module.to` moves parameters while the handles optimizers hold stay the same.
    */
-  assign(value: Tensor): void {
+  assign(value: Tensor, options: { allowDeviceChange?: boolean } = {}): void {
     this.assertAlive('assign');
     value.assertAlive('assign');
     if (this.node) throw new Error('assign: only leaf tensors (not results of tracked ops) can be assigned');
@@ -158,7 +161,7 @@ export class Tensor {
         `assign: value ${shapeToString(value.shape)} ${value.dtype} does not match tensor ${shapeToString(this.shape)} ${this.dtype}`,
       );
     }
-    if (value.storage.backend !== this.storage.backend) {
+    if (value.storage.backend !== this.storage.backend && !options.allowDeviceChange) {
       throw new Error(`assign: value lives on "${value.device}" but the tensor on "${this.device}"`);
     }
     const previous = this.storage;

@@ -3,7 +3,7 @@
 
 import type { DType } from './dtype.js';
 import { runOp, uploadStorage } from './engine.js';
-import type { BinaryOp, FusedOp, OpName, UnaryOp } from './ops.js';
+import type { BinaryOp, FusedOp, UnaryOp } from './ops.js';
 import { normalizeAxes, normalizeAxis, sizeOf } from './shape.js';
 import { toTyped } from './dtype.js';
 import { fromStorage, Tensor } from './tensor.js';
@@ -230,6 +230,3 @@ export function matmul(a: Tensor, b: Tensor, options: { transA?: boolean; transB
 export const softmax = (x: Tensor, axis = -1): Tensor => runOp('softmax', [x], { axis: normalizeAxis('softmax', axis, x.rank) });
 export const logSoftmax = (x: Tensor, axis = -1): Tensor =>
   runOp('logSoftmax', [x], { axis: normalizeAxis('logSoftmax', axis, x.rank) });
-
-/** @internal used by the docs/tests to list what is public */
-export type { OpName };

@@ -2,7 +2,8 @@
 // seeds and Generator state, and the statistics of uniforms, normals and
 // integers (moments, Kolmogorov–Smirnov, chi-square) on 1e5 draws.
 
-import { Generator, manualSeed, philox4x32, rand, randint, randn, seedToKey, type Tensor } from '@gpt/tensor';
+import { Generator, manualSeed, rand, randint, randn, type Tensor } from '@gpt/tensor';
+import { philox4x32, seedToKey } from '@gpt/tensor/internal';
 import { describe, expect, it } from 'vitest';
 import { erf } from './reference/erf.js';
 import { philoxBlock } from './reference/philox.js';

@@ -4,7 +4,8 @@
 // their claim: a case filed under a primitive must dispatch that primitive's
 // kernel, and a gradient case must reach the primitive's gradient rule.
 
-import { cpuBackend, GRADIENTS, OPS, tensor, tidy, type OpName, type Tensor } from '@gpt/tensor';
+import { tensor, tidy, type Tensor } from '@gpt/tensor';
+import { cpuBackend, GRADIENTS, OPS, type OpName } from '@gpt/tensor/internal';
 import { describe, expect, it } from 'vitest';
 import { ALL_CASES } from './cases/all-cases.js';
 import { caseTitle, type OpCase } from './case.js';

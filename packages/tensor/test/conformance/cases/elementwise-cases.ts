@@ -3,6 +3,7 @@
 // plus where, cast, clamp and square.
 
 import * as T from '@gpt/tensor';
+import { runOp } from '@gpt/tensor/internal';
 import type { Tensor } from '@gpt/tensor';
 import * as R from '../../reference/elementwise.js';
 import type { NdArray } from '../../reference/nd-array.js';
@@ -273,7 +274,7 @@ function castCases(): OpCase[] {
       subject: 'cast',
       name: 'primitive float32 -> float32 [3, 4]',
       inputs: [f32([3, 4])],
-      run: (x) => T.runOp('cast', [x], { dtype: 'float32' }),
+      run: (x) => runOp('cast', [x], { dtype: 'float32' }),
       reference: (x) => R.cast(x, 'float32'),
       tolerance: 'exact',
       gradient: true,
@@ -350,7 +351,7 @@ function fusedCases(): OpCase[] {
       tolerance: 'transcendental',
     }),
   );
-  const geluBackward = (g: Tensor, x: Tensor) => T.runOp('geluBackward', [g, x], {});
+  const geluBackward = (g: Tensor, x: Tensor) => runOp('geluBackward', [g, x], {});
   for (const [sg, sx] of [[[3, 4], [3, 4]], [[700], [700]], [[2, 4], [4]], [[], []]] as number[][][]) {
     cases.push(opCase({ subject: 'geluBackward', name: `float32 ${shapes(sg!, sx!)}`, inputs: [f32(sg!), f32(sx!, uniform(-4, 4))], run: geluBackward, reference: R.geluBackward, tolerance: 'transcendental' }));
   }

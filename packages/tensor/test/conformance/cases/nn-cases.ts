@@ -3,6 +3,7 @@
 // backprop kernel, global average pooling, the losses and seeded dropout.
 
 import * as T from '@gpt/tensor';
+import { runOp } from '@gpt/tensor/internal';
 import * as R from '../../reference/nn.js';
 import { mean } from '../../reference/reduce.js';
 import { keyOfSeed, uniform as philoxUniform } from '../../reference/philox.js';
@@ -48,9 +49,9 @@ function layerNormCases(): OpCase[] {
     opCase({ subject: 'layerNorm', name: '[2, 1] single feature gives zeros', inputs: [f32([2, 1])], run: (x) => T.layerNorm(x), reference: (x) => R.layerNorm(x), tolerance: 'accumulation' }),
     opCase({ subject: 'layerNorm', name: 'offset rows (mean 500) [2, 8]', inputs: [f32([2, 8], uniform(499, 501))], run: (x) => T.layerNorm(x), reference: (x) => R.layerNorm(x), tolerance: 'accumulation' }),
     ...[[3, 8], [2, 3, 256], [5, 1], [0, 4]].map((shape) =>
-      opCase({ subject: 'layerNormBackward', name: `float32 ${shapes(shape)}`, inputs: [f32(shape), f32(shape)], run: (g, x) => T.runOp('layerNormBackward', [g, x], { eps: 1e-5 }), reference: (g, x) => R.layerNormBackward(g, x), tolerance: 'accumulation' }),
+      opCase({ subject: 'layerNormBackward', name: `float32 ${shapes(shape)}`, inputs: [f32(shape), f32(shape)], run: (g, x) => runOp('layerNormBackward', [g, x], { eps: 1e-5 }), reference: (g, x) => R.layerNormBackward(g, x), tolerance: 'accumulation' }),
     ),
-    opCase({ subject: 'layerNormBackward', name: 'offset rows (mean 500) [2, 8], eps 0.1', inputs: [f32([2, 8]), f32([2, 8], uniform(499, 501))], run: (g, x) => T.runOp('layerNormBackward', [g, x], { eps: 0.1 }), reference: (g, x) => R.layerNormBackward(g, x, 0.1), tolerance: 'accumulation' }),
+    opCase({ subject: 'layerNormBackward', name: 'offset rows (mean 500) [2, 8], eps 0.1', inputs: [f32([2, 8]), f32([2, 8], uniform(499, 501))], run: (g, x) => runOp('layerNormBackward', [g, x], { eps: 0.1 }), reference: (g, x) => R.layerNormBackward(g, x, 0.1), tolerance: 'accumulation' }),
   ];
 }
 
@@ -106,7 +107,7 @@ function convCases(): OpCase[] {
         subject: 'conv2dBackpropInput',
         name: convLabel(c),
         inputs: [f32(convOut(c)), f32(c.w)],
-        run: (dy, w) => T.runOp('conv2dBackpropInput', [dy, w], { ...attrs, inputShape: c.x }),
+        run: (dy, w) => runOp('conv2dBackpropInput', [dy, w], { ...attrs, inputShape: c.x }),
         reference: (dy, w) => R.conv2dBackpropInput(dy, w, c.x, options),
         tolerance: 'accumulation',
       }),
@@ -114,7 +115,7 @@ function convCases(): OpCase[] {
         subject: 'conv2dBackpropFilter',
         name: convLabel(c),
         inputs: [f32(c.x), f32(convOut(c))],
-        run: (x, dy) => T.runOp('conv2dBackpropFilter', [x, dy], { ...attrs, filterShape: c.w }),
+        run: (x, dy) => runOp('conv2dBackpropFilter', [x, dy], { ...attrs, filterShape: c.w }),
         reference: (x, dy) => R.conv2dBackpropFilter(x, dy, c.w, options),
         tolerance: 'accumulation',
       }),
@@ -126,7 +127,7 @@ function convCases(): OpCase[] {
       subject: 'conv2dBackpropInput',
       name: `${convLabel(small)} (strided, padded)`,
       inputs: [f32(convOut(small)), f32(small.w)],
-      run: (dy, w) => T.runOp('conv2dBackpropInput', [dy, w], { stride: small.stride, padding: small.padding, inputShape: small.x }),
+      run: (dy, w) => runOp('conv2dBackpropInput', [dy, w], { stride: small.stride, padding: small.padding, inputShape: small.x }),
       reference: (dy, w) => R.conv2dBackpropInput(dy, w, small.x, small),
       tolerance: 'accumulation',
     }),
@@ -134,7 +135,7 @@ function convCases(): OpCase[] {
       subject: 'conv2dBackpropFilter',
       name: `${convLabel(small)} (strided, padded)`,
       inputs: [f32(small.x), f32(convOut(small))],
-      run: (x, dy) => T.runOp('conv2dBackpropFilter', [x, dy], { stride: small.stride, padding: small.padding, filterShape: small.w }),
+      run: (x, dy) => runOp('conv2dBackpropFilter', [x, dy], { stride: small.stride, padding: small.padding, filterShape: small.w }),
       reference: (x, dy) => R.conv2dBackpropFilter(x, dy, small.w, small),
       tolerance: 'accumulation',
     }),
@@ -186,7 +187,7 @@ function poolCases(): OpCase[] {
         subject: 'avgPool2dBackprop',
         name: poolLabel(p),
         inputs: [f32(outShape)],
-        run: (dy) => T.runOp('avgPool2dBackprop', [dy], { kernel: p.kernel, stride, padding, inputShape: p.x }),
+        run: (dy) => runOp('avgPool2dBackprop', [dy], { kernel: p.kernel, stride, padding, inputShape: p.x }),
         reference: (dy) => R.avgPool2dBackprop(dy, p.x, p.kernel, { stride, padding }),
         tolerance: 'accumulation',
       }),

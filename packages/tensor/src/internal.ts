@@ -1,0 +1,14 @@
+// @gpt/tensor/internal: the machinery behind the public API, for backend authors and
+// for tests that check it (the op table, the gradient table, the expression compiler,
+// the Philox block function, the kernel interface, the CPU backend itself). Nothing
+// here is needed to use tensors; names may change between minor versions.
+
+export { runOp } from './engine.js';
+export { cpuBackend } from './engine.js';
+export { CpuBackend } from './cpu/cpu-backend.js';
+export { GRADIENTS, type GradRule, type GradContext } from './gradients.js';
+export { OPS, UNARY, BINARY, FUSED, WHERE_EXPR, matmulShapes, windowOutputSize } from './ops.js';
+export type { OpName, OpAttrs, TensorMeta, UnaryOp, BinaryOp, FusedOp } from './ops.js';
+export type { BackendMemory, Kernel, KernelOp, Kernels, TensorInfo } from './backend.js';
+export { compileJs, emitWgsl, WGSL_EXPR_PRELUDE, type Expr } from './expr.js';
+export { philox4x32, bitsToUniform, bitsToUniformOpen, seedToKey } from './philox.js';

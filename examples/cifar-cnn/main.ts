@@ -7,10 +7,11 @@
 //
 // Run from the repository root, with DIR holding the CIFAR-10 binary batches
 // (data_batch_1.bin ... data_batch_5.bin, test_batch.bin, or the archive's
-// cifar-10-batches-bin folder):
-//   node --conditions=@gpt/source --import tsx examples/cifar-cnn/main.ts --data DIR [--epochs N] [--seed S] [--batch-size B]
+// cifar-10-batches-bin folder; --help lists the options):
+//   pnpm example cifar-cnn --data DIR [--epochs N] [--seed S] [--batch-size B]
 
 import { pathToFileURL } from 'node:url';
+import { defineCli, describeRuntime, runCli, type CliValues } from '@gpt/g-pt/cli';
 import { applyLrSchedule, Conv2d, cosineDecay, crossEntropy, GlobalAvgPool2d, Linear, Module, perEpoch, SGD } from '@gpt/nn';
 import { DataLoader, loadCifar10, randomCropFlip } from '@gpt/nn/data';
 import { argmax, equal, Generator, memory, noGrad, relu, tidy, type Tensor } from '@gpt/tensor';
@@ -119,33 +120,25 @@ export async function train(options: TrainOptions): Promise<EpochReport[]> {
   return reports;
 }
 
-function option(args: readonly string[], name: string): string | undefined {
-  const i = args.indexOf(name);
-  if (i < 0) return undefined;
-  const value = args[i + 1];
-  if (value === undefined || value.startsWith('--')) throw new Error(`${name} needs a value`);
-  return value;
-}
+export const cli = defineCli({
+  name: 'pnpm example cifar-cnn',
+  summary: "The G.pt paper's CIFAR-10 CNN (5,370 parameters) trained with the paper's SGD recipe, flips and crops.",
+  options: {
+    data: { type: 'string', required: true, placeholder: 'DIR', description: 'folder with the CIFAR-10 binary batches (data_batch_1.bin ... test_batch.bin)' },
+    epochs: { type: 'integer', default: 50, min: 0, description: 'training epochs' },
+    seed: { type: 'integer', default: 0, min: 0, description: 'seed of the initialization, data order and augmentation' },
+    batchSize: { type: 'integer', default: 128, min: 1, description: 'training batch size' },
+  },
+});
 
-function integerOption(args: readonly string[], name: string, fallback: number, min: number): number {
-  const text = option(args, name);
-  if (text === undefined) return fallback;
-  const value = Number(text);
-  if (!Number.isInteger(value) || value < min) throw new Error(`${name} must be an integer >= ${min}, got "${text}"`);
-  return value;
-}
-
-export async function main(args: readonly string[]): Promise<void> {
-  const data = option(args, '--data');
-  if (data === undefined) throw new Error('--data DIR is required: a folder with the CIFAR-10 binary batches (data_batch_1.bin ... test_batch.bin)');
-  const epochs = integerOption(args, '--epochs', 50, 0);
-  const seed = integerOption(args, '--seed', 0, 0);
-  const batchSize = integerOption(args, '--batch-size', 128, 1);
+export async function main(options: CliValues<typeof cli.options>): Promise<void> {
+  const { data, epochs, seed, batchSize } = options;
   const controller = new AbortController();
   const onSignal = () => controller.abort(new Error('interrupted'));
   process.once('SIGINT', onSignal);
   console.log(`CIFAR-10 CNN (5,370 parameters); SGD nesterov lr 0.1 momentum 0.9 wd 5e-4, batch ${batchSize}, per-epoch cosine, ${epochs} epochs, flip + crop, seed ${seed}`);
   console.log(`data: ${data}`);
+  console.log(describeRuntime());
   console.log('epoch       lr  train loss  test loss  test err %  seconds');
   const reports = await train({
     data,
@@ -163,9 +156,4 @@ export async function main(args: readonly string[]): Promise<void> {
   if (last) console.log(`final test accuracy ${(100 - last.testError).toFixed(2)}% (loss ${last.testLoss.toFixed(4)}); live tensors ${memory().tensors}`);
 }
 
-if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
-  main(process.argv.slice(2)).catch((error: Error) => {
-    console.error(error.message);
-    process.exitCode = 1;
-  });
-}
+if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) await runCli(cli, main);

@@ -5,9 +5,8 @@
 // steps. Reports mode coverage and the per-mode weight error of each sampler and writes an
 // SVG scatter plot of data vs samples.
 //
-// Run from the repository root:
-//   node --conditions=@gpt/source --import tsx examples/diffusion-2d/main.ts [--steps N] [--samples N]
-//     [--hidden H] [--seed S] [--out FILE]
+// Run from the repository root (--help lists the options):
+//   pnpm example diffusion-2d [--steps N] [--samples N] [--hidden H] [--seed S] [--out FILE]
 
 import { writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -25,6 +24,7 @@ import {
   type GaussianDiffusionOptions,
   type SampleStep,
 } from '@gpt/diffusion';
+import { defineCli, describeRuntime, runCli, type CliValues } from '@gpt/g-pt/cli';
 import { AdamW, applyLrSchedule, cosineDecay, EMA } from '@gpt/nn';
 import { Generator, memory, tidy, type Tensor } from '@gpt/tensor';
 import { Denoiser } from './denoiser.js';
@@ -190,33 +190,27 @@ function formatReport(name: string, r: ModeReport, seconds?: number): string {
   );
 }
 
-function option(args: readonly string[], name: string): string | undefined {
-  const i = args.indexOf(name);
-  if (i < 0) return undefined;
-  const value = args[i + 1];
-  if (value === undefined || value.startsWith('--')) throw new Error(`${name} needs a value`);
-  return value;
-}
+export const cli = defineCli({
+  name: 'pnpm example diffusion-2d',
+  summary: 'A small MLP denoiser trained on a mixture of 8 Gaussians with @gpt/diffusion, sampled with DDPM-1000 and DDIM-50.',
+  options: {
+    steps: { type: 'integer', default: 4000, min: 1, description: 'optimizer steps' },
+    samples: { type: 'integer', default: 2000, min: 1, description: 'samples drawn per sampler' },
+    hidden: { type: 'integer', default: 128, min: 1, description: 'width of the denoiser MLP' },
+    seed: { type: 'integer', default: 0, min: 0, description: 'seed of the initialization, batches and sampling noise' },
+    out: { type: 'string', placeholder: 'FILE', description: 'SVG scatter plot of data vs samples (default: diffusion-2d.svg in the temporary folder)' },
+  },
+});
 
-function integerOption(args: readonly string[], name: string, fallback: number, min = 1): number {
-  const text = option(args, name);
-  if (text === undefined) return fallback;
-  const value = Number(text);
-  if (!Number.isInteger(value) || value < min) throw new Error(`${name} must be an integer >= ${min}, got "${text}"`);
-  return value;
-}
-
-export async function main(args: readonly string[]): Promise<void> {
-  const steps = integerOption(args, '--steps', 4000);
-  const samples = integerOption(args, '--samples', 2000);
-  const hidden = integerOption(args, '--hidden', 128);
-  const seed = integerOption(args, '--seed', 0, 0);
-  const out = option(args, '--out') ?? join(tmpdir(), 'diffusion-2d.svg');
+export async function main(options: CliValues<typeof cli.options>): Promise<void> {
+  const { steps, samples, hidden, seed } = options;
+  const out = options.out ?? join(tmpdir(), 'diffusion-2d.svg');
   const controller = new AbortController();
   const onSignal = () => controller.abort(new Error('interrupted'));
   process.once('SIGINT', onSignal);
   console.log(`8-Gaussian mixture (radius 2, std 0.1); MLP 18 -> ${hidden} -> ${hidden} -> ${hidden} -> 2 (ReLU); AdamW lr 2e-3 cosine, batch 256, ${steps} steps; EMA 0.995`);
   console.log(`diffusion: T = 1000, linear betas, x_0 prediction (preconditioned MLP), FIXED_LARGE; seed ${seed}`);
+  console.log(describeRuntime());
   const started = performance.now();
   const result = await run({ steps, samples, hidden, seed, out, signal: controller.signal, log: (line) => console.log(line) });
   process.off('SIGINT', onSignal);
@@ -226,9 +220,4 @@ export async function main(args: readonly string[]): Promise<void> {
   console.log(`total ${((performance.now() - started) / 1000).toFixed(1)} s; live tensors ${memory().tensors}`);
 }
 
-if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
-  main(process.argv.slice(2)).catch((error: Error) => {
-    console.error(error.message);
-    process.exitCode = 1;
-  });
-}
+if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) await runCli(cli, main);

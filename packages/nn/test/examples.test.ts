@@ -53,8 +53,8 @@ describe('examples', () => {
 
   it('cifar-cnn without --data, or with a folder lacking batches, exits with a clear message', async () => {
     const [missing, empty] = await Promise.all([runExample('cifar-cnn', []), runExample('cifar-cnn', ['--data', join(root, 'nothing-here')])]);
-    expect(missing.code).toBe(1);
-    expect(missing.stderr).toContain('--data DIR is required');
+    expect(missing.code).toBe(2); // a usage error
+    expect(missing.stderr).toContain('--data is required');
     expect(empty.code).toBe(1);
     expect(empty.stderr).toContain(`CIFAR-10: folder ${join(root, 'nothing-here')} does not exist`);
   });

@@ -2,7 +2,7 @@
 // schedules, gradient clipping, EMA and flat parameter vectors on @gpt/tensor.
 // Dataset loaders (MNIST, CIFAR-10) live in the "@gpt/nn/data" subpath.
 
-export { Module, parameter, buffer, isParameter, type Layer, type StateDict, type LoadStateDictOptions } from './module.js';
+export { Module, parameter, buffer, isParameter, type Layer, type StateDict, type StateDictInput, type LoadStateDictOptions } from './module.js';
 export { Linear, type LinearOptions } from './layers/linear.js';
 export { Conv2d, type Conv2dOptions } from './layers/conv2d.js';
 export { LayerNorm, type LayerNormOptions } from './layers/layer-norm.js';
@@ -19,7 +19,9 @@ export {
   type ParamGroup,
   type ParamGroupInput,
   type ParamState,
+  type ParamStateInput,
   type OptimizerStateDict,
+  type OptimizerStateDictInput,
 } from './optim/optimizer.js';
 export { SGD, type SGDOptions } from './optim/sgd.js';
 export { Adam, AdamW, type AdamOptions } from './optim/adam.js';
@@ -27,4 +29,4 @@ export { weightDecayParamGroups } from './optim/param-groups.js';
 export { cosineDecay, linearWarmup, composeSchedules, perEpoch, applyLrSchedule, type LrSchedule } from './optim/lr-schedule.js';
 export { clipGradNorm } from './optim/clip-grad-norm.js';
 export { EMA } from './optim/ema.js';
-export { flattenParameters, loadFlat, parameterSizes } from './flat-parameters.js';
+export { flattenParameters, loadFlat, loadFlatAsync, parameterSizes } from './flat-parameters.js';

@@ -9,7 +9,8 @@
 // buffer(), not because of where it is stored; the mark survives Tensor.assign,
 // which is how optimizers and loadStateDict update values without changing the handle.
 
-import { keep, noGrad, Tensor } from '@gpt/tensor';
+import { getBackend, keep, noGrad, Tensor, type TypedArray } from '@gpt/tensor';
+import { holdsDtype, isHostReadable, makeAll, toDeviceSync, typedArrayName, uploadLike } from './devices.js';
 
 const PARAMETERS = new WeakSet<Tensor>();
 const BUFFERS = new WeakSet<Tensor>();
@@ -44,6 +45,12 @@ function isBuffer(value: unknown): value is Tensor {
 
 /** A state dict: key -> tensor, in state-dict order (a plain object keeps insertion order for these keys). */
 export type StateDict = Record<string, Tensor>;
+
+/**
+ * What loadStateDict takes: key -> a tensor on any device, or the values of the
+ * module's tensor as a host array (Float32Array, Int32Array or Uint8Array for bool).
+ */
+export type StateDictInput = Readonly<Record<string, Tensor | TypedArray>>;
 
 export interface LoadStateDictOptions {
   /** Require exactly the module's keys (default true); when false, missing and unexpected keys are skipped. */
@@ -151,12 +158,47 @@ export abstract class Module {
     return this.stateEntries().map(([key, t]) => [key, t.shape]);
   }
 
+  /** The state-dict keys and the device each tensor lives on, in order. */
+  stateDevices(): [string, string][] {
+    return this.stateEntries().map(([key, t]) => [key, t.device]);
+  }
+
   /**
    * Copies values from a state dict into this module's parameters and buffers (the
-   * handles stay the same). Checks everything before changing anything: an error lists
-   * the missing, unexpected and mis-shaped keys.
+   * handles stay the same). A value is a tensor (any device: it is copied to the
+   * module's) or a host array of the module's shape (Float32Array for float32 tensors,
+   * Int32Array for int32, Uint8Array for bool). Checks everything before changing
+   * anything: an error lists the missing, unexpected and mis-shaped keys.
+   *
+   * Synchronous, so a tensor on a device the host cannot read synchronously (WebGPU)
+   * is accepted only when the module's tensor lives there too; otherwise use
+   * `await module.loadStateDictAsync(dict)`.
    */
-  loadStateDict(dict: Readonly<Record<string, Tensor>>, options: LoadStateDictOptions = {}): void {
+  loadStateDict(dict: StateDictInput, options: LoadStateDictOptions = {}): void {
+    const pairs = this.checkStateDict(dict, options);
+    for (const [key, target, value] of pairs) {
+      if (value instanceof Tensor && value.device !== target.device && !isHostReadable(value)) {
+        throw new Error(
+          `loadStateDict (${this.constructor.name}): "${key}" lives on "${value.device}", which cannot be read synchronously, and the module's tensor on "${target.device}"; use await module.loadStateDictAsync(dict)`,
+        );
+      }
+    }
+    assignAll(pairs.map(([, target, value]) => [target, value]));
+  }
+
+  /** loadStateDict for values on any device: reads them back to the host where needed. */
+  async loadStateDictAsync(dict: StateDictInput, options: LoadStateDictOptions = {}): Promise<void> {
+    const pairs = this.checkStateDict(dict, options);
+    // A device-to-host read per value that must change device; nothing is assigned
+    // until every read has succeeded.
+    const values = await Promise.all(
+      pairs.map(([, target, value]) => (value instanceof Tensor && value.device !== target.device && !isHostReadable(value) ? value.data() : value)),
+    );
+    assignAll(pairs.map(([, target], i) => [target, values[i]!]));
+  }
+
+  /** Validates a state dict against this module; returns (key, target, value) for every key to load. */
+  private checkStateDict(dict: StateDictInput, options: LoadStateDictOptions): [string, Tensor, Tensor | TypedArray][] {
     const strict = options.strict ?? true;
     const entries = this.stateEntries();
     const own = new Set(entries.map(([key]) => key));
@@ -165,29 +207,82 @@ export abstract class Module {
     const problems: string[] = [];
     if (strict && missing.length > 0) problems.push(`missing keys: ${missing.join(', ')}`);
     if (strict && unexpected.length > 0) problems.push(`unexpected keys: ${unexpected.join(', ')}`);
+    const pairs: [string, Tensor, Tensor | TypedArray][] = [];
     for (const [key, target] of entries) {
       const value = dict[key];
       if (!value) continue;
-      if (!(value instanceof Tensor)) {
-        problems.push(`"${key}" is not a Tensor`);
-      } else if (value.isDisposed) {
-        problems.push(`"${key}" was disposed`);
-      } else if (value.shape.length !== target.shape.length || value.shape.some((d, i) => d !== target.shape[i])) {
-        problems.push(`"${key}" has shape [${value.shape.join(', ')}], expected [${target.shape.join(', ')}]`);
-      } else if (value.dtype !== target.dtype) {
-        problems.push(`"${key}" has dtype ${value.dtype}, expected ${target.dtype}`);
-      }
+      const problem = valueProblem(value, target);
+      if (problem) problems.push(`"${key}" ${problem}`);
+      else pairs.push([key, target, value]);
     }
     if (problems.length > 0) {
       throw new Error(`loadStateDict (${this.constructor.name}): ${problems.join('; ')}`);
     }
-    noGrad(() => {
-      for (const [key, target] of entries) {
-        const value = dict[key];
-        if (!value) continue;
-        const moved = value.device === target.device ? null : value.to(target.device);
-        target.assign(moved ?? value);
-        moved?.dispose();
+    return pairs;
+  }
+
+  /**
+   * Moves every parameter, buffer and gradient to `device` in place, like PyTorch's
+   * `module.to(device)`: the handles stay the same, so an optimizer or EMA built on
+   * them stays attached (their state follows at their next step). Synchronous when
+   * the tensors are on a host-readable device (the CPU) or already on `device`; from
+   * WebGPU use `await module.toAsync(device)`. Returns the module.
+   */
+  to(device: string): this {
+    getBackend(device);
+    const tensors = this.tensorsOffDevice(device);
+    const stuck = tensors.find(([, t]) => !isHostReadable(t));
+    if (stuck) {
+      throw new Error(
+        `${this.constructor.name}.to("${device}"): "${stuck[0]}" lives on "${stuck[1].device}", which cannot be read synchronously; use await module.toAsync("${device}")`,
+      );
+    }
+    const moved = makeAll(tensors, ([, t]) => t.to(device));
+    this.replaceData(tensors, moved);
+    return this;
+  }
+
+  /** Module.to for tensors on any device (reads them back to the host where needed). */
+  async toAsync(device: string): Promise<this> {
+    getBackend(device);
+    const tensors = this.tensorsOffDevice(device);
+    const results = await Promise.allSettled(tensors.map(([, t]) => t.toAsync(device)));
+    const moved = results.flatMap((r) => (r.status === 'fulfilled' ? [r.value] : []));
+    const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+    if (failed) {
+      for (const t of moved) t.dispose();
+      throw failed.reason;
+    }
+    this.replaceData(tensors, moved);
+    return this;
+  }
+
+  /** Parameters, buffers and gradients not on `device`, each once, named for errors. */
+  private tensorsOffDevice(device: string): [string, Tensor][] {
+    const seen = new Set<Tensor>();
+    const result: [string, Tensor][] = [];
+    for (const [key, t] of this.stateEntries()) {
+      if (seen.has(t)) continue;
+      seen.add(t);
+      if (t.device !== device) result.push([key, t]);
+      if (t.grad && t.grad.device !== device) result.push([`${key}.grad`, t.grad]);
+    }
+    return result;
+  }
+
+  /** Points each tensor at its moved copy (a gradient is replaced; leaves keep their handle). */
+  private replaceData(tensors: readonly [string, Tensor][], moved: readonly Tensor[]): void {
+    const owners = new Map<Tensor, Tensor>();
+    for (const [, t] of this.stateEntries()) if (t.grad) owners.set(t.grad, t);
+    tensors.forEach(([, t], i) => {
+      const copy = moved[i]!;
+      const owner = owners.get(t);
+      if (owner) {
+        owner.grad = keep(copy);
+        t.dispose();
+      } else {
+        t.assign(copy, { allowDeviceChange: true });
+        copy.dispose();
       }
     });
   }
@@ -231,4 +326,41 @@ export abstract class Module {
 /** A module that maps one tensor to one tensor (what Sequential chains). */
 export interface Layer extends Module {
   forward(x: Tensor): Tensor;
+}
+
+/** Why `value` cannot be loaded into `target`, or null if it can. */
+function valueProblem(value: unknown, target: Tensor): string | null {
+  const expected = `[${target.shape.join(', ')}]`;
+  if (ArrayBuffer.isView(value)) {
+    const values = value as TypedArray;
+    if (!holdsDtype(values, target.dtype)) {
+      return `is a ${value.constructor.name}, expected a ${typedArrayName(target.dtype)} (the module's tensor is ${target.dtype})`;
+    }
+    if (values.length !== target.size) return `has ${values.length} values, expected ${target.size} for shape ${expected}`;
+    return null;
+  }
+  if (!(value instanceof Tensor)) return 'is not a Tensor or a typed array';
+  if (value.isDisposed) return 'was disposed';
+  if (value.shape.length !== target.shape.length || value.shape.some((d, i) => d !== target.shape[i])) {
+    return `has shape [${value.shape.join(', ')}], expected ${expected}`;
+  }
+  if (value.dtype !== target.dtype) return `has dtype ${value.dtype}, expected ${target.dtype}`;
+  return null;
+}
+
+/**
+ * Assigns each value to its target, copying host arrays and other devices' tensors
+ * to the target's device first. All copies are made before the first assignment,
+ * so a failed upload changes nothing.
+ */
+function assignAll(pairs: readonly [Tensor, Tensor | TypedArray][]): void {
+  noGrad(() => {
+    const sources = makeAll(pairs, ([target, value]) =>
+      value instanceof Tensor
+        ? toDeviceSync(value, target.device, () => `loadStateDict: a value on "${value.device}" cannot be read synchronously`)
+        : uploadLike(value, target, target.device),
+    );
+    pairs.forEach(([target], i) => target.assign(sources[i]!));
+    for (const t of sources) t.dispose();
+  });
 }

@@ -14,7 +14,10 @@ export interface AdamOptions {
 
 type Params = Iterable<Tensor> | readonly ParamGroupInput<AdamOptions>[];
 
-abstract class AdamBase extends Optimizer<AdamOptions> {
+/** The numbers of one Adam(W) update (see Optimizer.stepScalars). */
+type AdamScalar = 'momentWeight' | 'varianceWeight' | 'weightDecay' | 'decay' | 'alpha' | 'eps';
+
+abstract class AdamBase extends Optimizer<AdamOptions, AdamScalar> {
   protected abstract readonly decoupled: boolean;
 
   protected validate(o: AdamOptions, where: string): void {
@@ -27,24 +30,33 @@ abstract class AdamBase extends Optimizer<AdamOptions> {
     checkNumber(name, where, 'betas[1]', o.betas[1], 0, 1 - Number.EPSILON);
   }
 
-  protected update(p: Tensor, grad: Tensor, group: ParamGroup<AdamOptions>, state: ParamState): Tensor {
+  protected stepScalars(group: ParamGroup<AdamOptions>, state: ParamState): Record<AdamScalar, number> {
     const { lr, eps, weightDecay } = group;
     const [beta1, beta2] = group.betas;
-    const step = ((state.step as number | undefined) ?? 0) + 1;
-    state.step = step;
-    const g = !this.decoupled && weightDecay !== 0 ? add(grad, mul(p, weightDecay)) : grad;
+    const step = ((state.step as number | undefined) ?? 0) + 1; // the step update() is about to take
+    // PyTorch's step, p - lr/c1 · m / (sqrt(v)/c2 + eps) with c1 = 1 - beta1^t and
+    // c2 = sqrt(1 - beta2^t), multiplied through by c2: both bias corrections fold
+    // into alpha and eps, which the kernel takes as inputs (no recompilation per step).
+    const c2 = Math.sqrt(1 - beta2 ** step);
+    return {
+      momentWeight: 1 - beta1,
+      varianceWeight: 1 - beta2,
+      weightDecay,
+      decay: this.decoupled ? 1 - lr * weightDecay : 1,
+      alpha: (lr / (1 - beta1 ** step)) * c2,
+      eps: eps * c2,
+    };
+  }
+
+  protected update(p: Tensor, grad: Tensor, group: ParamGroup<AdamOptions>, state: ParamState, s: Readonly<Record<AdamScalar, Tensor>>): Tensor {
+    state.step = ((state.step as number | undefined) ?? 0) + 1;
+    const g = !this.decoupled && group.weightDecay !== 0 ? add(grad, mul(p, s.weightDecay)) : grad;
     // Three fused passes over memory: both moments, then the parameter.
-    const m = lerp((state.expAvg as Tensor | undefined) ?? zerosLike(p), g, 1 - beta1);
-    const v = lerpSquare((state.expAvgSq as Tensor | undefined) ?? zerosLike(p), g, 1 - beta2);
+    const m = lerp((state.expAvg as Tensor | undefined) ?? zerosLike(p), g, s.momentWeight);
+    const v = lerpSquare((state.expAvgSq as Tensor | undefined) ?? zerosLike(p), g, s.varianceWeight);
     this.setState(state, 'expAvg', m);
     this.setState(state, 'expAvgSq', v);
-    // PyTorch's step, p - lr/c1 · m / (sqrt(v)/c2 + eps) with c1 = 1 - beta1^t and
-    // c2 = sqrt(1 - beta2^t), multiplied through by c2: both bias corrections become
-    // host scalars, which the kernel takes as inputs (no recompilation per step).
-    const c2 = Math.sqrt(1 - beta2 ** step);
-    const alpha = (lr / (1 - beta1 ** step)) * c2;
-    const decay = this.decoupled ? 1 - lr * weightDecay : 1;
-    return adamStep(p, m, v, decay, alpha, eps * c2);
+    return adamStep(p, m, v, s.decay, s.alpha, s.eps);
   }
 }
 

@@ -3,7 +3,9 @@
 // optimizer step, starting from an exact copy of the parameters.
 
 import { add, keep, mul, noGrad, tidy, type Tensor } from '@gpt/tensor';
+import { toDeviceSync } from '../devices.js';
 import type { Module, StateDict } from '../module.js';
+import { StepScalars } from './step-scalars.js';
 
 export class EMA {
   /** Shadow values keyed by parameter name, in namedParameters() order. */
@@ -17,24 +19,67 @@ export class EMA {
     for (const [name, p] of module.namedParameters()) this.shadow.set(name, keep(p.detach()));
   }
 
-  /** Moves the average toward the module's current parameters. */
+  /**
+   * Moves the average toward the module's current parameters. An average follows its
+   * parameter's device (after module.to): moved here from a host-readable device,
+   * else call `await ema.toAsync(device)` first.
+   */
   update(module: Module): void {
     const params = this.matching(module, 'update');
-    noGrad(() =>
-      tidy(() => {
-        for (const [name, p] of params) {
-          const previous = this.shadow.get(name)!;
-          const next = add(mul(previous, this.decay), mul(p, 1 - this.decay));
-          this.shadow.set(name, keep(next));
-          previous.dispose();
-        }
-      }),
-    );
+    for (const [name, p] of params) this.follow(name, p.device, 'update');
+    const scalars = new StepScalars();
+    try {
+      noGrad(() =>
+        tidy(() => {
+          for (const [name, p] of params) {
+            // Two numbers per device, uploaded once per update rather than per parameter.
+            const { decay, rest } = scalars.get({ decay: this.decay, rest: 1 - this.decay }, p.device);
+            const previous = this.shadow.get(name)!;
+            const next = add(mul(previous, decay), mul(p, rest));
+            this.shadow.set(name, keep(next));
+            previous.dispose();
+          }
+        }),
+      );
+    } finally {
+      scalars.dispose();
+    }
   }
 
-  /** Loads the averaged values into `module`'s parameters (e.g. an evaluation copy). */
+  /** Loads the averaged values into `module`'s parameters (e.g. an evaluation copy), on each parameter's device. */
   copyTo(module: Module): void {
-    for (const [name, p] of this.matching(module, 'copyTo')) p.assign(this.shadow.get(name)!);
+    const params = this.matching(module, 'copyTo');
+    for (const [name, p] of params) this.follow(name, p.device, 'copyTo');
+    for (const [name, p] of params) p.assign(this.shadow.get(name)!);
+  }
+
+  /** Moves the averages to `device` (synchronous from a host-readable device, like Module.to). */
+  to(device: string): this {
+    for (const name of this.shadow.keys()) this.follow(name, device, 'to');
+    return this;
+  }
+
+  /** EMA.to from any device. */
+  async toAsync(device: string): Promise<this> {
+    for (const [name, t] of this.shadow) {
+      if (t.device === device) continue;
+      this.shadow.set(name, keep(await t.toAsync(device)));
+      t.dispose();
+    }
+    return this;
+  }
+
+  /** Moves one average to `device` if it is elsewhere; refuses a device-to-host read. */
+  private follow(name: string, device: string, method: string): void {
+    const t = this.shadow.get(name)!;
+    if (t.device === device) return;
+    const moved = toDeviceSync(
+      t,
+      device,
+      () => `EMA.${method}: the average of "${name}" lives on "${t.device}", which cannot be read synchronously, and the parameter on "${device}"; call await ema.toAsync("${device}") first`,
+    );
+    this.shadow.set(name, keep(moved));
+    t.dispose();
   }
 
   /** The averaged parameters under their names: new handles; dispose when done. */

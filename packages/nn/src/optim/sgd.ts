@@ -13,7 +13,10 @@ export interface SGDOptions {
   nesterov: boolean;
 }
 
-export class SGD extends Optimizer<SGDOptions> {
+/** The numbers of one SGD update (see Optimizer.stepScalars). */
+type SGDScalar = 'weightDecay' | 'momentum' | 'undamped' | 'negativeLr';
+
+export class SGD extends Optimizer<SGDOptions, SGDScalar> {
   constructor(params: Iterable<Tensor> | readonly ParamGroupInput<SGDOptions>[], options: Partial<SGDOptions> & { lr: number }) {
     super(params, { momentum: 0, dampening: 0, weightDecay: 0, nesterov: false, ...options });
   }
@@ -28,16 +31,21 @@ export class SGD extends Optimizer<SGDOptions> {
     }
   }
 
-  protected update(p: Tensor, grad: Tensor, group: ParamGroup<SGDOptions>, state: ParamState): Tensor {
-    const { lr, momentum, dampening, weightDecay, nesterov } = group;
-    let d = weightDecay !== 0 ? add(grad, mul(p, weightDecay)) : grad;
+  protected stepScalars(group: ParamGroup<SGDOptions>): Record<SGDScalar, number> {
+    return { weightDecay: group.weightDecay, momentum: group.momentum, undamped: 1 - group.dampening, negativeLr: -group.lr };
+  }
+
+  protected update(p: Tensor, grad: Tensor, group: ParamGroup<SGDOptions>, state: ParamState, s: Readonly<Record<SGDScalar, Tensor>>): Tensor {
+    const { momentum, weightDecay, nesterov } = group;
+    let d = weightDecay !== 0 ? add(grad, mul(p, s.weightDecay)) : grad;
     if (momentum !== 0) {
       const previous = state.momentumBuffer as Tensor | undefined;
-      // The first step starts the buffer at the gradient itself (no dampening), as PyTorch does.
-      const buffer = previous ? add(mul(previous, momentum), mul(d, 1 - dampening)) : mul(d, 1);
+      // The first step starts the buffer at the gradient itself (no dampening), as
+      // PyTorch does; tensors are immutable, so sharing d's data is a copy.
+      const buffer = previous ? add(mul(previous, s.momentum), mul(d, s.undamped)) : d.detach();
       this.setState(state, 'momentumBuffer', buffer);
-      d = nesterov ? add(d, mul(buffer, momentum)) : buffer;
+      d = nesterov ? add(d, mul(buffer, s.momentum)) : buffer;
     }
-    return add(p, mul(d, -lr));
+    return add(p, mul(d, s.negativeLr));
   }
 }

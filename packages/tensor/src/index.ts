@@ -25,7 +25,7 @@ export {
 export type { Backend } from './backend.js';
 export { backward, valueAndGrad } from './autograd.js';
 export { tensor, scalar, zeros, ones, full, zerosLike, onesLike, fullLike, arange, linspace, eye, type CreateOptions } from './creation.js';
-export { Generator, defaultGenerator, manualSeed, rand, randn, randint, type RandomOptions } from './random.js';
+export { Generator, defaultGenerator, generatorFor, manualSeed, rand, randn, randint, type RandomOptions } from './random.js';
 export * from './ops-math.js';
 export * from './ops-shape.js';
 export * from './ops-nn.js';

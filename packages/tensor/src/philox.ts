@@ -3,6 +3,9 @@
 // backend can compute them in parallel and gets the same bits. Only 32-bit integer
 // arithmetic is used (the 64-bit product is split into 16-bit halves), exactly as
 // the WGSL twin does, because WGSL has no 64-bit integers.
+// Also the layout of a draw (which word of which block element i takes, and the
+// Box-Muller pairing), written once for the CPU kernels and the Generator's host
+// draws, so a host draw and a CPU tensor draw of the same size cannot disagree.
 
 const M0 = 0xd2511f53;
 const M1 = 0xcd9e8d57;
@@ -77,4 +80,41 @@ export function seedToKey(seed: number): [number, number] {
     throw new Error(`random: seed must be a non-negative safe integer, got ${seed}`);
   }
   return [seed >>> 0, Math.floor(seed / 2 ** 32) >>> 0];
+}
+
+/** Calls `body` with the words of blocks offset, offset+1, ... that cover `size` elements. */
+function forEachBlock(key: readonly [number, number], offset: number, size: number, body: (words: Uint32Array, first: number) => void): void {
+  const words = new Uint32Array(4);
+  for (let first = 0, b = 0; first < size; first += 4, b++) {
+    const counter = offset + b;
+    philox4x32(counter >>> 0, Math.floor(counter / 2 ** 32) >>> 0, 0, 0, key[0], key[1], words);
+    body(words, first);
+  }
+}
+
+/** out[i] = uniform in [0, 1) from word i % 4 of block offset + floor(i / 4). */
+export function fillUniform(key: readonly [number, number], offset: number, out: Float32Array | Float64Array): void {
+  const size = out.length;
+  forEachBlock(key, offset, size, (w, first) => {
+    for (let j = 0; j < 4 && first + j < size; j++) out[first + j] = bitsToUniform(w[j]!);
+  });
+}
+
+/**
+ * out[i] = standard normal, Box-Muller on the word pairs (w0, w1) and (w2, w3) of block
+ * offset + floor(i / 4): radius from the first word of a pair, angle from the second.
+ * Evaluated in float64; a Float32Array output rounds once at the store.
+ */
+export function fillNormal(key: readonly [number, number], offset: number, out: Float32Array | Float64Array): void {
+  const size = out.length;
+  const normals = new Float64Array(4);
+  forEachBlock(key, offset, size, (w, first) => {
+    for (let pair = 0; pair < 2; pair++) {
+      const radius = Math.sqrt(-2 * Math.log(bitsToUniformOpen(w[2 * pair]!)));
+      const angle = 2 * Math.PI * bitsToUniform(w[2 * pair + 1]!);
+      normals[2 * pair] = radius * Math.cos(angle);
+      normals[2 * pair + 1] = radius * Math.sin(angle);
+    }
+    for (let j = 0; j < 4 && first + j < size; j++) out[first + j] = normals[j]!;
+  });
 }

@@ -1,9 +1,12 @@
 // Seeded random number generation. A Generator is a Philox key plus a block
 // counter that advances with every draw, so a sequence of draws is reproducible
 // from the seed alone, on every device. `seed` options create a fresh generator.
+// Tensor draws (rand, randn, randint) and host draws (generator.uniform, normal,
+// randint, int, permutation) take blocks from the same counter, so they interleave
+// without ever reusing bits, and getState() checkpoints both.
 
 import { runOp } from './engine.js';
-import { blocksFor, seedToKey } from './philox.js';
+import { blocksFor, fillNormal, fillUniform, philox4x32, seedToKey } from './philox.js';
 import { assertValidShape, sizeOf } from './shape.js';
 import type { Tensor } from './tensor.js';
 
@@ -39,15 +42,107 @@ export class Generator {
     return { key: [...this.key], offset };
   }
 
-  /** A fresh 32-bit-ish integer seed drawn from this stream (for seeding child generators). */
+  /** A seed for a child generator: a uniform 53-bit integer (every safe seed is possible) from one block. */
   nextSeed(): number {
-    const { key, offset } = this.take(4);
-    // Mix key and counter with an integer hash; deterministic and device-free.
-    let h = (key[0] ^ Math.imul(offset + 1, 0x9e3779b1)) >>> 0;
-    h = Math.imul(h ^ (h >>> 16), 0x85ebca6b) >>> 0;
-    h = Math.imul(h ^ (h >>> 13), 0xc2b2ae35) >>> 0;
-    return ((h ^ (h >>> 16)) >>> 0) + (key[1] % 1024) * 2 ** 32;
+    const next = this.words();
+    const low = next();
+    return low + (next() & 0x1fffff) * 2 ** 32;
   }
+
+  // ---- host draws: plain arrays, no tensor, no device ---------------------------
+
+  /**
+   * `n` uniforms in [0, 1) with 24 random bits each: the numbers `rand([n])` would put
+   * in a tensor from the same state (exactly; they are float32 values).
+   */
+  uniform(n: number): Float64Array {
+    const out = new Float64Array(count('uniform', n));
+    const { key, offset } = this.take(n);
+    fillUniform(key, offset, out);
+    return out;
+  }
+
+  /**
+   * `n` standard normals (Box–Muller in float64): the numbers `randn([n])` would put
+   * in a tensor from the same state, before its rounding to float32.
+   */
+  normal(n: number): Float64Array {
+    const out = new Float64Array(count('normal', n));
+    const { key, offset } = this.take(n);
+    fillNormal(key, offset, out);
+    return out;
+  }
+
+  /** `n` integers uniform on [low, high), exactly (no modulo bias); int32 bounds. */
+  randint(low: number, high: number, n: number): Int32Array {
+    const span = int32Span('randint', low, high);
+    const out = new Int32Array(count('randint', n));
+    const next = this.words();
+    for (let i = 0; i < out.length; i++) out[i] = low + below(next, span);
+    return out;
+  }
+
+  /** One integer uniform on [low, high); int32 bounds. */
+  int(low: number, high: number): number {
+    const span = int32Span('int', low, high);
+    return low + below(this.words(), span);
+  }
+
+  /** A uniformly random permutation of 0..n-1 (Fisher–Yates with exact integer draws). */
+  permutation(n: number): Int32Array {
+    const order = Int32Array.from({ length: count('permutation', n) }, (_, i) => i);
+    const next = this.words();
+    for (let i = n - 1; i > 0; i--) {
+      const j = below(next, i + 1);
+      const t = order[i]!;
+      order[i] = order[j]!;
+      order[j] = t;
+    }
+    return order;
+  }
+
+  /**
+   * Fresh 32-bit words for one draw of unknown length (integer draws reject some
+   * words), one block at a time. Words left over in its last block are dropped,
+   * so a later draw never sees them.
+   */
+  private words(): () => number {
+    const block = new Uint32Array(4);
+    let used = block.length;
+    return () => {
+      if (used === block.length) {
+        const { key, offset } = this.take(block.length);
+        philox4x32(offset >>> 0, Math.floor(offset / 2 ** 32) >>> 0, 0, 0, key[0], key[1], block);
+        used = 0;
+      }
+      return block[used++]!;
+    };
+  }
+}
+
+function count(where: string, n: number): number {
+  if (!Number.isSafeInteger(n) || n < 0) throw new Error(`Generator.${where}: n must be a non-negative integer, got ${n}`);
+  return n;
+}
+
+/** high - low, after checking low < high are integers within int32 (so the span is at most 2^32). */
+function int32Span(where: string, low: number, high: number): number {
+  if (!Number.isInteger(low) || !Number.isInteger(high) || !(low < high) || low < -(2 ** 31) || high > 2 ** 31) {
+    throw new Error(`Generator.${where}: need integers -2^31 <= low < high <= 2^31, got [${low}, ${high})`);
+  }
+  return high - low;
+}
+
+/**
+ * An integer uniform on [0, span) from 32-bit words (span <= 2^32). Words at or above
+ * the largest multiple of span below 2^32 are rejected, so every residue is equally
+ * likely; a rejection is rarer than span / 2^32.
+ */
+function below(next: () => number, span: number): number {
+  const limit = 2 ** 32 - (2 ** 32 % span);
+  let word = next();
+  while (word >= limit) word = next();
+  return word % span;
 }
 
 /** The generator used when a call names neither `seed` nor `generator`. */
@@ -66,8 +161,13 @@ export interface RandomOptions {
   device?: string;
 }
 
-function generatorFor(options: RandomOptions): Generator {
-  if (options.seed !== undefined && options.generator) throw new Error('random: give either seed or generator, not both');
+/**
+ * The generator a call with these options draws from: a fresh one for `seed`, the
+ * caller's `generator`, else the default generator. For functions that take
+ * RandomOptions and draw on the host (generatorFor(options).normal(n)).
+ */
+export function generatorFor(options: { seed?: number; generator?: Generator }, where = 'random'): Generator {
+  if (options.seed !== undefined && options.generator) throw new Error(`${where}: give either seed or generator, not both`);
   if (options.seed !== undefined) return new Generator(options.seed);
   return options.generator ?? defaultGenerator;
 }

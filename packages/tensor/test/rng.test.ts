@@ -225,3 +225,196 @@ describe('statistics of 1e5 draws', () => {
     expect(Math.abs(moments(k).mean / 2 ** 24 - 0.5)).toBeLessThan(5 * Math.sqrt(1 / 12 / N));
   });
 });
+
+describe('host draws (Generator.uniform, normal, randint, int, permutation)', () => {
+  it('are reproducible from the seed and differ between seeds', () => {
+    const draw = (seed: number) => {
+      const g = new Generator(seed);
+      return [g.uniform(50), g.normal(50), g.randint(-5, 5, 50), g.permutation(50), [g.int(0, 1000)], [g.nextSeed()]].map((a) => Array.from(a));
+    };
+    expect(draw(17)).toEqual(draw(17));
+    const [a, b] = [draw(17), draw(18)];
+    for (let i = 0; i < a.length; i++) expect(b[i]).not.toEqual(a[i]);
+  });
+
+  it('uniform and normal are the numbers rand and randn put in a CPU tensor from the same state', () => {
+    const host = new Generator(23);
+    const device = new Generator(23);
+    expect(Array.from(host.uniform(37))).toEqual(values(rand([37], { generator: device, device: 'cpu' })));
+    const z = host.normal(41);
+    expect(Array.from(z, Math.fround)).toEqual(values(randn([41], { generator: device, device: 'cpu' })));
+    expect(host.getState()).toEqual(device.getState());
+  });
+
+  it('the state round-trips through getState/setState and JSON, over host and tensor draws alike', () => {
+    const g = new Generator(31);
+    g.permutation(10);
+    const state = g.getState();
+    const run = (h: Generator) => [
+      Array.from(h.uniform(9)),
+      values(rand([5], { generator: h })),
+      Array.from(h.permutation(12)),
+      Array.from(h.randint(0, 3, 7)),
+      [h.int(-10, 10), h.nextSeed()],
+      Array.from(h.normal(6)),
+      values(randn([3], { generator: h })),
+    ];
+    const first = run(g);
+    const end = g.getState();
+    g.setState(state);
+    expect(run(g)).toEqual(first);
+    const other = new Generator(0);
+    other.setState(JSON.parse(JSON.stringify(state)));
+    expect(run(other)).toEqual(first);
+    expect(other.getState()).toEqual(end);
+  });
+
+  it('host and tensor draws interleaved never reuse a counter block', () => {
+    // Block accounting: rand([6]) takes blocks 0-1, int() block 2 (one word used, three
+    // dropped), uniform(4) block 3, randint of 5 words blocks 4-5 (with span 10 a rejected
+    // word has probability 6e-10), permutation(3) block 6 (2 words), randn([4]) block 7.
+    const g = new Generator(77);
+    const long = Array.from(new Generator(77).uniform(32));
+    expect(values(rand([6], { generator: g }))).toEqual(long.slice(0, 6));
+    g.int(0, 10);
+    expect(g.getState().counter).toBe(3);
+    expect(Array.from(g.uniform(4))).toEqual(long.slice(12, 16));
+    g.randint(0, 10, 5);
+    expect(g.getState().counter).toBe(6);
+    g.permutation(3);
+    expect(g.getState().counter).toBe(7);
+    const normals = values(randn([4], { generator: g }));
+    expect(normals).toEqual(Array.from(new Generator(77).normal(32).subarray(28, 32), Math.fround));
+
+    // Replay: every draw, rerun from the counter where it started, gives the same values and
+    // ends where the next draw starts, so the blocks of the draws are disjoint and in order.
+    const h = new Generator(5);
+    const draws: ((x: Generator) => number[])[] = [
+      (x) => values(rand([3], { generator: x })),
+      (x) => Array.from(x.permutation(20)),
+      (x) => Array.from(x.normal(5)),
+      (x) => [x.int(0, 2 ** 31)],
+      (x) => values(randint(0, 9, [6], { generator: x })),
+      (x) => Array.from(x.randint(-(2 ** 31), 2 ** 31, 9)),
+      (x) => [x.nextSeed()],
+      (x) => Array.from(x.uniform(2)),
+    ];
+    let start = h.getState();
+    for (const draw of draws) {
+      const result = draw(h);
+      const end = h.getState();
+      expect(end.counter).toBeGreaterThan(start.counter);
+      const replay = new Generator(0);
+      replay.setState(start);
+      expect(draw(replay)).toEqual(result);
+      expect(replay.getState()).toEqual(end);
+      start = end;
+    }
+  });
+
+  it('uniform: mean 1/2, variance 1/12, all in [0, 1), KS against U(0, 1)', () => {
+    const u = Array.from(new Generator(2025).uniform(N));
+    const { mean, variance } = moments(u);
+    expect(Math.abs(mean - 0.5)).toBeLessThan(5 * Math.sqrt(1 / 12 / N));
+    expect(Math.abs(variance - 1 / 12)).toBeLessThan(5 * Math.sqrt((1 / 80 - 1 / 144) / N));
+    expect(Math.min(...u)).toBeGreaterThanOrEqual(0);
+    expect(Math.max(...u)).toBeLessThan(1);
+    expect(ksStatistic(u, (x) => Math.min(Math.max(x, 0), 1))).toBeLessThan(KS_CRITICAL);
+  });
+
+  it('normal: mean 0, variance 1, KS against the normal CDF', () => {
+    const z = Array.from(new Generator(4242).normal(N));
+    const { mean, variance } = moments(z);
+    expect(Math.abs(mean)).toBeLessThan(5 * Math.sqrt(1 / N));
+    expect(Math.abs(variance - 1)).toBeLessThan(5 * Math.sqrt(2 / N));
+    expect(ksStatistic(z, normalCdf)).toBeLessThan(KS_CRITICAL);
+    expect(Math.abs(lagOneCorrelation(z))).toBeLessThan(5 / Math.sqrt(N));
+  });
+
+  it('randint and int: values in [low, high), counts pass a chi-square test', () => {
+    const g = new Generator(99);
+    const chiSquare = (k: ArrayLike<number>, low: number, high: number) => {
+      const counts = new Array<number>(high - low).fill(0);
+      for (let i = 0; i < k.length; i++) counts[k[i]! - low]!++;
+      const expected = k.length / (high - low);
+      return counts.reduce((a, c) => a + (c - expected) ** 2 / expected, 0);
+    };
+    const k = g.randint(-3, 4, N);
+    expect(Array.from(k).filter((v) => v < -3 || v >= 4)).toEqual([]);
+    // 6 degrees of freedom: P(chi2 > 22.46) = 0.001.
+    expect(chiSquare(k, -3, 4)).toBeLessThan(22.46);
+    const single = Array.from({ length: 20_000 }, () => g.int(10, 15));
+    expect(single.filter((v) => !Number.isInteger(v) || v < 10 || v >= 15)).toEqual([]);
+    // 4 degrees of freedom: P(chi2 > 18.47) = 0.001.
+    expect(chiSquare(single, 10, 15)).toBeLessThan(18.47);
+  });
+
+  it('randint reaches both ends of the int32 range with the right mean', () => {
+    const k = Array.from(new Generator(1).randint(-(2 ** 31), 2 ** 31, N));
+    expect(Math.min(...k)).toBeGreaterThanOrEqual(-(2 ** 31));
+    expect(Math.max(...k)).toBeLessThan(2 ** 31);
+    expect(Math.abs(moments(k).mean / 2 ** 32)).toBeLessThan(5 * Math.sqrt(1 / 12 / N));
+    // Span 3 * 2^29: a quarter of all words fall in the top partial block and are rejected.
+    // Without the rejection the low two thirds of the range would have 3 words each to the top
+    // third's 2, and the low third would come up 3/8 of the time instead of 1/3.
+    const odd = Array.from(new Generator(2).randint(-(2 ** 30), 2 ** 29, N));
+    expect(Math.min(...odd)).toBeGreaterThanOrEqual(-(2 ** 30));
+    expect(Math.max(...odd)).toBeLessThan(2 ** 29);
+    const lowThird = odd.filter((v) => v < -(2 ** 29)).length / N;
+    expect(Math.abs(lowThird - 1 / 3)).toBeLessThan(5 * Math.sqrt((1 / 3) * (2 / 3) / N));
+  });
+
+  it('permutation: every index exactly once, for n = 0, 1 and larger', () => {
+    const g = new Generator(6);
+    expect(Array.from(g.permutation(0))).toEqual([]);
+    expect(Array.from(g.permutation(1))).toEqual([0]);
+    for (const n of [2, 7, 1000]) {
+      const p = Array.from(g.permutation(n));
+      expect([...p].sort((a, b) => a - b)).toEqual(Array.from({ length: n }, (_, i) => i));
+    }
+  });
+
+  /** Chi-square of how often each of the 24 orders of 4 items comes out of `shuffle` in `draws` tries. */
+  function orderChiSquare(shuffle: () => ArrayLike<number>, draws: number): number {
+    const counts = new Map<string, number>();
+    for (let d = 0; d < draws; d++) {
+      const key = Array.from(shuffle()).join('');
+      counts.set(key, (counts.get(key) ?? 0) + 1);
+    }
+    const expected = draws / 24;
+    let chi = 0;
+    for (const c of counts.values()) chi += (c - expected) ** 2 / expected;
+    return chi + (24 - counts.size) * expected; // orders never drawn
+  }
+  // 23 degrees of freedom: P(chi2 > 49.73) = 0.001.
+  const ORDER_CRITICAL = 49.73;
+
+  it('permutation: all 24 orders of 4 items are equally likely (chi-square)', () => {
+    const g = new Generator(12);
+    expect(orderChiSquare(() => g.permutation(4), 24_000)).toBeLessThan(ORDER_CRITICAL);
+  });
+
+  it('the order chi-square has power: it rejects the naive shuffle (swap with any position)', () => {
+    const g = new Generator(12);
+    const naive = () => {
+      const p = [0, 1, 2, 3];
+      for (let i = 0; i < 4; i++) {
+        const j = g.int(0, 4);
+        [p[i], p[j]] = [p[j]!, p[i]!];
+      }
+      return p;
+    };
+    expect(orderChiSquare(naive, 24_000)).toBeGreaterThan(ORDER_CRITICAL);
+  });
+
+  it('rejects bad counts and ranges without advancing the generator', () => {
+    const g = new Generator(3);
+    expect(() => g.uniform(-1)).toThrow(/^Generator.uniform: n must be a non-negative integer, got -1/);
+    expect(() => g.normal(1.5)).toThrow(/^Generator.normal: n must be a non-negative integer, got 1.5/);
+    expect(() => g.permutation(Number.NaN)).toThrow(/^Generator.permutation: n must be a non-negative integer/);
+    expect(() => g.randint(3, 3, 1)).toThrow(/^Generator.randint: need integers -2\^31 <= low < high <= 2\^31, got \[3, 3\)/);
+    expect(() => g.int(0, 2 ** 31 + 1)).toThrow(/^Generator.int: need integers/);
+    expect(() => g.int(0.5, 2)).toThrow(/^Generator.int: need integers/);
+    expect(g.getState().counter).toBe(0);
+  });
+});

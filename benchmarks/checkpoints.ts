@@ -3,7 +3,7 @@
 // atomically with fsync), random single-checkpoint reads, and training-pair sampling
 // (openai normalization + MNIST permutation augmentation, as G.pt trains).
 //
-//   pnpm bench checkpoints [--runs 1000] [--checkpoints 200] [--batch 256] [--json]
+//   pnpm bench checkpoints [--runs 1000] [--checkpoints 200] [--batch 256] [--json]   (--help lists the options)
 //
 // Data goes to a folder under os.tmpdir() that is deleted at the end. The issue's size
 // (1,000 runs) is 6.4 GB; the benchmark checks free space first and says how much it
@@ -23,15 +23,19 @@ import {
   openaiNormalizer,
   runNameOf,
 } from '@gpt/checkpoints';
-import { type Row, medianSeconds, report } from './util.js';
+import { defineCli, type CliValues } from '@gpt/g-pt/cli';
+import { JSON_OPTION, type Row, medianSeconds, report } from './util.js';
 
-function option(args: string[], name: string, fallback: number): number {
-  const at = args.indexOf(name);
-  if (at < 0) return fallback;
-  const value = Number(args[at + 1]);
-  if (!Number.isSafeInteger(value) || value < 1) throw new Error(`${name} needs a positive integer, got ${args[at + 1]}`);
-  return value;
-}
+export const cli = defineCli({
+  name: 'pnpm bench checkpoints',
+  summary: 'Checkpoint-dataset I/O: write, streaming and random reads, pair sampling, on MNIST-sized runs (D = 7,960).',
+  options: {
+    runs: { type: 'integer', default: 1000, min: 1, description: 'runs written (each --checkpoints x 7,960 float32)' },
+    checkpoints: { type: 'integer', default: 200, min: 1, description: 'checkpoints per run' },
+    batch: { type: 'integer', default: 256, min: 1, description: 'pairs per sampled batch' },
+    json: JSON_OPTION,
+  },
+});
 
 /** Drops the Linux page cache (root only); returns whether it worked. */
 async function dropPageCache(): Promise<boolean> {
@@ -43,10 +47,8 @@ async function dropPageCache(): Promise<boolean> {
   }
 }
 
-export async function main(args: string[]): Promise<void> {
-  const numRuns = option(args, '--runs', 1000);
-  const numCheckpoints = option(args, '--checkpoints', 200);
-  const batch = option(args, '--batch', 256);
+export async function main(options: CliValues<typeof cli.options>): Promise<void> {
+  const { runs: numRuns, checkpoints: numCheckpoints, batch } = options;
   const D = 7960;
   const runBytes = numCheckpoints * D * 4;
   const totalBytes = numRuns * runBytes;
@@ -148,5 +150,5 @@ export async function main(args: string[]): Promise<void> {
   } finally {
     await rm(dir, { recursive: true, force: true });
   }
-  report(rows, args);
+  report(rows, options.json);
 }

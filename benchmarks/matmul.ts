@@ -1,12 +1,13 @@
-// `pnpm bench matmul [--json] [--sizes 128,512,1024]`: float32 matmul GFLOP/s for
+// `pnpm bench matmul [--json] [--sizes 128,512,1024] [--impl NAME,...]`: float32 matmul GFLOP/s for
 // square sizes, and conv2d milliseconds for a CIFAR-sized batch, for every
 // implementation in benchmarks/matmul/*.ts (each file is one column). An
 // implementation that cannot run here reports why instead of a number.
 
-import { readdirSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { fileURLToPath, pathToFileURL } from 'node:url';
-import { medianSeconds, report, type Row } from './util.js';
+import { fileURLToPath } from 'node:url';
+import { CliUsageError, defineCli, describeRuntime, type CliValues } from '@gpt/g-pt/cli';
+import { chooseColumns, loadColumns, type Column } from './helpers/columns.js';
+import { JSON_OPTION, medianSeconds, report, type Row } from './util.js';
 
 export interface ConvShape {
   n: number;
@@ -17,10 +18,7 @@ export interface ConvShape {
 }
 
 /** One column of the table. Files in benchmarks/matmul/ default-export one of these (or an array). */
-export interface MatmulImpl {
-  name: string;
-  /** Returns null when ready, or the reason this implementation is skipped here. */
-  setup(): Promise<string | null>;
+export interface MatmulImpl extends Column {
   /** Returns a function that computes one [n,n]x[n,n] product (awaiting completion). */
   prepareMatmul?(m: number, n: number, k: number): Promise<() => Promise<unknown> | unknown>;
   /** Optional: one conv2d forward on x [N,C,H,W] with w [O,C,3,3]. */
@@ -31,24 +29,30 @@ export interface MatmulImpl {
   teardown?(): Promise<void>;
 }
 
-function option(args: string[], name: string): string | undefined {
-  const i = args.indexOf(name);
-  return i >= 0 ? args[i + 1] : undefined;
+export const cli = defineCli({
+  name: 'pnpm bench matmul',
+  summary: 'float32 matmul GFLOP/s for square sizes and conv2d ms for a CIFAR-sized batch, one column per benchmarks/matmul/*.ts.',
+  options: {
+    sizes: { type: 'string', default: '128,512,1024', placeholder: 'N,N,...', description: 'square matmul sizes, comma-separated' },
+    impl: { type: 'string', placeholder: 'NAME,...', description: 'only these columns (default: all)' },
+    json: JSON_OPTION,
+  },
+});
+
+function parseSizes(text: string): number[] {
+  const sizes = text.split(',').map(Number);
+  if (!sizes.every((n) => Number.isSafeInteger(n) && n >= 1)) throw new CliUsageError(`--sizes takes positive integers separated by commas, got "${text}"`, '--sizes');
+  return sizes;
 }
 
-export async function main(args: string[]): Promise<void> {
-  const sizes = (option(args, '--sizes') ?? '128,512,1024').split(',').map(Number);
-  const only = option(args, '--impl');
-  const dir = join(dirname(fileURLToPath(import.meta.url)), 'matmul');
-  const impls: MatmulImpl[] = [];
-  for (const file of readdirSync(dir).filter((f) => f.endsWith('.ts')).sort()) {
-    const mod = (await import(pathToFileURL(join(dir, file)).href)) as { default: MatmulImpl | MatmulImpl[] };
-    impls.push(...[mod.default].flat());
-  }
+export async function main(options: CliValues<typeof cli.options>): Promise<void> {
+  const sizes = parseSizes(options.sizes);
+  const impls = chooseColumns(await loadColumns<MatmulImpl>(join(dirname(fileURLToPath(import.meta.url)), 'matmul')), options.impl, 'matmul');
+  console.error(`matmul: ${describeRuntime()}`);
   const rows: Row[] = [];
   // A CIFAR-10 training batch through the paper's first conv layer (3->16, k3).
   const conv = { n: 128, c: 3, h: 32, w: 32, o: 16 };
-  for (const impl of impls.filter((i) => !only || i.name === only)) {
+  for (const impl of impls) {
     const skipped = await impl.setup();
     if (skipped) {
       rows.push({ bench: 'matmul', impl: impl.name, m: null, n: null, k: null, gflops: null, note: skipped });
@@ -65,5 +69,5 @@ export async function main(args: string[]): Promise<void> {
     }
     await impl.teardown?.();
   }
-  report(rows, args);
+  report(rows, options.json);
 }

@@ -9,17 +9,15 @@
 // reach every column alike: `ms` is the median over rounds, and the ratio the median
 // of the per-round ratios.
 
-import { readdirSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { fileURLToPath, pathToFileURL } from 'node:url';
+import { fileURLToPath } from 'node:url';
+import { defineCli, describeRuntime, type CliValues } from '@gpt/g-pt/cli';
+import { chooseColumns, loadColumns, type Column } from './helpers/columns.js';
 import { GPT_CARTPOLE, type TrainStepConfig } from './train-step/model/gpt-backbone.js';
-import { medianSeconds, report, type Row } from './util.js';
+import { JSON_OPTION, medianSeconds, report, type Row } from './util.js';
 
 /** One column of the table. Files in benchmarks/train-step/ default-export one of these (or an array). */
-export interface TrainStepImpl {
-  name: string;
-  /** Returns null when ready, or the reason this implementation is skipped here. */
-  setup(): Promise<string | null>;
+export interface TrainStepImpl extends Column {
   /** Returns one training step for the harness to time (awaiting completion). */
   prepare?(config: TrainStepConfig): Promise<() => Promise<unknown> | unknown>;
   /** For steps timed elsewhere (another process): the median seconds of `reps` steps. */
@@ -30,10 +28,16 @@ export interface TrainStepImpl {
 /** Columns whose fastest time the ratios refer to. */
 const BASELINES = ['pytorch-1t', 'pytorch-mt'];
 
-function option(args: string[], name: string): string | undefined {
-  const i = args.indexOf(name);
-  return i >= 0 ? args[i + 1] : undefined;
-}
+export const cli = defineCli({
+  name: 'pnpm bench train-step',
+  summary: 'Milliseconds for one G.pt-shaped training step (forward, backward, AdamW), one column per benchmarks/train-step/*.ts.',
+  options: {
+    impl: { type: 'string', placeholder: 'NAME,...', description: 'only these columns (default: all)' },
+    reps: { type: 'integer', default: 7, min: 1, description: 'timed steps per column and round (the median is kept)' },
+    rounds: { type: 'integer', default: 3, min: 1, description: 'rounds the columns take turns over' },
+    json: JSON_OPTION,
+  },
+});
 
 async function time(impl: TrainStepImpl, config: TrainStepConfig, reps: number): Promise<number> {
   if (impl.measure) return impl.measure(config, reps);
@@ -51,23 +55,11 @@ function median(values: readonly number[]): number {
   return sorted.length % 2 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
 }
 
-export async function main(args: string[]): Promise<void> {
-  const only = option(args, '--impl');
-  const reps = Number(option(args, '--reps') ?? 7);
-  const rounds = Number(option(args, '--rounds') ?? 3);
-  if (!(Number.isInteger(reps) && reps >= 1 && Number.isInteger(rounds) && rounds >= 1)) {
-    throw new Error(`train-step: --reps and --rounds take positive integers, got ${reps} and ${rounds}`);
-  }
+export async function main(options: CliValues<typeof cli.options>): Promise<void> {
+  const { reps, rounds } = options;
   const config = GPT_CARTPOLE;
-  const dir = join(dirname(fileURLToPath(import.meta.url)), 'train-step');
-  const impls: TrainStepImpl[] = [];
-  for (const file of readdirSync(dir).filter((f) => f.endsWith('.ts')).sort()) {
-    const mod = (await import(pathToFileURL(join(dir, file)).href)) as { default: TrainStepImpl | TrainStepImpl[] };
-    impls.push(...[mod.default].flat());
-  }
-  const unknown = (only?.split(',') ?? []).filter((name) => !impls.some((i) => i.name === name));
-  if (unknown.length > 0) throw new Error(`train-step: unknown --impl ${unknown.join(', ')}; known: ${impls.map((i) => i.name).join(', ')}`);
-  const chosen = impls.filter((i) => !only || only.split(',').includes(i.name));
+  const chosen = chooseColumns(await loadColumns<TrainStepImpl>(join(dirname(fileURLToPath(import.meta.url)), 'train-step')), options.impl, 'train-step');
+  process.stderr.write(`train-step: ${describeRuntime()}\n`);
   const skipped = new Map<string, string>();
   const seconds = new Map<string, number[]>(chosen.map((i) => [i.name, []]));
   for (let round = 0; round < rounds; round++) {
@@ -99,5 +91,5 @@ export async function main(args: string[]): Promise<void> {
     }
     return row;
   });
-  report(rows, args);
+  report(rows, options.json);
 }

@@ -15,9 +15,12 @@ export async function medianSeconds(fn: () => unknown, reps = 5, warmup = 1): Pr
 
 export type Row = Record<string, string | number | null>;
 
+/** The --json option every benchmark takes (see `report`). */
+export const JSON_OPTION = { type: 'boolean', description: 'print one JSON object per row instead of a table' } as const;
+
 /** Prints rows as JSON lines (--json) or as an aligned text table. */
-export function report(rows: Row[], args: string[]): void {
-  if (args.includes('--json')) {
+export function report(rows: Row[], json: boolean): void {
+  if (json) {
     for (const row of rows) console.log(JSON.stringify(row));
     return;
   }

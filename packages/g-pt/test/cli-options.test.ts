@@ -168,7 +168,14 @@ describe('runCli', () => {
     expect(sink.out).toBe(formatHelp(spec));
   });
 
-  it("an error thrown by main prints its message, exit code 1", async () => {
+  it('a CliUsageError thrown by main is a usage error too (exit code 2)', async () => {
+    const sink = io();
+    await runCli(spec, () => Promise.reject(new CliUsageError('--data and --json do not go together')), [], sink);
+    expect(sink.code).toBe(2);
+    expect(sink.err).toBe('pnpm example demo: --data and --json do not go together\nRun with --help to list the options.\n');
+  });
+
+  it('an error thrown by main prints its message, exit code 1', async () => {
     const sink = io();
     await runCli(spec, () => Promise.reject(new Error('no data here')), [], sink);
     expect(sink.code).toBe(1);

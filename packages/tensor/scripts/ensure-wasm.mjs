@@ -2,7 +2,7 @@
 // than their sources, and does nothing otherwise (a few stat calls). Source-checkout runs
 // (the demo, the examples, the tests) read the kernels from build/; without this they
 // would fall back to the TypeScript kernels, many times slower.
-//   node packages/tensor/scripts/ensure-wasm.mjs        build if stale, print what happened
+//   node packages/tensor/scripts/ensure-wasm.mjs        build if stale (messages on stderr; silent when up to date)
 import { spawnSync } from 'node:child_process';
 import { existsSync, readdirSync, statSync } from 'node:fs';
 import { dirname, join, relative } from 'node:path';
@@ -46,6 +46,6 @@ export function ensureWasmBuilt(options = {}) {
 }
 
 if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
-  const built = ensureWasmBuilt({ log: (line) => console.log(line) });
-  if (built === null) console.log('WASM kernels are up to date');
+  // stderr only: this runs in front of commands whose stdout may be JSON (pnpm bench --json).
+  ensureWasmBuilt({ log: (line) => console.error(line) });
 }

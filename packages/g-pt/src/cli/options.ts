@@ -279,8 +279,9 @@ const processIo: CliIo = {
 
 /**
  * Parses the command line and runs `main` with the values. --help prints the help (exit
- * code 0); a usage mistake prints it with a pointer to --help (exit code 2); an error
- * thrown by `main` prints its message (exit code 1; GPT_DEBUG=1 prints the stack).
+ * code 0); a usage mistake prints it with a pointer to --help (exit code 2), also when
+ * `main` throws a CliUsageError; any other error thrown by `main` prints its message
+ * (exit code 1; GPT_DEBUG=1 prints the stack).
  * Sets process.exitCode rather than exiting, so pending output is flushed.
  */
 export async function runCli<S extends OptionSpecs>(
@@ -289,14 +290,16 @@ export async function runCli<S extends OptionSpecs>(
   argv: readonly string[] = process.argv.slice(2),
   io: CliIo = processIo,
 ): Promise<void> {
+  const usage = (error: CliUsageError): void => {
+    io.stderr(`${spec.name}: ${error.message}\nRun with --help to list the options.\n`);
+    io.setExitCode(error.exitCode);
+  };
   let parsed: CliParse<S>;
   try {
     parsed = parseCli(spec, argv);
   } catch (error) {
     if (!(error instanceof CliUsageError)) throw error;
-    io.stderr(`${spec.name}: ${error.message}\nRun with --help to list the options.\n`);
-    io.setExitCode(error.exitCode);
-    return;
+    return usage(error);
   }
   if (parsed.help) {
     io.stdout(parsed.text);
@@ -306,6 +309,8 @@ export async function runCli<S extends OptionSpecs>(
   try {
     await main(parsed.values, parsed.positionals);
   } catch (error) {
+    // main may check what a spec cannot say (a list of sizes, two options together).
+    if (error instanceof CliUsageError) return usage(error);
     const e = error as Error;
     io.stderr(`${process.env.GPT_DEBUG === '1' && e.stack ? e.stack : (e.message ?? String(error))}\n`);
     io.setExitCode(1);

@@ -1,6 +1,6 @@
 // Runs a block of tests once per entry of TEST_DEVICES. An unavailable device's
-// tests are skipped with its reason, except that GPT_REQUIRE_WEBGPU=1 turns an
-// unavailable "webgpu" entry into failures (for machines that must have a GPU).
+// tests fail with its reason when the device is required (the CPU ones always, "webgpu"
+// under GPT_REQUIRE_WEBGPU=1), and are skipped with the reason otherwise.
 
 import { afterAll, beforeAll, beforeEach, describe } from 'vitest';
 import { TEST_DEVICES, type TestDevice } from './devices.js';
@@ -25,9 +25,8 @@ export function describeEachDevice(body: (device: TestDevice) => void): void {
     });
     beforeEach((context) => {
       if (reason === null) return;
-      if (process.env.GPT_REQUIRE_WEBGPU === '1' && device.name === 'webgpu') {
-        throw new Error(`GPT_REQUIRE_WEBGPU=1 but the webgpu device is unavailable: ${reason}`);
-      }
+      const required = device.required();
+      if (required) throw new Error(`the ${device.name} device is required but unavailable: ${reason}; ${required.how}`);
       context.skip(reason);
     });
     body(device);

@@ -1,7 +1,8 @@
 // The devices every conformance test runs on. Each entry switches the library to
 // one backend configuration in setup() and back in teardown(). Backends add an
-// entry here (the CPU with WASM kernels, WebGPU where an adapter exists); an
-// entry whose `available()` is false is reported as skipped with its reason.
+// entry here (the CPU with WASM kernels, WebGPU where an adapter exists). An
+// unavailable entry fails its tests with the reason when it is `required`, and is
+// reported as skipped with the reason otherwise.
 
 import { cpuKernelsStatus, cpuThreadsReady, memory, setCpuKernels, setDefaultDevice } from '@gpt/tensor';
 
@@ -10,8 +11,10 @@ export interface TestDevice {
   readonly name: string;
   /** The device string tensors are created on while this entry is active. */
   readonly device: string;
-  /** Resolves to null when usable, else to the reason it is not (the tests then skip). */
+  /** Resolves to null when usable, else to the reason it is not (the tests then skip, or fail when required). */
   unavailableReason(): Promise<string | null>;
+  /** Whether being unavailable is a failure rather than a skip; `how` says how to make it available. */
+  required(): { readonly how: string } | null;
   setup(): Promise<void>;
   teardown(): Promise<void>;
   /** Tolerance multiplier for forward values (1 = the suite's default float32 tolerances). */
@@ -22,6 +25,7 @@ export const cpuTs: TestDevice = {
   name: 'cpu',
   device: 'cpu',
   unavailableReason: async () => null,
+  required: () => ({ how: 'the TypeScript kernels need nothing' }),
   // Plain TypeScript kernels only (the default 'auto' would route large products to WASM).
   setup: async () => {
     setDefaultDevice('cpu');
@@ -38,6 +42,9 @@ export const cpuWasm: TestDevice = {
   name: 'cpu-wasm',
   device: 'cpu',
   unavailableReason: async () => cpuKernelsStatus().wasmReason,
+  // Never a silent skip: the kernels ship in every build, and the vitest globalSetup
+  // (test/setup-wasm.ts at the repository root) builds them for source runs.
+  required: () => ({ how: 'build them with `node packages/tensor/scripts/build-wasm.mjs` (vitest runs it when build/ is stale)' }),
   setup: async () => {
     setDefaultDevice('cpu');
     setCpuKernels(cpuKernelsStatus().threadsReason === null ? 'wasm-threads' : 'wasm');
@@ -54,6 +61,7 @@ export const cpuWasm: TestDevice = {
 export const webgpu: TestDevice = {
   name: 'webgpu',
   device: 'webgpu',
+  required: () => (process.env.GPT_REQUIRE_WEBGPU === '1' ? { how: 'GPT_REQUIRE_WEBGPU=1 is set: install a Vulkan driver (.ci/run) or unset it' } : null),
   unavailableReason: async () => {
     const { probeWebGPU } = await import('@gpt/tensor/webgpu-node');
     const probe = await probeWebGPU();

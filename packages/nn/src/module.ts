@@ -334,7 +334,7 @@ function valueProblem(value: unknown, target: Tensor): string | null {
   if (ArrayBuffer.isView(value)) {
     const values = value as TypedArray;
     if (!holdsDtype(values, target.dtype)) {
-      return `is a ${value.constructor.name}, expected a ${typedArrayName(target.dtype)} (the module's tensor is ${target.dtype})`;
+      return `is ${value.constructor.name}, expected ${typedArrayName(target.dtype)} (the module's tensor is ${target.dtype})`;
     }
     if (values.length !== target.size) return `has ${values.length} values, expected ${target.size} for shape ${expected}`;
     return null;

@@ -19,11 +19,11 @@ import {
   MNIST_TASK,
   PairSampler,
   createManifest,
-  createRng,
   openaiNormalizer,
   runNameOf,
 } from '@gpt/checkpoints';
 import { defineCli, type CliValues } from '@gpt/g-pt/cli';
+import { Generator } from '@gpt/tensor';
 import { JSON_OPTION, type Row, medianSeconds, report } from './util.js';
 
 export const cli = defineCli({
@@ -70,8 +70,8 @@ export async function main(options: CliValues<typeof cli.options>): Promise<void
       numTestRuns: Math.min(MNIST_TASK.numTestRuns, Math.floor(numRuns / 2)),
     });
     // One run's worth of parameters, varied per run: the benchmark measures I/O, not RNG.
-    const rng = createRng(0);
-    const parameters = Float32Array.from({ length: numCheckpoints * D }, () => (rng.nextFloat() - 0.5) * 0.2);
+    const generator = new Generator(0);
+    const parameters = Float32Array.from(generator.uniform(numCheckpoints * D), (u) => (u - 0.5) * 0.2);
     const iterations = Array.from({ length: numCheckpoints }, (_, k) => k * 50);
     const loss = Array.from({ length: numCheckpoints }, (_, k) => 2.3 / (1 + k));
     const err = Array.from({ length: numCheckpoints }, (_, k) => 90 / (1 + k));
@@ -103,7 +103,7 @@ export async function main(options: CliValues<typeof cli.options>): Promise<void
     }
 
     const randomReads = 20_000;
-    const picks = Array.from({ length: randomReads }, () => ({ run: runNameOf(rng.int(0, numRuns)), index: rng.int(0, numCheckpoints) }));
+    const picks = Array.from({ length: randomReads }, () => ({ run: runNameOf(generator.int(0, numRuns)), index: generator.int(0, numCheckpoints) }));
     const scratch = new Float32Array(D);
     for (const state of canDrop ? ['cold', 'warm'] : ['page cache']) {
       if (state === 'cold') await dropPageCache();

@@ -76,7 +76,6 @@ export {
   identityNormalizer,
   openaiNormalizer,
 } from './normalization.js';
-export { type Rng, createRng } from './rng.js';
 export {
   ParameterPermuter,
   type PermutationGroup,

@@ -2,8 +2,8 @@
 // "openai_coeff" = 0.538 / std(parameters), after DALL-E 2's scaling of CLIP latents
 // (0.538 is the std of ImageNet pixels scaled to [-1, 1]); the std is estimated from
 // 25,000 checkpoints drawn at random (seed 10) from the training runs.
+import { Generator } from '@gpt/tensor';
 import type { CheckpointSource } from './checkpoint-source.js';
-import { createRng } from './rng.js';
 
 /** Std that normalized parameters get under the "openai" scheme. */
 export const OPENAI_TARGET_STD = 0.538;
@@ -80,11 +80,11 @@ export async function computeOpenaiCoefficient(source: CheckpointSource, options
   const runs = options.runs ?? source.runs;
   if (runs.length === 0) throw new Error('computeOpenaiCoefficient: no runs to sample from');
   if (!Number.isSafeInteger(numSamples) || numSamples < 1) throw new RangeError(`numSamples must be a positive integer, got ${numSamples}`);
-  const rng = createRng(options.seed ?? 10);
+  const generator = new Generator(options.seed ?? 10);
   const picks: { run: string; index: number }[] = [];
   for (let s = 0; s < numSamples; s++) {
-    const run = runs[rng.int(0, runs.length)]!;
-    picks.push({ run, index: rng.int(0, await source.numCheckpoints(run)) });
+    const run = runs[generator.int(0, runs.length)]!;
+    picks.push({ run, index: generator.int(0, await source.numCheckpoints(run)) });
   }
 
   // Chan et al.'s pairwise update: merge each checkpoint's (count, mean, M2) in float64,

@@ -3,10 +3,10 @@
 // θ₀ = ckpt[i], θ₁ = ckpt[i+k] (so θ₁ is always later in the same run), both multiplied
 // by the normalization coefficient and permuted with the same random permutation, plus
 // the raw metric of each. Batches are packed as [N, D] float32 matrices.
+import { Generator } from '@gpt/tensor';
 import type { CheckpointSource } from './checkpoint-source.js';
 import { type Normalizer, identityNormalizer } from './normalization.js';
 import { ParameterPermuter, type PermutationSpec, applyGather } from './permutation.js';
-import { type Rng, createRng } from './rng.js';
 
 export interface PairSamplerOptions {
   /** Runs to sample from (e.g. the training split). */
@@ -67,7 +67,7 @@ interface Draw {
 const READS_IN_FLIGHT = 64;
 
 export class PairSampler {
-  private readonly rng: Rng;
+  private readonly generator: Generator;
   private readonly normalizer: Normalizer;
   private readonly permuter: ParameterPermuter | null;
   private epochOrder: Int32Array = new Int32Array(0);
@@ -78,7 +78,7 @@ export class PairSampler {
     private readonly entries: readonly RunEntry[],
     private readonly options: PairSamplerOptions,
   ) {
-    this.rng = createRng(options.seed);
+    this.generator = new Generator(options.seed);
     this.normalizer = options.normalizer ?? identityNormalizer();
     const p = options.permutation;
     this.permuter = p === undefined ? null : p instanceof ParameterPermuter ? p : new ParameterPermuter(p);
@@ -140,16 +140,16 @@ export class PairSampler {
     const n = entry.numCheckpoints;
     const minGap = this.options.minGap ?? 1;
     const maxGap = Math.min(this.options.maxGap ?? n - 1, n - 1);
-    const gap = this.rng.int(minGap, maxGap + 1); // k ~ U{minGap..maxGap}
-    const index0 = this.rng.int(0, n - gap); // i ~ U{0..n-1-k}
-    const gather = this.permuter ? this.permuter.randomIndex(this.rng) : null;
+    const gap = this.generator.int(minGap, maxGap + 1); // k ~ U{minGap..maxGap}
+    const index0 = this.generator.int(0, n - gap); // i ~ U{0..n-1-k}
+    const gather = this.permuter ? this.permuter.randomIndex(this.generator) : null;
     return { entry, index0, index1: index0 + gap, gather };
   }
 
   private nextRunIndex(): number {
-    if (this.options.runOrder !== 'epoch') return this.rng.int(0, this.entries.length);
+    if (this.options.runOrder !== 'epoch') return this.generator.int(0, this.entries.length);
     if (this.epochPosition >= this.epochOrder.length) {
-      this.epochOrder = this.rng.permutation(this.entries.length);
+      this.epochOrder = this.generator.permutation(this.entries.length);
       this.epochPosition = 0;
     }
     return this.epochOrder[this.epochPosition++]!;

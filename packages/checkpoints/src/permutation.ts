@@ -7,8 +7,8 @@
 // The permutation is applied to flat vectors (state-dict order) as a gather:
 // out[i] = in[index[i]], with `index` built once per draw, like the official
 // random_permute_flat.
+import type { Generator } from '@gpt/tensor';
 import type { TensorSpec } from './manifest.js';
-import type { Rng } from './rng.js';
 
 /** One axis of one tensor that is indexed by a hidden layer's units. */
 export interface PermutationMember {
@@ -75,8 +75,8 @@ export class ParameterPermuter {
   }
 
   /** Draws one random permutation per group. */
-  drawPermutations(rng: Rng): Int32Array[] {
-    return this.spec.groups.map((g) => rng.permutation(g.size));
+  drawPermutations(generator: Generator): Int32Array[] {
+    return this.spec.groups.map((g) => generator.permutation(g.size));
   }
 
   /**
@@ -91,8 +91,8 @@ export class ParameterPermuter {
   }
 
   /** A random gather index (one fresh permutation per group). */
-  randomIndex(rng: Rng): Int32Array {
-    return this.indexFor(this.drawPermutations(rng));
+  randomIndex(generator: Generator): Int32Array {
+    return this.indexFor(this.drawPermutations(generator));
   }
 }
 

@@ -2,7 +2,7 @@
 // importance sampling: each drawn timestep comes with the weight 1 / (T p(t)) that keeps the
 // loss an unbiased estimate of the uniform-timestep objective.
 
-import { rand, tensor, type Tensor } from '@gpt/tensor';
+import { tensor, type Tensor } from '@gpt/tensor';
 import { generatorFrom, type SeedOptions } from './random-source.js';
 
 export interface TimestepSample {
@@ -37,11 +37,9 @@ export abstract class ScheduleSampler {
       cdf[i] = total;
     }
     if (!(total > 0 && Number.isFinite(total))) throw new Error(`sample: the timestep weights sum to ${total}; they must be finite with a positive sum`);
-    // Uniforms come from the generator on the CPU (same bits on every device), then the
-    // inverse CDF is evaluated in float64 on the host.
-    const uniforms = rand([batchSize], { generator: generatorFrom('sample', options), device: 'cpu' });
-    const u = uniforms.dataSync();
-    uniforms.dispose();
+    // Uniforms are host draws from the generator (the same numbers on every device), and
+    // the inverse CDF is evaluated in float64 on the host.
+    const u = generatorFrom('sample', options).uniform(batchSize);
     const timesteps = new Int32Array(batchSize);
     const importance = new Float32Array(batchSize);
     for (let b = 0; b < batchSize; b++) {

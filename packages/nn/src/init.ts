@@ -4,7 +4,7 @@
 // same seed gives the same distribution as PyTorch, not the same numbers.
 // To re-initialize an existing parameter: `layer.weight.assign(orthogonal(...))`.
 
-import { rand, randn, tensor, zeros as zerosTensor, type RandomOptions, type Tensor } from '@gpt/tensor';
+import { generatorFor, rand, randn, tensor, zeros as zerosTensor, type RandomOptions, type Tensor } from '@gpt/tensor';
 
 export type Nonlinearity = 'linear' | 'conv2d' | 'sigmoid' | 'tanh' | 'relu' | 'leaky_relu' | 'selu';
 
@@ -99,10 +99,9 @@ export function orthogonal(shape: readonly number[], options: RandomOptions & { 
   if (shape.length < 2) throw new Error(`orthogonal: needs at least 2 dimensions, got shape [${shape.join(', ')}]`);
   const rows = shape[0]!;
   const cols = shape.slice(1).reduce((a, b) => a * b, 1);
-  const noise = randn([rows, cols], { ...random, device: 'cpu' });
-  const values = orthogonalFromNormal(noise.dataSync() as Float32Array, rows, cols, gain);
-  noise.dispose();
-  return tensor(values, { shape, device: random.device });
+  // The QR runs on the host, so the noise is drawn there (no tensor, no readback).
+  const noise = generatorFor(random, 'orthogonal').normal(rows * cols); // [rows, cols]
+  return tensor(orthogonalFromNormal(noise, rows, cols, gain), { shape, device: random.device });
 }
 
 /** @internal the deterministic part of orthogonal(): row-major [rows, cols] noise -> gain * Q. */

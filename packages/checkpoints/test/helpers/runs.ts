@@ -1,5 +1,6 @@
 // Test helper: a small manifest and deterministic run data.
-import { type DatasetManifest, type RunData, createManifest, createRng } from '../../src/index.js';
+import { Generator } from '@gpt/tensor';
+import { type DatasetManifest, type RunData, createManifest } from '../../src/index.js';
 
 export const SMALL_MANIFEST: DatasetManifest = createManifest({
   task: 'toy',
@@ -11,11 +12,9 @@ export const SMALL_MANIFEST: DatasetManifest = createManifest({
   numTestRuns: 1,
 });
 
-/** A run of `n` checkpoints with values in (-1, 1) and metrics tied to the checkpoint index. */
+/** A run of `n` checkpoints with values in [-1, 1) and metrics tied to the checkpoint index. */
 export function makeRun(seed: number, n = 5, D = SMALL_MANIFEST.parameterCount): RunData {
-  const rng = createRng(seed);
-  const parameters = new Float32Array(n * D);
-  for (let i = 0; i < parameters.length; i++) parameters[i] = rng.nextFloat() * 2 - 1;
+  const parameters = Float32Array.from(new Generator(seed).uniform(n * D), (u) => u * 2 - 1);
   const iterations = Array.from({ length: n }, (_, k) => k * 10 + (k > 0 ? seed % 7 : 0));
   return {
     parameters,

@@ -6,7 +6,7 @@
 
 import { readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
-import { Generator, rand } from '@gpt/tensor';
+import type { Generator } from '@gpt/tensor';
 import { checkDataset, type ImageDataset, type Normalization } from './image-dataset.js';
 
 export const CIFAR10_NORMALIZATION: Normalization = { scale: 1, mean: [125.3, 123.0, 113.9], std: [63.0, 62.1, 66.7] };
@@ -84,9 +84,7 @@ export function randomCropFlip(
   const [n, channels, height, width] = shape;
   const pad = options.padding ?? 4;
   const p = options.flipProbability ?? 0.5;
-  const u = rand([n, 3], { generator, device: 'cpu' });
-  const draws = u.dataSync();
-  u.dispose();
+  const draws = generator.uniform(3 * n);
   const plane = height * width;
   const image = new Float32Array(channels * plane);
   for (let i = 0; i < n; i++) {

@@ -3,7 +3,7 @@
 // augmentation) comes from one Generator that advances across epochs, so a run is
 // reproducible from its seed and resumable from getState().
 
-import { Generator, rand, tensor, type Tensor } from '@gpt/tensor';
+import { Generator, tensor, type Tensor } from '@gpt/tensor';
 import { normalizedImages, type ImageDataset } from './image-dataset.js';
 
 export interface Batch {
@@ -61,7 +61,7 @@ export class DataLoader implements Iterable<Batch> {
 
   /** One epoch of batches. Dispose each batch's x and y when done with them. */
   *[Symbol.iterator](): Iterator<Batch> {
-    const order = this.shuffle ? this.permutation() : Int32Array.from({ length: this.dataset.count }, (_, i) => i);
+    const order = this.shuffle ? this.generator.permutation(this.dataset.count) : Int32Array.from({ length: this.dataset.count }, (_, i) => i);
     const { channels, height, width } = this.dataset;
     for (let b = 0; b < this.length; b++) {
       const indices = order.subarray(b * this.batchSize, Math.min((b + 1) * this.batchSize, order.length));
@@ -75,21 +75,5 @@ export class DataLoader implements Iterable<Batch> {
         indices: Int32Array.from(indices),
       };
     }
-  }
-
-  /** A uniform random permutation of the dataset indices (Fisher–Yates on Philox uniforms). */
-  private permutation(): Int32Array {
-    const n = this.dataset.count;
-    const order = Int32Array.from({ length: n }, (_, i) => i);
-    const u = rand([n], { generator: this.generator, device: 'cpu' });
-    const draws = u.dataSync();
-    u.dispose();
-    for (let i = n - 1; i > 0; i--) {
-      const j = Math.floor(draws[i]! * (i + 1));
-      const t = order[i]!;
-      order[i] = order[j]!;
-      order[j] = t;
-    }
-    return order;
   }
 }

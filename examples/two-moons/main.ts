@@ -5,7 +5,7 @@
 
 import { pathToFileURL } from 'node:url';
 import { defineCli, describeRuntime, runCli, type CliValues } from '@gpt/g-pt/cli';
-import { crossEntropy, Generator, keep, memory, noGrad, rand, randn, tensor, tidy, type Tensor } from '@gpt/tensor';
+import { crossEntropy, Generator, keep, memory, noGrad, rand, tensor, tidy, type Tensor } from '@gpt/tensor';
 
 export const cli = defineCli({
   name: 'pnpm example two-moons',
@@ -18,7 +18,9 @@ export const cli = defineCli({
 
 /** Two interleaved half circles with Gaussian noise: [N, 2] points and int32 labels. */
 function twoMoons(generator: Generator, n: number, noise: number): { x: Tensor; y: Tensor } {
-  const [angles, jitter] = tidy(() => [rand([n], { generator, high: Math.PI }).dataSync(), randn([n, 2], { generator, std: noise }).dataSync()]);
+  // Host draws: the points are built in JS, so no tensor is made just to be read back.
+  const angles = generator.uniform(n).map((u) => u * Math.PI);
+  const jitter = generator.normal(2 * n).map((z) => z * noise); // [N, 2]
   const points: number[] = [];
   const labels: number[] = [];
   for (let i = 0; i < n; i++) {

@@ -3,8 +3,7 @@
 // the Philox block function, the kernel interface, the CPU backend itself). Nothing
 // here is needed to use tensors; names may change between minor versions.
 
-export { runOp } from './engine.js';
-export { cpuBackend } from './engine.js';
+export { runOp, cpuBackend } from './engine.js';
 export { CpuBackend } from './cpu/cpu-backend.js';
 export { GRADIENTS, type GradRule, type GradContext } from './gradients.js';
 export { OPS, UNARY, BINARY, FUSED, WHERE_EXPR, matmulShapes, windowOutputSize } from './ops.js';

@@ -13,15 +13,8 @@ import { statfs, writeFile } from 'node:fs/promises';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import {
-  CheckpointDataset,
-  DatasetWriter,
-  MNIST_TASK,
-  PairSampler,
-  createManifest,
-  openaiNormalizer,
-  runNameOf,
-} from '@gpt/checkpoints';
+import { MNIST_TASK, PairSampler, createManifest, openaiNormalizer, runNameOf } from '@gpt/checkpoints';
+import { CheckpointDataset, DatasetWriter } from '@gpt/checkpoints/node';
 import { defineCli, type CliValues } from '@gpt/g-pt/cli';
 import { Generator } from '@gpt/tensor';
 import { JSON_OPTION, type Row, medianSeconds, report } from './util.js';

@@ -1,7 +1,7 @@
 import { defineConfig } from 'tsup';
 
 export default defineConfig({
-  entry: {"index":"src/index.ts","lmdb":"src/lmdb.ts"},
+  entry: {"index":"src/index.ts","node":"src/node.ts","lmdb":"src/lmdb.ts"},
   format: ['esm', 'cjs'],
   dts: true,
   sourcemap: true,

@@ -5,11 +5,12 @@ import { CheckpointFormatError } from './errors.js';
 import type { CheckpointSource, RunSplit } from './checkpoint-source.js';
 import { splitRuns } from './checkpoint-source.js';
 import { FileHandlePool } from './file-handle-pool.js';
-import { type DatasetManifest, readManifest } from './manifest.js';
+import type { DatasetManifest } from './manifest.js';
+import { readManifest } from './manifest-file.js';
 import { ITERATIONS_TENSOR, METRIC_PREFIX, type RunData, type RunLayout, firstNonFinite, validateRunHeader } from './run-file.js';
 import { listRunFiles, runFilePath } from './dataset-writer.js';
 import { readExactly, readExactlySync } from './positional-read.js';
-import { readSafetensorsHeaderFrom, readSafetensorsTensorFrom } from './safetensors.js';
+import { readSafetensorsHeaderFrom, readSafetensorsTensorFrom } from './safetensors-file.js';
 
 export interface OpenDatasetOptions {
   /** Check every checkpoint read for NaN/Inf and fail naming file, checkpoint and position. Default false. */

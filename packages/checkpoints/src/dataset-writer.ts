@@ -5,9 +5,10 @@ import { mkdir, readdir, stat, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import { CheckpointFormatError } from './errors.js';
 import { isTemporaryFileName, writeFileAtomic } from './atomic-write.js';
-import { type DatasetManifest, MANIFEST_FILE, readManifest, sameLayout, validateManifest, writeManifest } from './manifest.js';
+import { type DatasetManifest, MANIFEST_FILE, sameLayout, validateManifest } from './manifest.js';
+import { readManifest, writeManifest } from './manifest-file.js';
 import { type RunData, checkRunData, checkRunName, encodeRun, validateRunHeader } from './run-file.js';
-import { readSafetensorsHeader } from './safetensors.js';
+import { readSafetensorsHeader } from './safetensors-file.js';
 
 export const RUNS_DIR = 'runs';
 export const RUN_FILE_EXTENSION = '.safetensors';

@@ -1,7 +1,10 @@
-// @gpt/checkpoints: checkpoint datasets on disk (safetensors, one file per run), the
-// PyTorch .pt reader, normalization, permutation augmentation and pair sampling.
-// The official LMDB datasets are read through the separate `@gpt/checkpoints/lmdb`
-// entry, so that this one never loads the native `lmdb` package.
+// @gpt/checkpoints: the checkpoint-dataset format (safetensors codec, manifest and run
+// validation), the PyTorch .pt reader over bytes, normalization, permutation augmentation
+// and pair sampling over any CheckpointSource. No Node built-in is imported from here, so
+// this entry bundles for browsers (test/browser-bundle.test.ts at the repository root
+// checks it). Files on disk — datasets, safetensors files, atomic writes, .pt files by
+// path — are the Node entry `@gpt/checkpoints/node`; the official LMDB datasets are
+// `@gpt/checkpoints/lmdb`, so that neither entry loads the native `lmdb` package.
 
 export { CheckpointFormatError, UnsafePickleError } from './errors.js';
 export {
@@ -20,11 +23,7 @@ export {
   type SafetensorsTensor,
   decodeSafetensors,
   encodeSafetensors,
-  readSafetensors,
-  readSafetensorsHeader,
-  writeSafetensors,
 } from './safetensors.js';
-export { writeFileAtomic, type AtomicWriteOptions } from './atomic-write.js';
 export {
   FORMAT_NAME,
   FORMAT_VERSION,
@@ -34,29 +33,9 @@ export {
   type TensorSpec,
   createManifest,
   parameterCountOf,
-  readManifest,
   validateManifest,
 } from './manifest.js';
 export { type RunData, type RunLayout, runNameOf } from './run-file.js';
-export {
-  DatasetWriter,
-  RUNS_DIR,
-  type DatasetWriterOptions,
-  type GenerateDatasetOptions,
-  type GenerateProgressEvent,
-  type WriteRunOptions,
-  generateDataset,
-  runFilePath,
-} from './dataset-writer.js';
-export {
-  CheckpointDataset,
-  type CheckpointRecord,
-  type IterateOptions,
-  type OpenDatasetOptions,
-  type RunInfo,
-  type ValidationProgressEvent,
-  type ValidationReport,
-} from './dataset-reader.js';
 export { type CheckpointSource, type RunSplit, splitRuns } from './checkpoint-source.js';
 export {
   OFFICIAL_MAX_ABS_PARAMETER,
@@ -92,6 +71,7 @@ export {
   taskParameterCount,
 } from './official-tasks.js';
 export { type PairBatch, PairSampler, type PairSamplerOptions } from './pair-sampler.js';
-export { TorchFile, TorchTensor, type TensorData, type TorchStorage, readTorchStateDict } from './pytorch/torch-file.js';
+export { type ByteSource, bytesSource } from './byte-source.js';
+export { TorchFile, TorchTensor, type TensorData, type TorchStorage } from './pytorch/torch-file.js';
 export { PyCallable, PyDict, PyTuple, type PyKey, type PyValue, type UnpickleOptions, unpickle } from './pytorch/pickle.js';
-export { ZipReader, type ZipEntry } from './pytorch/zip-reader.js';
+export { type InflateRaw, ZipReader, type ZipEntry, type ZipReaderOptions, inflateRawWithStreams } from './pytorch/zip-reader.js';

@@ -1,10 +1,8 @@
 // The dataset manifest: `manifest.json` at the root of a dataset folder. It fixes what
 // every run file must contain (the network's tensors in state-dict order, the metric
-// names) and the split, so each run file can be validated on its own.
-import { readFile } from 'node:fs/promises';
-import { join } from 'node:path';
+// names) and the split, so each run file can be validated on its own. Reading and writing
+// the file is manifest-file.ts (Node only); this file validates values, anywhere.
 import { CheckpointFormatError } from './errors.js';
-import { writeFileAtomic } from './atomic-write.js';
 
 export const MANIFEST_FILE = 'manifest.json';
 export const FORMAT_NAME = 'gpt-checkpoints';
@@ -101,32 +99,6 @@ export function validateManifest(value: unknown, file: string): DatasetManifest 
     fail('manifest "metadata" must be an object when present');
   }
   return value as DatasetManifest;
-}
-
-/** Reads `<dir>/manifest.json`, with a clear error when it is missing or malformed. */
-export async function readManifest(dir: string): Promise<DatasetManifest> {
-  const file = join(dir, MANIFEST_FILE);
-  let text: string;
-  try {
-    text = await readFile(file, 'utf8');
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') {
-      throw new CheckpointFormatError(file, 'missing manifest: this folder is not a checkpoint dataset (or its generation never started)', { cause: error });
-    }
-    throw error;
-  }
-  let json: unknown;
-  try {
-    json = JSON.parse(text);
-  } catch (error) {
-    throw new CheckpointFormatError(file, `manifest is not valid JSON (${(error as Error).message})`, { cause: error });
-  }
-  return validateManifest(json, file);
-}
-
-export async function writeManifest(dir: string, manifest: DatasetManifest): Promise<void> {
-  const text = `${JSON.stringify(manifest, null, 2)}\n`;
-  await writeFileAtomic(join(dir, MANIFEST_FILE), [new TextEncoder().encode(text)]);
 }
 
 /** True when two manifests describe the same data (metadata is not compared). */

@@ -6,11 +6,10 @@
 // The reference implementation also demands that the tensors cover the byte buffer
 // exactly (no holes, no overlap) and caps the header at 100 MB; we check the same, so
 // a file we accept is one Python's `safetensors` accepts, and the other way round.
-import { open } from 'node:fs/promises';
+// This file is the byte codec (no Node built-in: it runs in browsers too); reading and
+// writing files is safetensors-file.ts, in the Node entry.
 import { CheckpointFormatError } from './errors.js';
 import { DTYPE_BYTES, type AnyTypedArray, type Dtype, bytesOf, isDtype, typedArrayFromBytes } from './dtype.js';
-import { writeFileAtomic, type AtomicWriteOptions } from './atomic-write.js';
-import { readExactly } from './positional-read.js';
 
 /** Same cap as the reference implementation: a larger header is a corrupt file, not a big model. */
 export const MAX_HEADER_BYTES = 100_000_000;
@@ -157,48 +156,6 @@ function checkCoverage(file: string, entries: readonly SafetensorsEntry[], buffe
   if (position < bufferBytes) fail(file, `${bufferBytes - position} trailing bytes after the last tensor belong to no tensor`);
 }
 
-type ReadHandle = Awaited<ReturnType<typeof open>>;
-
-/** Reads and validates the header of an open safetensors file. */
-export async function readSafetensorsHeaderFrom(handle: ReadHandle, file: string): Promise<SafetensorsHeader> {
-  const { size } = await handle.stat();
-  const prefix = size >= 8 ? await readExactly(handle, file, 0, 8) : new Uint8Array(0);
-  const length = parseHeaderLength(file, prefix, size);
-  const headerBytes = await readExactly(handle, file, 8, length);
-  return parseSafetensorsHeader(file, headerBytes, size);
-}
-
-/** Reads and validates the header of a safetensors file without reading its data. */
-export async function readSafetensorsHeader(file: string): Promise<SafetensorsHeader> {
-  const handle = await open(file, 'r');
-  try {
-    return await readSafetensorsHeaderFrom(handle, file);
-  } finally {
-    await handle.close();
-  }
-}
-
-/** Reads one tensor (whole) of an open file whose header was read already. */
-export async function readSafetensorsTensorFrom(handle: ReadHandle, header: SafetensorsHeader, name: string): Promise<SafetensorsTensor> {
-  const entry = header.byName.get(name);
-  if (!entry) fail(header.file, `no tensor named "${name}" (has ${[...header.byName.keys()].join(', ') || 'none'})`);
-  const bytes = await readExactly(handle, header.file, header.dataStart + entry.begin, entry.end - entry.begin);
-  return { dtype: entry.dtype, shape: entry.shape, data: typedArrayFromBytes(entry.dtype, bytes) };
-}
-
-/** Reads a whole safetensors file: every tensor and the metadata. */
-export async function readSafetensors(file: string): Promise<{ header: SafetensorsHeader; tensors: Map<string, SafetensorsTensor> }> {
-  const handle = await open(file, 'r');
-  try {
-    const header = await readSafetensorsHeaderFrom(handle, file);
-    const tensors = new Map<string, SafetensorsTensor>();
-    for (const entry of header.entries) tensors.set(entry.name, await readSafetensorsTensorFrom(handle, header, entry.name));
-    return { header, tensors };
-  } finally {
-    await handle.close();
-  }
-}
-
 /** Decodes a safetensors file held in memory (`file` only names it in errors). */
 export function decodeSafetensors(file: string, bytes: Uint8Array): { header: SafetensorsHeader; tensors: Map<string, SafetensorsTensor> } {
   const length = parseHeaderLength(file, bytes.subarray(0, 8), bytes.byteLength);
@@ -237,14 +194,4 @@ export function encodeSafetensors(tensors: readonly SafetensorsInput[], metadata
   new DataView(head.buffer).setBigUint64(0, BigInt(padded), true);
   head.set(json, 8);
   return [head, ...tensors.map((t) => bytesOf(t.data))];
-}
-
-/** Writes a safetensors file atomically (temporary file, fsync, rename). */
-export async function writeSafetensors(
-  file: string,
-  tensors: readonly SafetensorsInput[],
-  metadata: Record<string, string> = {},
-  options: AtomicWriteOptions = {},
-): Promise<void> {
-  await writeFileAtomic(file, encodeSafetensors(tensors, metadata), options);
 }

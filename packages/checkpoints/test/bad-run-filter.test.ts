@@ -1,6 +1,7 @@
 import { truncate } from 'node:fs/promises';
 import { describe, expect, it } from 'vitest';
-import { CheckpointDataset, DatasetWriter, badCheckpointReason, badRunReason, findBadRuns, runFilePath } from '../src/index.js';
+import { badCheckpointReason, badRunReason, findBadRuns } from '../src/index.js';
+import { CheckpointDataset, DatasetWriter, runFilePath } from '../src/node.js';
 import { SMALL_MANIFEST, makeRun } from './helpers/runs.js';
 import { useTempDirs } from './helpers/temp-dir.js';
 

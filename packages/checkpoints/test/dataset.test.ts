@@ -1,20 +1,18 @@
 import { mkdir, readFile, readdir, stat, truncate, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { CheckpointFormatError, createManifest, encodeSafetensors } from '../src/index.js';
 import {
   CheckpointDataset,
-  CheckpointFormatError,
   DatasetWriter,
   RUNS_DIR,
-  createManifest,
-  encodeSafetensors,
   generateDataset,
   readManifest,
   readSafetensors,
   runFilePath,
   writeSafetensors,
   type GenerateProgressEvent,
-} from '../src/index.js';
+} from '../src/node.js';
 import { SMALL_MANIFEST, makeRun } from './helpers/runs.js';
 import { useTempDirs } from './helpers/temp-dir.js';
 

@@ -6,7 +6,8 @@ import { cp, mkdir, rm, truncate, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { open as openLmdb } from 'lmdb';
 import { describe, expect, it } from 'vitest';
-import { CARTPOLE_TASK, CheckpointDataset, CheckpointFormatError, MNIST_TASK, PairSampler } from '../src/index.js';
+import { CARTPOLE_TASK, CheckpointFormatError, MNIST_TASK, PairSampler } from '../src/index.js';
+import { CheckpointDataset } from '../src/node.js';
 import { OfficialDataset, convertOfficialDataset, lmdbDataVersion, parseOfficialKey, parsePythonJson, type ConvertProgressEvent } from '../src/lmdb.js';
 import { useTempDirs } from './helpers/temp-dir.js';
 

@@ -1,14 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import {
-  CheckpointDataset,
-  DatasetWriter,
-  MNIST_TASK,
-  PairSampler,
-  ParameterPermuter,
-  createManifest,
-  openaiNormalizer,
-  splitRuns,
-} from '../src/index.js';
+import { MNIST_TASK, PairSampler, ParameterPermuter, createManifest, openaiNormalizer, splitRuns } from '../src/index.js';
+import { CheckpointDataset, DatasetWriter } from '../src/node.js';
 import { MemorySource } from './helpers/memory-source.js';
 import { useTempDirs } from './helpers/temp-dir.js';
 

@@ -1,15 +1,8 @@
 import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import {
-  CheckpointFormatError,
-  MAX_HEADER_BYTES,
-  decodeSafetensors,
-  encodeSafetensors,
-  readSafetensors,
-  readSafetensorsHeader,
-  writeSafetensors,
-} from '../src/index.js';
+import { CheckpointFormatError, MAX_HEADER_BYTES, decodeSafetensors, encodeSafetensors } from '../src/index.js';
+import { readSafetensors, readSafetensorsHeader, writeSafetensors } from '../src/node.js';
 import { parseHeaderLength } from '../src/safetensors.js';
 import { useTempDirs } from './helpers/temp-dir.js';
 

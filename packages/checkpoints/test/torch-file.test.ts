@@ -8,12 +8,12 @@ import {
   TorchFile,
   TorchTensor,
   UnsafePickleError,
-  ZipReader,
-  readTorchStateDict,
+  bytesSource,
   toFloat32,
   type Dtype,
   type TensorData,
 } from '../src/index.js';
+import { openTorchFile, openZipFile, readTorchStateDict } from '../src/node.js';
 import { makeZip } from './helpers/zip-writer.js';
 import { useTempDirs } from './helpers/temp-dir.js';
 
@@ -67,7 +67,7 @@ describe('TorchFile: state dict written by torch.save', () => {
   });
 
   it('keeps views of one storage pointing at the same record, with offset and strides', async () => {
-    const torchFile = await TorchFile.open(join(FIXTURES, 'state_dict.pt'));
+    const torchFile = await openTorchFile(join(FIXTURES, 'state_dict.pt'));
     try {
       const entries = new Map(torchFile.stateDict());
       const base = entries.get('base')!;
@@ -88,7 +88,7 @@ describe('TorchFile: state dict written by torch.save', () => {
   });
 
   it('reads a ZIP64 container (the layout of multi-GB checkpoints) like the plain one', async () => {
-    const zip = await ZipReader.open(join(FIXTURES, 'state_dict.pt'));
+    const zip = await openZipFile(join(FIXTURES, 'state_dict.pt'));
     const records = [];
     for (const name of zip.entries.keys()) records.push({ name, data: await zip.read(name) });
     await zip.close();
@@ -100,10 +100,44 @@ describe('TorchFile: state dict written by torch.save', () => {
   });
 });
 
+describe('TorchFile from bytes (no file system: the browser path)', () => {
+  it.each(['state_dict.pt', 'state_dict_deflated.pt'])('reads %s from memory like from disk, inflating with DecompressionStream', async (file) => {
+    const bytes = new Uint8Array(await readFile(join(FIXTURES, file)));
+    const torchFile = await TorchFile.fromBytes(`memory:${file}`, bytes);
+    try {
+      expect(await torchFile.readStateDict()).toEqual(await readTorchStateDict(join(FIXTURES, file)));
+    } finally {
+      await torchFile.close();
+    }
+  });
+
+  it('errors name the source, and a short buffer is reported as truncated', async () => {
+    const bytes = new Uint8Array(await readFile(join(FIXTURES, 'state_dict.pt')));
+    await expect(TorchFile.fromBytes('fetched.pt', bytes.subarray(0, bytes.length - 100))).rejects.toThrow(/^fetched\.pt: (not a zip file|truncated)/);
+    await expect(bytesSource('b', bytes.subarray(0, 10)).read(8, 4)).rejects.toThrow('b: truncated: wanted 4 bytes at offset 8, the data ended after 2');
+  });
+
+  it('a deflated record that inflates past its stated size fails (zip bomb guard) on both inflaters', async () => {
+    const zip = await openZipFile(join(FIXTURES, 'state_dict_deflated.pt'));
+    const entry = [...zip.entries.values()].find((e) => e.method === 8)!;
+    const raw = new Uint8Array(await readFile(join(FIXTURES, 'state_dict_deflated.pt')));
+    await zip.close();
+    const nameLength = new DataView(raw.buffer).getUint16(entry.localHeaderOffset + 26, true);
+    const extraLength = new DataView(raw.buffer).getUint16(entry.localHeaderOffset + 28, true);
+    const start = entry.localHeaderOffset + 30 + nameLength + extraLength;
+    const deflated = raw.subarray(start, start + entry.compressedSize);
+    const { inflateRawWithStreams } = await import('../src/index.js');
+    const { inflateRawZlib } = await import('../src/node.js');
+    expect((await inflateRawWithStreams(deflated, entry.uncompressedSize)).byteLength).toBe(entry.uncompressedSize);
+    await expect(inflateRawWithStreams(deflated, entry.uncompressedSize - 1)).rejects.toThrow(/inflates to more than/);
+    expect(() => inflateRawZlib(deflated, entry.uncompressedSize - 1)).toThrow();
+  });
+});
+
 describe('TorchFile: G.pt-style checkpoint {G, G_ema, optim}', () => {
   it('reads G and G_ema state dicts in state-dict order with the values torch saved', async () => {
     const expected = await expectations('gpt_checkpoint');
-    const torchFile = await TorchFile.open(join(FIXTURES, 'gpt_checkpoint.pt'));
+    const torchFile = await openTorchFile(join(FIXTURES, 'gpt_checkpoint.pt'));
     try {
       expect(torchFile.root).toBeInstanceOf(PyDict);
       expect([...(torchFile.root as PyDict).keys()]).toEqual(['G', 'G_ema', 'optim']);
@@ -132,7 +166,7 @@ describe('TorchFile: G.pt-style checkpoint {G, G_ema, optim}', () => {
 
   it('decodes the AdamW state: integer keys, tuples, floats, booleans, None and tensors', async () => {
     const expected = await expectations('gpt_checkpoint');
-    const torchFile = await TorchFile.open(join(FIXTURES, 'gpt_checkpoint.pt'));
+    const torchFile = await openTorchFile(join(FIXTURES, 'gpt_checkpoint.pt'));
     try {
       const optim = (torchFile.root as PyDict).get('optim') as PyDict;
       const state = optim.get('state') as PyDict;
@@ -156,7 +190,7 @@ describe('TorchFile: G.pt-style checkpoint {G, G_ema, optim}', () => {
   });
 
   it('names the missing key or the non-tensor value when asked for a state dict that is not one', async () => {
-    const torchFile = await TorchFile.open(join(FIXTURES, 'gpt_checkpoint.pt'));
+    const torchFile = await openTorchFile(join(FIXTURES, 'gpt_checkpoint.pt'));
     try {
       expect(() => torchFile.stateDict(['EMA'])).toThrow(/gpt_checkpoint\.pt: no key "EMA" at the top level/);
       expect(() => torchFile.stateDict(['optim'])).toThrow(/\["optim"\]\["state"\] is not a tensor/);
@@ -169,7 +203,7 @@ describe('TorchFile: G.pt-style checkpoint {G, G_ema, optim}', () => {
 describe('TorchFile: bad input', () => {
   it('refuses a pickle that names an unknown global, without calling it, and names the global and file', async () => {
     const file = join(FIXTURES, 'unsafe_global.pt');
-    const error = await TorchFile.open(file).catch((e: unknown) => e);
+    const error = await openTorchFile(file).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(UnsafePickleError);
     expect((error as UnsafePickleError).globalName).toBe('posix.system');
     expect((error as Error).message).toContain(file);
@@ -179,14 +213,14 @@ describe('TorchFile: bad input', () => {
   });
 
   it('says that the legacy (pre-zip) format is unsupported', async () => {
-    await expect(TorchFile.open(join(FIXTURES, 'legacy.pt'))).rejects.toThrow(/legacy\.pt: legacy torch\.save format/);
+    await expect(openTorchFile(join(FIXTURES, 'legacy.pt'))).rejects.toThrow(/legacy\.pt: legacy torch\.save format/);
   });
 
   it('reports a truncated file by name', async () => {
     const bytes = await readFile(join(FIXTURES, 'state_dict.pt'));
     const file = join(await tempDir(), 'truncated.pt');
     await writeFile(file, bytes.subarray(0, bytes.length - 100));
-    const error = await TorchFile.open(file).catch((e: unknown) => e);
+    const error = await openTorchFile(file).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(CheckpointFormatError);
     expect((error as CheckpointFormatError).file).toBe(file);
     expect((error as Error).message).toMatch(/not a zip file|truncated/);
@@ -194,7 +228,7 @@ describe('TorchFile: bad input', () => {
 
   it('detects a corrupted pickle through the zip CRC', async () => {
     const bytes = new Uint8Array(await readFile(join(FIXTURES, 'state_dict.pt')));
-    const zip = await ZipReader.open(join(FIXTURES, 'state_dict.pt'));
+    const zip = await openZipFile(join(FIXTURES, 'state_dict.pt'));
     const entry = zip.entry('state_dict/data.pkl');
     await zip.close();
     const dir = await tempDir();
@@ -202,14 +236,14 @@ describe('TorchFile: bad input', () => {
     const nameLength = new DataView(bytes.buffer).getUint16(entry.localHeaderOffset + 26, true);
     bytes[entry.localHeaderOffset + 30 + nameLength + 40]! ^= 0xff;
     await writeFile(file, bytes);
-    await expect(TorchFile.open(file)).rejects.toThrow(/corrupt\.pt: zip record "state_dict\/data\.pkl": CRC-32 mismatch/);
+    await expect(openTorchFile(file)).rejects.toThrow(/corrupt\.pt: zip record "state_dict\/data\.pkl": CRC-32 mismatch/);
     // A copy of the intact file next to it still reads.
     await copyFile(join(FIXTURES, 'state_dict.pt'), join(dir, 'ok.pt'));
     expect((await readTorchStateDict(join(dir, 'ok.pt'))).size).toBe(11);
   });
 
   it('reports a storage record whose size does not match its element count', async () => {
-    const zip = await ZipReader.open(join(FIXTURES, 'state_dict.pt'));
+    const zip = await openZipFile(join(FIXTURES, 'state_dict.pt'));
     const records = [];
     for (const name of zip.entries.keys()) {
       const data = await zip.read(name);
@@ -218,6 +252,6 @@ describe('TorchFile: bad input', () => {
     await zip.close();
     const file = join(await tempDir(), 'short-storage.pt');
     await writeFile(file, makeZip(records));
-    await expect(TorchFile.open(file)).rejects.toThrow(/short-storage\.pt: storage "state_dict\/data\/0" holds 44 bytes, but 12 F32 elements need 48/);
+    await expect(openTorchFile(file)).rejects.toThrow(/short-storage\.pt: storage "state_dict\/data\/0" holds 44 bytes, but 12 F32 elements need 48/);
   });
 });

@@ -2,12 +2,13 @@
 // pickle in `<name>/data.pkl` is decoded with an allow-list of the globals that tensors
 // and state dicts use; tensor bytes stay in `<name>/data/<key>` and are read only when
 // asked for, so big checkpoints (the official G.pt files hold G, G_ema and the AdamW
-// state, several GB) can be opened and partially read.
-import { open } from 'node:fs/promises';
+// state, several GB) can be opened and partially read. Reads go through a ByteSource:
+// a file in Node (`openTorchFile` of @gpt/checkpoints/node), bytes anywhere (`fromBytes`).
+import { type ByteSource, bytesSource } from '../byte-source.js';
 import { CheckpointFormatError } from '../errors.js';
 import { DTYPE_BYTES, type AnyTypedArray, type Dtype, toFloat32, typedArrayFromBytes, viewOfBytes } from '../dtype.js';
 import { PyCallable, PyDict, PyTuple, type PyValue, unpickle } from './pickle.js';
-import { ZipReader } from './zip-reader.js';
+import { ZipReader, type ZipReaderOptions } from './zip-reader.js';
 
 /** A legacy typed-storage class (`torch.FloatStorage`...), only meaningful inside a storage reference. */
 class StorageType {
@@ -87,10 +88,19 @@ export class TorchFile {
     readonly root: PyValue,
   ) {}
 
-  /** Opens a .pt file and decodes its pickle (no tensor data is read yet). */
-  static async open(file: string): Promise<TorchFile> {
-    await rejectLegacyFormat(file);
-    const zip = await ZipReader.open(file);
+  /**
+   * Decodes the pickle of a .pt file (no tensor data is read yet). The TorchFile owns
+   * `source` from here on: close() closes it, and so does a failed open.
+   */
+  static async open(source: ByteSource, options: ZipReaderOptions = {}): Promise<TorchFile> {
+    const file = source.name;
+    try {
+      await rejectLegacyFormat(source);
+    } catch (error) {
+      await source.close();
+      throw error;
+    }
+    const zip = await ZipReader.open(source, options);
     try {
       const pickles = [...zip.entries.keys()].filter((n) => n === 'data.pkl' || n.endsWith('/data.pkl'));
       if (pickles.length !== 1) {
@@ -109,6 +119,11 @@ export class TorchFile {
       await zip.close();
       throw error;
     }
+  }
+
+  /** A .pt file held in memory (e.g. fetched in a browser); `name` only names it in errors. */
+  static fromBytes(name: string, bytes: Uint8Array, options: ZipReaderOptions = {}): Promise<TorchFile> {
+    return TorchFile.open(bytesSource(name, bytes), options);
   }
 
   /** Reads a tensor's values (only the bytes it views), contiguous in C order. */
@@ -153,20 +168,15 @@ export class TorchFile {
     return entries;
   }
 
+  /** Reads every tensor of the state dict at `path` (e.g. ["G_ema"] of a G.pt checkpoint), in state-dict order. */
+  async readStateDict(path: readonly (string | number)[] = []): Promise<Map<string, TensorData>> {
+    const out = new Map<string, TensorData>();
+    for (const [name, tensor] of this.stateDict(path)) out.set(name, await this.readTensor(tensor));
+    return out;
+  }
+
   async close(): Promise<void> {
     await this.zip.close();
-  }
-}
-
-/** Reads every tensor of the state dict at `path` of a .pt file (e.g. ["G_ema"] of a G.pt checkpoint). */
-export async function readTorchStateDict(file: string, path: readonly (string | number)[] = []): Promise<Map<string, TensorData>> {
-  const torchFile = await TorchFile.open(file);
-  try {
-    const out = new Map<string, TensorData>();
-    for (const [name, tensor] of torchFile.stateDict(path)) out.set(name, await torchFile.readTensor(tensor));
-    return out;
-  } finally {
-    await torchFile.close();
   }
 }
 
@@ -174,16 +184,11 @@ function describePath(path: readonly (string | number)[]): string {
   return path.length === 0 ? 'the top level' : path.map((k) => `[${JSON.stringify(k)}]`).join('');
 }
 
-async function rejectLegacyFormat(file: string): Promise<void> {
-  const handle = await open(file, 'r');
-  try {
-    const head = new Uint8Array(2);
-    await handle.read(head, 0, 2, 0);
-    if (head[0] === PICKLE_PROTOCOL_2[0] && head[1] === PICKLE_PROTOCOL_2[1]) {
-      throw new CheckpointFormatError(file, 'legacy torch.save format (PyTorch < 1.6, a bare pickle stream) is not supported; re-save it with a current PyTorch');
-    }
-  } finally {
-    await handle.close();
+async function rejectLegacyFormat(source: ByteSource): Promise<void> {
+  if (source.size < 2) return; // too short for anything: the zip reader says so
+  const head = await source.read(0, 2);
+  if (head[0] === PICKLE_PROTOCOL_2[0] && head[1] === PICKLE_PROTOCOL_2[1]) {
+    throw new CheckpointFormatError(source.name, 'legacy torch.save format (PyTorch < 1.6, a bare pickle stream) is not supported; re-save it with a current PyTorch');
   }
 }
 

@@ -1,12 +1,20 @@
 // A minimal read-only ZIP reader for PyTorch checkpoints (torch.save since 1.6 writes a
 // zip of `<name>/data.pkl`, `<name>/data/<key>` storage records, `<name>/version`).
 // It reads the central directory (with ZIP64, which multi-GB G.pt checkpoints need) and
-// fetches records by positional reads, so a 6 GB file is never loaded whole. Records
-// may be stored (what torch writes) or deflated (re-zipped files).
-import { open } from 'node:fs/promises';
-import { inflateRawSync } from 'node:zlib';
+// fetches records by positional reads from a ByteSource, so a 6 GB file is never loaded
+// whole. Records may be stored (what torch writes) or deflated (re-zipped files).
+// No Node built-in here: inflating uses the platform's DecompressionStream unless the
+// caller passes its own inflater (the Node entry passes zlib's, which every Node 20 has).
+import type { ByteSource } from '../byte-source.js';
 import { CheckpointFormatError } from '../errors.js';
-import { readExactly } from '../positional-read.js';
+
+/** Inflates a raw DEFLATE stream that should give `expectedSize` bytes (more is an error). */
+export type InflateRaw = (data: Uint8Array, expectedSize: number) => Uint8Array | Promise<Uint8Array>;
+
+export interface ZipReaderOptions {
+  /** How deflated records are inflated; default: DecompressionStream('deflate-raw'). */
+  readonly inflateRaw?: InflateRaw;
+}
 
 export interface ZipEntry {
   readonly name: string;
@@ -25,27 +33,34 @@ const CENTRAL_SIGNATURE = 0x02014b50;
 const LOCAL_SIGNATURE = 0x04034b50;
 const MAX_COMMENT = 0xffff;
 
-type Handle = Awaited<ReturnType<typeof open>>;
-
 export class ZipReader {
   private readonly dataStarts = new Map<string, number>();
 
   private constructor(
-    readonly file: string,
-    private readonly handle: Handle,
-    readonly size: number,
+    private readonly source: ByteSource,
     readonly entries: ReadonlyMap<string, ZipEntry>,
+    private readonly inflateRaw: InflateRaw,
   ) {}
 
-  /** Opens `file` and reads its central directory; errors name the file. */
-  static async open(file: string): Promise<ZipReader> {
-    const handle = await open(file, 'r');
+  /** Names the source in errors (the file path for a file). */
+  get file(): string {
+    return this.source.name;
+  }
+
+  get size(): number {
+    return this.source.size;
+  }
+
+  /**
+   * Reads the central directory of `source`; errors name it. The reader owns the
+   * source from here on: close() closes it, and so does a failed open.
+   */
+  static async open(source: ByteSource, options: ZipReaderOptions = {}): Promise<ZipReader> {
     try {
-      const { size } = await handle.stat();
-      const entries = await readCentralDirectory(handle, file, size);
-      return new ZipReader(file, handle, size, entries);
+      const entries = await readCentralDirectory(source);
+      return new ZipReader(source, entries, options.inflateRaw ?? inflateRawWithStreams);
     } catch (error) {
-      await handle.close();
+      await source.close();
       throw error;
     }
   }
@@ -63,8 +78,8 @@ export class ZipReader {
     const cached = this.dataStarts.get(entry.name);
     if (cached !== undefined) return cached;
     if (entry.localHeaderOffset + 30 > this.size) this.fail(`zip record "${entry.name}": local header lies beyond the end of the file`);
-    const header = await readExactly(this.handle, this.file, entry.localHeaderOffset, 30);
-    const view = new DataView(header.buffer);
+    const header = await this.source.read(entry.localHeaderOffset, 30);
+    const view = new DataView(header.buffer, header.byteOffset, header.byteLength);
     if (view.getUint32(0, true) !== LOCAL_SIGNATURE) this.fail(`zip record "${entry.name}": bad local header signature`);
     const start = entry.localHeaderOffset + 30 + view.getUint16(26, true) + view.getUint16(28, true);
     if (start + entry.compressedSize > this.size) {
@@ -78,8 +93,8 @@ export class ZipReader {
   async read(name: string): Promise<Uint8Array> {
     const entry = this.entry(name);
     const start = await this.dataStart(entry);
-    const raw = await readExactly(this.handle, this.file, start, entry.compressedSize);
-    const data = entry.method === 0 ? raw : this.inflate(entry, raw);
+    const raw = await this.source.read(start, entry.compressedSize);
+    const data = entry.method === 0 ? raw : await this.inflate(entry, raw);
     if (data.byteLength !== entry.uncompressedSize) this.fail(`zip record "${name}": ${data.byteLength} bytes, the directory says ${entry.uncompressedSize}`);
     if (crc32(data) !== entry.crc32) this.fail(`zip record "${name}": CRC-32 mismatch (corrupt file)`);
     return data;
@@ -96,31 +111,53 @@ export class ZipReader {
     }
     if (offset === 0 && length === entry.uncompressedSize) return this.read(name);
     if (entry.method !== 0) return (await this.read(name)).subarray(offset, offset + length);
-    return readExactly(this.handle, this.file, (await this.dataStart(entry)) + offset, length);
+    return this.source.read((await this.dataStart(entry)) + offset, length);
   }
 
-  private inflate(entry: ZipEntry, raw: Uint8Array): Uint8Array {
+  private async inflate(entry: ZipEntry, raw: Uint8Array): Promise<Uint8Array> {
     try {
-      return inflateRawSync(raw, { maxOutputLength: Math.max(entry.uncompressedSize, 1) });
+      return await this.inflateRaw(raw, entry.uncompressedSize);
     } catch (error) {
       this.fail(`zip record "${entry.name}": cannot inflate (${(error as Error).message})`);
     }
   }
 
   async close(): Promise<void> {
-    await this.handle.close();
+    await this.source.close();
   }
 }
 
-async function readCentralDirectory(handle: Handle, file: string, size: number): Promise<Map<string, ZipEntry>> {
+/** The default InflateRaw: the platform's DecompressionStream (browsers; Node >= 20.12). */
+export async function inflateRawWithStreams(data: Uint8Array, expectedSize: number): Promise<Uint8Array> {
+  if (typeof DecompressionStream !== 'function') throw new Error('this platform has no DecompressionStream; pass an inflateRaw option');
+  const stream = new Blob([data as Uint8Array<ArrayBuffer>]).stream().pipeThrough(new DecompressionStream('deflate-raw'));
+  const reader = stream.getReader();
+  const out = new Uint8Array(expectedSize);
+  let filled = 0;
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    // Stop a record that inflates past its stated size (a zip bomb) as soon as it does.
+    if (filled + value.byteLength > expectedSize) {
+      await reader.cancel();
+      throw new Error(`inflates to more than the ${expectedSize} bytes the directory states`);
+    }
+    out.set(value, filled);
+    filled += value.byteLength;
+  }
+  return out.subarray(0, filled);
+}
+
+async function readCentralDirectory(source: ByteSource): Promise<Map<string, ZipEntry>> {
+  const { name: file, size } = source;
   const fail: (problem: string) => never = (problem) => {
     throw new CheckpointFormatError(file, problem);
   };
   if (size < 22) fail(`not a zip file (${size} bytes, too short for an end-of-central-directory record)`);
   const tailLength = Math.min(size, 22 + MAX_COMMENT + 20);
   const tailStart = size - tailLength;
-  const tail = await readExactly(handle, file, tailStart, tailLength);
-  const view = new DataView(tail.buffer);
+  const tail = await source.read(tailStart, tailLength);
+  const view = new DataView(tail.buffer, tail.byteOffset, tail.byteLength);
   let eocd = -1;
   for (let p = tailLength - 22; p >= 0; p--) {
     if (view.getUint32(p, true) === EOCD_SIGNATURE && p + 22 + view.getUint16(p + 20, true) === tailLength) {
@@ -139,14 +176,15 @@ async function readCentralDirectory(handle: Handle, file: string, size: number):
     if (locator < 0 || view.getUint32(locator, true) !== ZIP64_LOCATOR_SIGNATURE) fail('zip64 end-of-central-directory locator is missing');
     const record64 = toSafeNumber(file, view.getBigUint64(locator + 8, true), 'zip64 record offset');
     if (record64 + 56 > size) fail('zip64 end-of-central-directory record lies beyond the end of the file');
-    const z = new DataView((await readExactly(handle, file, record64, 56)).buffer);
+    const record = await source.read(record64, 56);
+    const z = new DataView(record.buffer, record.byteOffset, record.byteLength);
     if (z.getUint32(0, true) !== ZIP64_EOCD_SIGNATURE) fail('bad zip64 end-of-central-directory signature');
     count = toSafeNumber(file, z.getBigUint64(32, true), 'entry count');
     directorySize = toSafeNumber(file, z.getBigUint64(40, true), 'central directory size');
     directoryOffset = toSafeNumber(file, z.getBigUint64(48, true), 'central directory offset');
   }
   if (directoryOffset + directorySize > size) fail(`truncated: the central directory ends at byte ${directoryOffset + directorySize}, the file has ${size}`);
-  const directory = await readExactly(handle, file, directoryOffset, directorySize);
+  const directory = await source.read(directoryOffset, directorySize);
   return parseEntries(file, directory, count, size);
 }
 

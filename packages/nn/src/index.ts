@@ -30,3 +30,12 @@ export { cosineDecay, linearWarmup, composeSchedules, perEpoch, applyLrSchedule,
 export { clipGradNorm } from './optim/clip-grad-norm.js';
 export { EMA } from './optim/ema.js';
 export { flattenParameters, loadFlat, loadFlatAsync, parameterSizes } from './flat-parameters.js';
+export {
+  saveStateDict,
+  loadStateDictBytes,
+  saveOptimizerState,
+  loadOptimizerStateBytes,
+  safetensorsDtype,
+  fromSafetensors,
+  type LoadBytesOptions,
+} from './serialization.js';

@@ -6,7 +6,21 @@
 
 import { getBackend, memory, mse, randn, tensor, tidy, type Tensor } from '@gpt/tensor';
 import { describe, expect, it, type TestContext } from 'vitest';
-import { Adam, AdamW, EMA, flattenParameters, Linear, loadFlat, loadFlatAsync, Module, SGD, weightDecayParamGroups, buffer } from '../src/index.js';
+import {
+  Adam,
+  AdamW,
+  buffer,
+  EMA,
+  flattenParameters,
+  Linear,
+  loadFlat,
+  loadFlatAsync,
+  loadStateDictBytes,
+  Module,
+  saveStateDict,
+  SGD,
+  weightDecayParamGroups,
+} from '../src/index.js';
 
 class Net extends Module {
   fc1: Linear;
@@ -299,6 +313,23 @@ describe('webgpu', () => {
     opt.dispose();
     ema.dispose();
     net.dispose();
+  });
+
+  it('saveStateDict reads a module on WebGPU; loadStateDictBytes creates tensors on the device asked for', async (context) => {
+    await needWebGPU(context);
+    const net = new Net(3);
+    const onCpu = await saveStateDict(net);
+    net.to('webgpu');
+    const onGpu = await saveStateDict(net);
+    expect(Buffer.from(onGpu).equals(Buffer.from(onCpu))).toBe(true);
+    const dict = loadStateDictBytes(onGpu, { device: 'webgpu' });
+    expect(Object.values(dict).map((t) => t.device)).toEqual(['webgpu', 'webgpu', 'webgpu', 'webgpu', 'webgpu']);
+    const back = new Net(4);
+    await back.loadStateDictAsync(dict);
+    expect(await stateValues(back)).toEqual(await stateValues(net));
+    for (const t of Object.values(dict)) t.dispose();
+    net.dispose();
+    back.dispose();
   });
 
   it('AdamW on WebGPU: one upload per parameter group and step (was five per parameter)', async (context) => {

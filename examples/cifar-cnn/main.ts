@@ -13,7 +13,8 @@
 import { pathToFileURL } from 'node:url';
 import { defineCli, describeRuntime, runCli, type CliValues } from '@gpt/g-pt/cli';
 import { applyLrSchedule, Conv2d, cosineDecay, crossEntropy, GlobalAvgPool2d, Linear, Module, perEpoch, SGD } from '@gpt/nn';
-import { DataLoader, loadCifar10, randomCropFlip } from '@gpt/nn/data';
+import { DataLoader, randomCropFlip } from '@gpt/nn/data';
+import { loadCifar10 } from '@gpt/nn/data-node';
 import { argmax, equal, Generator, memory, noGrad, relu, tidy, type Tensor } from '@gpt/tensor';
 
 /** data_gen/train_cifar10.py's ConvNet(ws=[16, 32]). */

@@ -12,7 +12,8 @@
 import { pathToFileURL } from 'node:url';
 import { defineCli, describeRuntime, runCli, type CliValues } from '@gpt/g-pt/cli';
 import { applyLrSchedule, cosineDecay, crossEntropy, Linear, Module, perEpoch, SGD } from '@gpt/nn';
-import { DataLoader, loadBundledMnist, loadMnist, type ImageDataset } from '@gpt/nn/data';
+import { DataLoader, type ImageDataset } from '@gpt/nn/data';
+import { loadBundledMnist, loadMnist } from '@gpt/nn/data-node';
 import { argmax, equal, Generator, memory, noGrad, relu, reshape, tidy, type Tensor } from '@gpt/tensor';
 
 /** data_gen/train_mnist.py's MLP(w_h=10). */

@@ -1,7 +1,7 @@
 import { defineConfig } from 'tsup';
 
 export default defineConfig({
-  entry: {"index":"src/index.ts","data":"src/data.ts"},
+  entry: {"index":"src/index.ts","data":"src/data.ts","data-node":"src/data-node.ts"},
   format: ['esm', 'cjs'],
   dts: true,
   sourcemap: true,

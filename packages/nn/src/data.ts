@@ -1,9 +1,11 @@
-// @gpt/nn/data: dataset loaders (Node only: they read files). MNIST from IDX files or
-// the digits bundled by the optional `mnist` package, CIFAR-10 from its binary
-// batches, the paper's CIFAR augmentation and a seeded batch iterator.
+// @gpt/nn/data: image datasets from bytes — the MNIST IDX and CIFAR-10 binary formats,
+// per-channel normalization, the paper's CIFAR augmentation and a seeded batch iterator.
+// No Node built-in is imported from here, so this entry bundles for browsers (feed it
+// fetched bytes). Reading the files of a folder, .gz included, and the digits bundled by
+// the `mnist` package are the Node entry `@gpt/nn/data-node`.
 
 export { type ImageDataset, type Normalization, normalizedImages } from './data/image-dataset.js';
-export { parseIdx, readIdx, type IdxArray } from './data/idx.js';
-export { loadMnist, loadBundledMnist, MNIST_NORMALIZATION, type BundledMnistOptions } from './data/mnist.js';
-export { loadCifar10, randomCropFlip, CIFAR10_NORMALIZATION, type CropFlipOptions } from './data/cifar10.js';
+export { isGzip, parseIdx, type IdxArray } from './data/idx.js';
+export { mnistFromIdx, MNIST_NORMALIZATION, type MnistIdx } from './data/mnist.js';
+export { parseCifar10, randomCropFlip, CIFAR10_NORMALIZATION, type Cifar10Batch, type CropFlipOptions } from './data/cifar10.js';
 export { DataLoader, type Batch, type Augmentation, type DataLoaderOptions } from './data/data-loader.js';

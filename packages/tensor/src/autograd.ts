@@ -3,12 +3,14 @@
 // input gradients, reduces broadcast gradients to the input's shape and
 // accumulates: into the next node's gradient, or into `.grad` of a leaf.
 
-import { keep, Node, noGrad, runOp, tidy } from './engine.js';
-import { GRADIENTS, type GradContext } from './gradients.js';
-import { shapeToString, sameShape } from './shape.js';
-import type { Tensor } from './tensor.js';
-import { add } from './ops-math.js';
 import { onesLike, zerosLike } from './creation.js';
+import { noGrad, runOp } from './engine.js';
+import { GRADIENTS, type GradContext } from './gradients.js';
+import { add } from './ops-math.js';
+import { keep, tidy } from './scopes.js';
+import { shapeToString, sameShape } from './shape.js';
+import type { OpName } from './ops.js';
+import type { Node, Tensor } from './tensor.js';
 
 /** Sums a gradient of a broadcast result back to the shape of the input it flows to. */
 export function unbroadcast(grad: Tensor, shape: readonly number[]): Tensor {
@@ -79,18 +81,20 @@ export function backward(root: Tensor, grad?: Tensor, options: { retainGraph?: b
         const g = grads.get(node);
         if (!g) continue;
         if (node.freed) throw graphFreedError(node);
-        const context: GradContext<never> = {
-          inputs: node.saved.inputs,
-          output: node.saved.output,
-          attrs: node.attrs as never,
+        // The rule's view of what its op saved; GradContext types it per op from SAVED_FOR_BACKWARD.
+        const context = {
+          inputs: node.savedInputs,
+          output: node.savedOutput,
+          metas: node.metas,
+          attrs: node.attrs,
           needs: node.inputs.map((t) => t.requiresGrad),
         };
-        const rule = GRADIENTS[node.op]!;
-        const inputGrads = (rule as (g: Tensor, c: GradContext<never>) => (Tensor | null)[])(g, context);
+        const rule = GRADIENTS[node.op] as (g: Tensor, c: GradContext<OpName>) => (Tensor | null)[];
+        const inputGrads = rule(g, context as unknown as GradContext<OpName>);
         node.inputs.forEach((input, k) => {
           const ig = inputGrads[k];
           if (!context.needs[k] || !ig) return;
-          const reduced = unbroadcast(ig, input.shape);
+          const reduced = unbroadcast(ig, node.metas[k]!.shape);
           if (input.node) {
             const previous = grads.get(input.node);
             grads.set(input.node, previous ? add(previous, reduced) : reduced);

@@ -1,8 +1,9 @@
 // Creating tensors: from JS arrays and typed arrays, constants, ranges.
 
 import { allocTyped, isDType, toTyped, type DType, type TypedArray } from './dtype.js';
-import { runOp, uploadStorage } from './engine.js';
+import { runOp } from './engine.js';
 import { assertValidShape, shapeToString, sizeOf } from './shape.js';
+import { uploadStorage } from './storage.js';
 import { fromStorage, type Tensor } from './tensor.js';
 
 export interface CreateOptions {
@@ -69,7 +70,7 @@ export function tensor(values: Nested | TypedArray, options: CreateOptions & { s
   }
   const dtype = options.dtype ?? defaultDType(flat);
   const typed = flat instanceof (allocTyped(dtype, 0).constructor as typeof Float32Array) ? (flat as TypedArray) : toTyped(dtype, flat);
-  return fromStorage(uploadStorage(typed, { shape, dtype }, options.device), shape, dtype);
+  return fromStorage(uploadStorage(typed, { shape, dtype }, options.device), shape, dtype, 'tensor');
 }
 
 export function full(shape: readonly number[], value: number, options: CreateOptions = {}): Tensor {
@@ -91,7 +92,7 @@ export function arange(start: number, end?: number, step = 1, options: CreateOpt
   const dtype = options.dtype ?? (Number.isInteger(start) && Number.isInteger(step) && Number.isInteger(end) ? 'int32' : 'float32');
   const values = allocTyped(dtype, count);
   for (let i = 0; i < count; i++) values[i] = start + i * step;
-  return fromStorage(uploadStorage(values, { shape: [count], dtype }, options.device), [count], dtype);
+  return fromStorage(uploadStorage(values, { shape: [count], dtype }, options.device), [count], dtype, 'arange');
 }
 
 /** `count` evenly spaced values from start to end inclusive. */
@@ -100,7 +101,7 @@ export function linspace(start: number, end: number, count: number, options: Cre
   const dtype = options.dtype ?? 'float32';
   const values = allocTyped(dtype, count);
   for (let i = 0; i < count; i++) values[i] = count === 1 ? start : start + ((end - start) * i) / (count - 1);
-  return fromStorage(uploadStorage(values, { shape: [count], dtype }, options.device), [count], dtype);
+  return fromStorage(uploadStorage(values, { shape: [count], dtype }, options.device), [count], dtype, 'linspace');
 }
 
 /** Identity matrix [n, m]. */
@@ -109,7 +110,7 @@ export function eye(n: number, m = n, options: CreateOptions = {}): Tensor {
   const dtype = options.dtype ?? 'float32';
   const values = allocTyped(dtype, n * m);
   for (let i = 0; i < Math.min(n, m); i++) values[i * m + i] = 1;
-  return fromStorage(uploadStorage(values, { shape: [n, m], dtype }, options.device), [n, m], dtype);
+  return fromStorage(uploadStorage(values, { shape: [n, m], dtype }, options.device), [n, m], dtype, 'eye');
 }
 
 export function scalar(value: number, options: CreateOptions = {}): Tensor {

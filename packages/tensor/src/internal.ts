@@ -3,7 +3,12 @@
 // the Philox block function, the kernel interface, the CPU backend itself). Nothing
 // here is needed to use tensors; names may change between minor versions.
 
-export { runOp, cpuBackend } from './engine.js';
+import type { CpuBackend } from './cpu/cpu-backend.js';
+// The main entry registers the CPU backend and installs the Tensor methods.
+import { getBackend } from './index.js';
+
+export { runOp } from './engine.js';
+export const cpuBackend = getBackend('cpu') as CpuBackend;
 export { CpuBackend } from './cpu/cpu-backend.js';
 export { GRADIENTS, type GradRule, type GradContext } from './gradients.js';
 export { OPS, UNARY, BINARY, FUSED, WHERE_EXPR, matmulShapes, windowOutputSize } from './ops.js';

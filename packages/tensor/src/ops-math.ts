@@ -2,18 +2,19 @@
 // accepted wherever a tensor is and become scalars of the other operand's dtype.
 
 import type { DType } from './dtype.js';
-import { runOp, uploadStorage } from './engine.js';
+import { runOp } from './engine.js';
 import type { BinaryOp, FusedOp, UnaryOp } from './ops.js';
 import { normalizeAxes, normalizeAxis, sizeOf } from './shape.js';
 import { toTyped } from './dtype.js';
-import { fromStorage, Tensor } from './tensor.js';
+import { uploadStorage } from './storage.js';
+import { fromStorage, type Tensor } from './tensor.js';
 
 type Operand = Tensor | number;
 
 /** A 0-d tensor holding `value` on the same device and with the dtype of `like`. */
 export function scalarLike(value: number, like: Tensor): Tensor {
   const dtype = like.dtype === 'bool' ? 'float32' : like.dtype;
-  return fromStorage(uploadStorage(toTyped(dtype, [value]), { shape: [], dtype }, like.device), [], dtype);
+  return fromStorage(uploadStorage(toTyped(dtype, [value]), { shape: [], dtype }, like.device), [], dtype, 'scalar');
 }
 
 function unary(op: UnaryOp, x: Tensor): Tensor {

@@ -3,7 +3,7 @@
 
 import { runOp } from './engine.js';
 import { broadcastShapes, normalizeAxes, normalizeAxis, shapeToString, sizeOf } from './shape.js';
-import { Tensor } from './tensor.js';
+import type { Tensor } from './tensor.js';
 import { arange } from './creation.js';
 import { cast, equal } from './ops-math.js';
 

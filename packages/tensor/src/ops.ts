@@ -596,3 +596,89 @@ export const OPS: { readonly [K in OpName]: OpDef<K> } = {
   randomUniform: randomDef('randomUniform'),
   randomNormal: randomDef('randomNormal'),
 };
+
+// ---- what the tape saves for each gradient rule ------------------------------
+
+/**
+ * What the autograd tape keeps of one recorded op for its gradient rule: the inputs
+ * (by index) and/or the output whose data the rule reads. The tape keeps every input's
+ * shape, dtype and device anyway (they are small), so rules that need only those save
+ * nothing ({}). Like tfjs's inputsToSave/outputsToSave.
+ */
+export interface SavedForBackward {
+  readonly inputs?: readonly number[];
+  readonly output?: boolean;
+}
+
+/**
+ * One entry per op: what its gradient rule (gradients.ts) reads, or null when the op has
+ * no gradient (integer or bool outputs, optimizer and backward-only kernels, random
+ * draws), so it cannot be recorded on tensors that require grad. GradContext types each
+ * rule's view from its entry, so a rule cannot read what its op did not save.
+ */
+export const SAVED_FOR_BACKWARD = {
+  neg: {},
+  exp: { output: true },
+  log: { inputs: [0] },
+  sqrt: { output: true },
+  rsqrt: { output: true },
+  abs: { inputs: [0] },
+  sign: {},
+  sin: { inputs: [0] },
+  cos: { inputs: [0] },
+  tanh: { output: true },
+  erf: { inputs: [0] },
+  sigmoid: { output: true },
+  // relu's output is positive exactly where its input is, and the next op often keeps it anyway.
+  relu: { output: true },
+  gelu: { inputs: [0] },
+  selu: { inputs: [0] },
+  logicalNot: null,
+  add: {},
+  sub: {},
+  mul: { inputs: [0, 1] },
+  div: { inputs: [0, 1] },
+  pow: { inputs: [0, 1], output: true },
+  maximum: { inputs: [0, 1] },
+  minimum: { inputs: [0, 1] },
+  equal: null,
+  notEqual: null,
+  less: null,
+  lessEqual: null,
+  greater: null,
+  greaterEqual: null,
+  logicalAnd: null,
+  logicalOr: null,
+  lerp: { inputs: [0, 1, 2] },
+  lerpSquare: null,
+  adamStep: null,
+  geluBackward: null,
+  where: { inputs: [0] },
+  cast: {},
+  sum: {},
+  max: { inputs: [0], output: true },
+  min: { inputs: [0], output: true },
+  argmax: null,
+  argmin: null,
+  matmul: { inputs: [0, 1] },
+  reshape: {},
+  permute: {},
+  expand: {},
+  slice: {},
+  pad: {},
+  concat: {},
+  gather: { inputs: [1] },
+  scatterAdd: { inputs: [1] },
+  softmax: { output: true },
+  logSoftmax: { output: true },
+  layerNorm: { inputs: [0] },
+  layerNormBackward: null,
+  conv2d: { inputs: [0, 1] },
+  conv2dBackpropInput: null,
+  conv2dBackpropFilter: null,
+  avgPool2d: {},
+  avgPool2dBackprop: null,
+  fill: null,
+  randomUniform: null,
+  randomNormal: null,
+} as const satisfies { readonly [K in OpName]: SavedForBackward | null };

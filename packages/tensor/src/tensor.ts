@@ -1,17 +1,75 @@
-// The Tensor handle: shape, dtype and a reference to a device storage. Handles are
-// cheap; data lives in the storage and is freed when the last handle (or saved
-// tensor) releases it. Methods are thin aliases of the functions in ops-*.ts.
+// The Tensor handle and the tape node that produced it. A handle is cheap: shape,
+// dtype and a reference to a device storage, which is freed when the last handle
+// (or a handle the tape saved) releases it. The op methods (add, matmul, backward,
+// ...) are declared here in TensorMethods and implemented in tensor-methods.ts, above
+// the ops they call, so that this file and the engine stay below them.
 
 import type { DType, TypedArray } from './dtype.js';
-import { countTensor, getBackend, Node, Storage, track, uploadStorage } from './engine.js';
-import { shapeToString, sizeOf, type Shape } from './shape.js';
 import { formatTensor } from './format.js';
-import * as M from './ops-math.js';
-import * as S from './ops-shape.js';
-import { backward } from './autograd.js';
+import { nextTensorId, registerLive, unregisterLive } from './live-tensors.js';
+import { SAVED_FOR_BACKWARD, type OpName, type SavedForBackward, type TensorMeta } from './ops.js';
+import { track } from './scopes.js';
+import { shapeToString, sizeOf, type Shape } from './shape.js';
+import { getBackend, uploadStorage, type Storage } from './storage.js';
 
-type Scalar = number;
-type Operand = Tensor | Scalar;
+/** A tensor, or a number that becomes a scalar of the other operand's dtype. */
+export type Operand = Tensor | number;
+
+/** The op methods of every Tensor: thin aliases of the functions in ops-*.ts and autograd.ts. */
+export interface TensorMethods {
+  /** Computes gradients of this tensor with respect to every leaf that requires grad. */
+  backward(grad?: Tensor, options?: { retainGraph?: boolean }): void;
+  add(other: Operand): Tensor;
+  sub(other: Operand): Tensor;
+  mul(other: Operand): Tensor;
+  div(other: Operand): Tensor;
+  pow(other: Operand): Tensor;
+  maximum(other: Operand): Tensor;
+  minimum(other: Operand): Tensor;
+  equal(other: Operand): Tensor;
+  notEqual(other: Operand): Tensor;
+  less(other: Operand): Tensor;
+  lessEqual(other: Operand): Tensor;
+  greater(other: Operand): Tensor;
+  greaterEqual(other: Operand): Tensor;
+  neg(): Tensor;
+  exp(): Tensor;
+  log(): Tensor;
+  sqrt(): Tensor;
+  rsqrt(): Tensor;
+  abs(): Tensor;
+  square(): Tensor;
+  sin(): Tensor;
+  cos(): Tensor;
+  tanh(): Tensor;
+  sigmoid(): Tensor;
+  relu(): Tensor;
+  gelu(): Tensor;
+  selu(): Tensor;
+  clamp(min?: number, max?: number): Tensor;
+  sum(axes?: number | number[], keepdim?: boolean): Tensor;
+  mean(axes?: number | number[], keepdim?: boolean): Tensor;
+  max(axes?: number | number[], keepdim?: boolean): Tensor;
+  min(axes?: number | number[], keepdim?: boolean): Tensor;
+  argmax(axis?: number, keepdim?: boolean): Tensor;
+  argmin(axis?: number, keepdim?: boolean): Tensor;
+  matmul(other: Tensor): Tensor;
+  softmax(axis?: number): Tensor;
+  logSoftmax(axis?: number): Tensor;
+  astype(dtype: DType): Tensor;
+  reshape(shape: readonly number[]): Tensor;
+  flatten(startAxis?: number, endAxis?: number): Tensor;
+  permute(perm: readonly number[]): Tensor;
+  transpose(axis0?: number, axis1?: number): Tensor;
+  expand(shape: readonly number[]): Tensor;
+  squeeze(axes?: number | number[]): Tensor;
+  unsqueeze(axis: number): Tensor;
+  slice(ranges: readonly (readonly [number, number] | number | null)[]): Tensor;
+}
+
+// Class and interface merge: every Tensor has these methods once the package entry has
+// installed them (installTensorMethods in tensor-methods.ts).
+export interface Tensor extends TensorMethods {}
 
 export class Tensor {
   readonly shape: readonly number[];
@@ -24,18 +82,23 @@ export class Tensor {
   grad: Tensor | null = null;
   /** @internal the tape node that produced this tensor */
   node: Node | null = null;
+  /** A unique id, growing in creation order (see memoryMark). */
+  readonly id = nextTensorId();
+  /** @internal the op or creation function that made this handle (liveTensorsSince reports it) */
+  readonly origin: string;
+  /** @internal a handle the tape keeps for backward, outside tidy scopes */
+  readonly savedForBackward: boolean;
   private disposed = false;
-  private static nextId = 0;
-  /** A unique id, handy for debugging and maps. */
-  readonly id = Tensor.nextId++;
 
   /** @internal use the creation functions (tensor, zeros, ...) instead */
-  constructor(storage: Storage, shape: Shape, dtype: DType, trackInScope = true) {
+  constructor(storage: Storage, shape: Shape, dtype: DType, origin: string, savedForBackward = false) {
     this.storage = storage;
     this.shape = Object.freeze([...shape]);
     this.dtype = dtype;
-    countTensor(1);
-    if (trackInScope) track(this);
+    this.origin = origin;
+    this.savedForBackward = savedForBackward;
+    registerLive(this);
+    if (!savedForBackward) track(this);
   }
 
   get device(): string {
@@ -55,7 +118,7 @@ export class Tensor {
   dispose(): void {
     if (this.disposed) return;
     this.disposed = true;
-    countTensor(-1);
+    unregisterLive(this);
     this.storage.release();
     // The node pointer stays: later nodes reach their inputs' producers through it.
     this.node?.release();
@@ -73,7 +136,7 @@ export class Tensor {
 
   /** @internal a second handle on the same storage, outside tidy scopes (used by the tape) */
   shareStorage(): Tensor {
-    return new Tensor(this.storage.retain(), this.shape, this.dtype, false);
+    return new Tensor(this.storage.retain(), this.shape, this.dtype, this.origin, true);
   }
 
   // ---- reading data ----------------------------------------------------------
@@ -128,20 +191,20 @@ export class Tensor {
   to(device: string): Tensor {
     if (device === this.device) return this.detach();
     const values = this.dataSync();
-    return fromStorage(uploadStorage(values, this, device), this.shape, this.dtype);
+    return fromStorage(uploadStorage(values, this, device), this.shape, this.dtype, 'to');
   }
 
   async toAsync(device: string): Promise<Tensor> {
     if (device === this.device) return this.detach();
     getBackend(device);
     const values = await this.data();
-    return fromStorage(uploadStorage(values, this, device), this.shape, this.dtype);
+    return fromStorage(uploadStorage(values, this, device), this.shape, this.dtype, 'to');
   }
 
   /** A handle on the same data that is cut off from the autograd graph. */
   detach(): Tensor {
     this.assertAlive('detach');
-    return fromStorage(this.storage.retain(), this.shape, this.dtype);
+    return fromStorage(this.storage.retain(), this.shape, this.dtype, 'detach');
   }
 
   /**
@@ -169,62 +232,63 @@ export class Tensor {
     previous.release();
   }
 
-  /** Computes gradients of this tensor with respect to every leaf that requires grad. */
-  backward(grad?: Tensor, options: { retainGraph?: boolean } = {}): void {
-    backward(this, grad, options);
-  }
-
-  // ---- op aliases (see ops-math.ts / ops-shape.ts for documentation) ----------------
-
-  add(other: Operand): Tensor { return M.add(this, other); }
-  sub(other: Operand): Tensor { return M.sub(this, other); }
-  mul(other: Operand): Tensor { return M.mul(this, other); }
-  div(other: Operand): Tensor { return M.div(this, other); }
-  pow(other: Operand): Tensor { return M.pow(this, other); }
-  maximum(other: Operand): Tensor { return M.maximum(this, other); }
-  minimum(other: Operand): Tensor { return M.minimum(this, other); }
-  equal(other: Operand): Tensor { return M.equal(this, other); }
-  notEqual(other: Operand): Tensor { return M.notEqual(this, other); }
-  less(other: Operand): Tensor { return M.less(this, other); }
-  lessEqual(other: Operand): Tensor { return M.lessEqual(this, other); }
-  greater(other: Operand): Tensor { return M.greater(this, other); }
-  greaterEqual(other: Operand): Tensor { return M.greaterEqual(this, other); }
-  neg(): Tensor { return M.neg(this); }
-  exp(): Tensor { return M.exp(this); }
-  log(): Tensor { return M.log(this); }
-  sqrt(): Tensor { return M.sqrt(this); }
-  rsqrt(): Tensor { return M.rsqrt(this); }
-  abs(): Tensor { return M.abs(this); }
-  square(): Tensor { return M.square(this); }
-  sin(): Tensor { return M.sin(this); }
-  cos(): Tensor { return M.cos(this); }
-  tanh(): Tensor { return M.tanh(this); }
-  sigmoid(): Tensor { return M.sigmoid(this); }
-  relu(): Tensor { return M.relu(this); }
-  gelu(): Tensor { return M.gelu(this); }
-  selu(): Tensor { return M.selu(this); }
-  clamp(min?: number, max?: number): Tensor { return M.clamp(this, min, max); }
-  sum(axes?: number | number[], keepdim = false): Tensor { return M.sum(this, axes, keepdim); }
-  mean(axes?: number | number[], keepdim = false): Tensor { return M.mean(this, axes, keepdim); }
-  max(axes?: number | number[], keepdim = false): Tensor { return M.max(this, axes, keepdim); }
-  min(axes?: number | number[], keepdim = false): Tensor { return M.min(this, axes, keepdim); }
-  argmax(axis?: number, keepdim = false): Tensor { return M.argmax(this, axis, keepdim); }
-  argmin(axis?: number, keepdim = false): Tensor { return M.argmin(this, axis, keepdim); }
-  matmul(other: Tensor): Tensor { return M.matmul(this, other); }
-  softmax(axis = -1): Tensor { return M.softmax(this, axis); }
-  logSoftmax(axis = -1): Tensor { return M.logSoftmax(this, axis); }
-  astype(dtype: DType): Tensor { return M.cast(this, dtype); }
-  reshape(shape: readonly number[]): Tensor { return S.reshape(this, shape); }
-  flatten(startAxis = 0, endAxis = -1): Tensor { return S.flatten(this, startAxis, endAxis); }
-  permute(perm: readonly number[]): Tensor { return S.permute(this, perm); }
-  transpose(axis0 = -2, axis1 = -1): Tensor { return S.transpose(this, axis0, axis1); }
-  expand(shape: readonly number[]): Tensor { return S.expand(this, shape); }
-  squeeze(axes?: number | number[]): Tensor { return S.squeeze(this, axes); }
-  unsqueeze(axis: number): Tensor { return S.unsqueeze(this, axis); }
-  slice(ranges: readonly (readonly [number, number] | number | null)[]): Tensor { return S.slice(this, ranges); }
 }
 
 /** @internal wraps a storage into a new (tracked) tensor handle */
-export function fromStorage(storage: Storage, shape: Shape, dtype: DType): Tensor {
-  return new Tensor(storage, shape, dtype);
+export function fromStorage(storage: Storage, shape: Shape, dtype: DType, origin: string): Tensor {
+  return new Tensor(storage, shape, dtype, origin);
+}
+
+// ---- the tape ---------------------------------------------------------------------
+
+/** What the tape keeps of every input, however large: enough for rules that read only shapes. */
+export interface InputMeta extends TensorMeta {
+  readonly device: string;
+}
+
+/**
+ * One recorded op. It keeps handles only on the inputs and output that the op's gradient
+ * rule reads (SAVED_FOR_BACKWARD in ops.ts), plus the shape, dtype and device of every
+ * input, so users may dispose intermediate tensors (e.g. with tidy) before backward while
+ * the tape holds no more data than backward needs. Nodes are reference-counted by their
+ * output handle and by the nodes that consume that output; the saved handles are released
+ * when the count reaches zero or when backward has used them.
+ */
+export class Node {
+  refs = 1;
+  freed = false;
+  readonly metas: readonly InputMeta[];
+  /** Handles on the inputs the rule reads, at their input index; undefined elsewhere. */
+  readonly savedInputs: readonly (Tensor | undefined)[];
+  readonly savedOutput: Tensor | undefined;
+  constructor(
+    readonly op: OpName,
+    /** The graph's edges (to reach producers and leaves); these handles keep no data alive. */
+    readonly inputs: readonly Tensor[],
+    readonly attrs: unknown,
+    output: Tensor,
+  ) {
+    const saves: SavedForBackward | null = SAVED_FOR_BACKWARD[op];
+    if (!saves) throw new Error(`${op}: has no gradient rule, so the tape cannot record it`);
+    this.metas = inputs.map((t) => ({ shape: t.shape, dtype: t.dtype, device: t.device }));
+    this.savedInputs = inputs.map((t, i) => (saves.inputs?.includes(i) ? t.shareStorage() : undefined));
+    this.savedOutput = saves.output ? output.shareStorage() : undefined;
+    for (const t of inputs) t.node?.retain();
+  }
+  retain(): void {
+    this.refs++;
+  }
+  release(): void {
+    if (--this.refs > 0) return;
+    const wasFreed = this.freed;
+    this.free();
+    if (!wasFreed) for (const t of this.inputs) t.node?.release();
+  }
+  /** Releases the saved handles (after backward, or when nothing can reach this node). */
+  free(): void {
+    if (this.freed) return;
+    this.freed = true;
+    for (const t of this.savedInputs) t?.dispose();
+    this.savedOutput?.dispose();
+  }
 }

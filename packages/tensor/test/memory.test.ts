@@ -5,6 +5,7 @@
 import {
   add,
   crossEntropy,
+  exp,
   keep,
   matmul,
   memory,
@@ -208,12 +209,17 @@ describe('dispose', () => {
 
   it('works with using declarations (Symbol.dispose)', () => {
     const before = counters();
+    let outer: Tensor[] = [];
     {
       using t = ones([3]);
       using u = add(t, 1);
       expect(counters().tensors).toBe(before.tensors + 2);
-      expect(u.item).toBeDefined();
+      // Alive and correct inside the block...
+      expect(u.toArray()).toEqual([2, 2, 2]);
+      outer = [t, u];
     }
+    // ...and disposed when it ends.
+    expect(outer.map((x) => x.isDisposed)).toEqual([true, true]);
     expect(counters()).toEqual(before);
   });
 
@@ -265,6 +271,36 @@ describe('the autograd tape', () => {
     expect(counters().tensors).toBe(base.tensors + 2);
     expect(counters().buffers).toBe(base.buffers + 2);
     expect(Array.from(x.grad!.dataSync())).toEqual([5, 7, 9]);
+    y.dispose();
+    x.dispose();
+  });
+
+  it('10 chained adds on a 4 MiB tensor hold no bytes beyond the result (add saves nothing for backward)', () => {
+    const x = zeros([1024 * 1024]); // [1M] float32: 4 MiB
+    x.requiresGrad = true;
+    const base = counters();
+    let y = x;
+    for (let i = 0; i < 10; i++) {
+      const next = add(y, x);
+      if (y !== x) y.dispose();
+      y = next;
+    }
+    expect(counters().bytes).toBe(base.bytes + 4 * 1024 * 1024);
+    y.backward(ones([1024 * 1024]));
+    expect(Array.from(x.grad!.dataSync().subarray(0, 3))).toEqual([11, 11, 11]);
+    y.dispose();
+    x.dispose();
+  });
+
+  it('the tape keeps only what each rule reads: exp its output, mul its inputs, not the intermediate between them', () => {
+    const x = ones([1000]);
+    x.requiresGrad = true;
+    const base = counters();
+    // mul saves x and the scalar 3 (4 bytes); exp saves its output, which is y itself.
+    const y = tidy(() => exp(mul(x, 3)));
+    expect(counters().bytes).toBe(base.bytes + 4000 + 4);
+    y.backward(ones([1000]));
+    expect(x.grad!.dataSync()[0]).toBeCloseTo(3 * Math.exp(3), 3);
     y.dispose();
     x.dispose();
   });

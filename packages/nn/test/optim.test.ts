@@ -1,5 +1,5 @@
-import { memory, ones, tensor, tidy, type Tensor } from '@gpt/tensor';
-import { describe, expect, it } from 'vitest';
+import { memory, ones, setLeakWarning, tensor, tidy, type Tensor } from '@gpt/tensor';
+import { describe, expect, it, vi } from 'vitest';
 import {
   Adam,
   AdamW,
@@ -182,5 +182,29 @@ describe('optimizer options and groups', () => {
     opt.dispose();
     a.dispose();
   });
-});
 
+  it('step() marks a training step for the leak warning: a tensor kept per step is reported', () => {
+    const a = new Linear(2, 2, { seed: 1 });
+    const opt = new SGD(a.parameters(), { lr: 0.1 });
+    const warn = vi.spyOn(console, 'warn').mockImplementation(() => {});
+    const leaked: Tensor[] = [];
+    setLeakWarning({ steps: 3 });
+    try {
+      for (let i = 0; i < 4; i++) {
+        const loss = tidy(() => a.forward(ones([1, 2])).sum());
+        loss.backward();
+        leaked.push(loss); // never disposed: one more live tensor per step
+        opt.step();
+        opt.zeroGrad();
+      }
+      expect(warn).toHaveBeenCalledTimes(1);
+      expect(String(warn.mock.calls[0]![0])).toMatch(/live tensors grew at each of the last 3 steps/);
+    } finally {
+      setLeakWarning(false);
+      warn.mockRestore();
+    }
+    for (const t of leaked) t.dispose();
+    opt.dispose();
+    a.dispose();
+  });
+});

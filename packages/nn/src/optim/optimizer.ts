@@ -5,7 +5,7 @@
 // model holds stay the same, only their data is replaced. State tensors follow their
 // parameter's device (after Module.to), moved at the next step.
 
-import { keep, noGrad, Tensor, tidy } from '@gpt/tensor';
+import { keep, markStep, noGrad, Tensor, tidy } from '@gpt/tensor';
 import { isHostReadable, makeAll, toDeviceSync, uploadLike } from '../devices.js';
 import { StepScalars } from './step-scalars.js';
 
@@ -130,6 +130,8 @@ export abstract class Optimizer<O extends BaseOptions, S extends string = string
         scalars.dispose();
       }
     });
+    // A step is the unit the leak warning (setLeakWarning) compares live tensors over.
+    markStep();
   }
 
   /**

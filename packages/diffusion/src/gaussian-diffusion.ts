@@ -15,6 +15,7 @@ import {
   randn,
   reshape,
   tidy,
+  tidyAsync,
   type Tensor,
 } from '@gpt/tensor';
 import {
@@ -253,20 +254,21 @@ export class GaussianDiffusion implements DiffusionCoefficients {
    */
   async pMeanVariance<Cond>(model: DiffusionModel<Cond>, x: Tensor, t: Tensor, options: DenoiseOptions<Cond> = {}): Promise<PMeanVariance> {
     assertTimesteps('pMeanVariance', x, t);
-    const output = await this.callModel('pMeanVariance', model, x, t, options.cond);
-    try {
-      return tidy(() => this.meanVarianceFromOutput(output, x, t, options));
-    } finally {
-      output.dispose();
-    }
+    return tidyAsync(async () => {
+      const output = await this.callModel('pMeanVariance', model, x, t, options.cond); // [B, ...]
+      return this.meanVarianceFromOutput(output, x, t, options);
+    });
   }
 
   /** Samples x_{t-1} from the model (DDPM ancestral step); no noise where t = 0. */
   async pSample<Cond>(model: DiffusionModel<Cond>, x: Tensor, t: Tensor, options: StepOptions<Cond> = {}): Promise<SampleResult> {
-    const out = await this.pMeanVariance(model, x, t, options);
-    return this.finishStep(out, options, () => this.stepNoise('pSample', x, options), (stepNoise) => {
+    // One scope for the step: everything but the sample and predXstart is freed (the noise too, unless passed in).
+    return tidyAsync(async () => {
+      const out = await this.pMeanVariance(model, x, t, options);
+      const noise = this.stepNoise('pSample', x, options); // [B, ...]
       const std = exp(out.logVariance.mul(0.5)); // [B, 1, ...]
-      return out.mean.add(nonzeroMask(t, x.rank).mul(std).mul(stepNoise!)); // [B, ...]
+      const sample = out.mean.add(nonzeroMask(t, x.rank).mul(std).mul(noise)); // [B, ...]
+      return { sample, predXstart: out.predXstart };
     });
   }
 
@@ -284,36 +286,18 @@ export class GaussianDiffusion implements DiffusionCoefficients {
   async ddimSample<Cond>(model: DiffusionModel<Cond>, x: Tensor, t: Tensor, options: StepOptions<Cond> & DdimOptions = {}): Promise<SampleResult> {
     const eta = options.eta ?? 0;
     const { sigma, epsCoef } = this.ddimTable(eta);
-    const out = await this.pMeanVariance(model, x, t, options);
-    return this.finishStep(out, options, () => (eta > 0 ? this.stepNoise('ddimSample', x, options) : null), (stepNoise) => {
+    // One scope for the step, as in pSample.
+    return tidyAsync(async () => {
+      const out = await this.pMeanVariance(model, x, t, options);
+      const noise = eta > 0 ? this.stepNoise('ddimSample', x, options) : null; // [B, ...]
       // Re-derive epsilon from the x_0 prediction, whatever the model predicts.
       const eps = this.predictEpsFromXstart(x, t, out.predXstart); // [B, ...]
       const towardsX0 = out.predXstart.mul(this.extract(this.sqrtAlphasCumprodPrev, t, x)); // [B, ...]
       const meanPred = towardsX0.add(eps.mul(this.extract(epsCoef, t, x))); // [B, ...]
-      if (!stepNoise) return meanPred;
-      const scaledNoise = stepNoise.mul(this.extract(sigma, t, x)).mul(nonzeroMask(t, x.rank)); // [B, ...]
-      return meanPred.add(scaledNoise);
+      if (!noise) return { sample: meanPred, predXstart: out.predXstart };
+      const scaledNoise = noise.mul(this.extract(sigma, t, x)).mul(nonzeroMask(t, x.rank)); // [B, ...]
+      return { sample: meanPred.add(scaledNoise), predXstart: out.predXstart };
     });
-  }
-
-  /**
-   * The part both samplers share: draws the step's noise, builds the sample in a tidy
-   * scope, and frees what pMeanVariance returned except predXstart (returned with the
-   * sample; freed too on error) and the noise unless the caller passed it.
-   */
-  private finishStep(out: PMeanVariance, options: StepOptions<unknown>, drawNoise: () => Tensor | null, build: (noise: Tensor | null) => Tensor): SampleResult {
-    let noise: Tensor | null = null;
-    try {
-      const stepNoise = (noise = drawNoise());
-      const sample = tidy(() => build(stepNoise));
-      return { sample, predXstart: out.predXstart };
-    } catch (error) {
-      out.predXstart.dispose();
-      throw error;
-    } finally {
-      if (noise && noise !== options.noise) noise.dispose();
-      for (const tensor of [out.mean, out.variance, out.logVariance]) tensor.dispose();
-    }
   }
 
   /** DDIM sampling from x_T ~ N(0, I) over every timestep of this diffusion; returns x_0 (caller-owned). */
@@ -346,24 +330,16 @@ export class GaussianDiffusion implements DiffusionCoefficients {
    */
   async trainingLosses<Cond>(model: DiffusionModel<Cond>, xStart: Tensor, t: Tensor, options: TrainingLossOptions<Cond> = {}): Promise<{ loss: Tensor }> {
     assertTimesteps('trainingLosses', xStart, t);
-    const noise = options.noise ?? randn(xStart.shape, { generator: generatorFrom('trainingLosses', options), device: xStart.device });
-    assertSameShape('trainingLosses', 'noise', noise, xStart);
-    const xT = this.qSample(xStart, t, { noise }); // [B, ...]
-    let output: Tensor | null = null;
-    try {
-      output = await this.callModel('trainingLosses', model, xT, t, options.cond, true);
-      const prediction = output;
-      const loss = tidy(() => {
-        const target = this.trainingTarget(xStart, xT, t, noise); // [B, ...]
-        const diff = target.sub(prediction);
-        return meanFlat(diff.mul(diff)); // [B]
-      });
-      return { loss };
-    } finally {
-      output?.dispose();
-      xT.dispose();
-      if (noise !== options.noise) noise.dispose();
-    }
+    // One scope: only the loss survives (the tape keeps what backward needs).
+    return tidyAsync(async () => {
+      const noise = options.noise ?? randn(xStart.shape, { generator: generatorFrom('trainingLosses', options), device: xStart.device });
+      assertSameShape('trainingLosses', 'noise', noise, xStart);
+      const xT = this.qSample(xStart, t, { noise }); // [B, ...]
+      const prediction = await this.callModel('trainingLosses', model, xT, t, options.cond, true); // [B, ...]
+      const target = this.trainingTarget(xStart, xT, t, noise); // [B, ...]
+      const diff = target.sub(prediction); // [B, ...]
+      return { loss: meanFlat(diff.mul(diff)) }; // [B]
+    });
   }
 
   // ---- internals ------------------------------------------------------------------------------
@@ -411,7 +387,7 @@ export class GaussianDiffusion implements DiffusionCoefficients {
     return fromStart.add(this.extract(this.posteriorMeanCoef2, t, xT).mul(xT));
   }
 
-  /** Runs inside tidy: everything returned is new, everything else is disposed. */
+  /** Runs inside a tidy scope: everything returned is new, everything else is disposed. */
   private meanVarianceFromOutput(output: Tensor, x: Tensor, t: Tensor, options: DenoiseOptions<unknown>): PMeanVariance {
     const process = (predXstart: Tensor): Tensor => {
       let processed = options.denoisedFn ? options.denoisedFn(predXstart) : predXstart;

@@ -1,6 +1,6 @@
 // Linear (fully connected) layer: y = x W^T + b, like torch.nn.Linear.
 
-import { add, matmul, reshape, type RandomOptions, type Tensor } from '@gpt/tensor';
+import { add, matmul, reshape, tidy, type RandomOptions, type Tensor } from '@gpt/tensor';
 import { defaultLayerInit } from '../init.js';
 import { Module, parameter, type Layer } from '../module.js';
 
@@ -35,13 +35,13 @@ export class Linear extends Module implements Layer {
     if (x.rank === 0 || x.shape.at(-1) !== this.inFeatures) {
       throw new Error(`Linear.forward: input [${x.shape.join(', ')}] should end in ${this.inFeatures} features`);
     }
-    // Fold leading axes into one so a single 2-D GEMM does the work.
-    const flat = x.rank === 2 ? x : reshape(x, [-1, this.inFeatures]); // [N, in]
-    const product = matmul(flat, this.weight, { transB: true }); // [N, out]
-    const biased = this.bias ? add(product, this.bias) : product; // [N, out]
-    const result = x.rank === 2 ? biased : reshape(biased, [...x.shape.slice(0, -1), this.outFeatures]);
-    for (const t of [flat, product, biased]) if (t !== x && t !== result) t.dispose();
-    return result;
+    return tidy(() => {
+      // Fold leading axes into one so a single 2-D GEMM does the work.
+      const flat = x.rank === 2 ? x : reshape(x, [-1, this.inFeatures]); // [N, in]
+      const product = matmul(flat, this.weight, { transB: true }); // [N, out]
+      const biased = this.bias ? add(product, this.bias) : product; // [N, out]
+      return x.rank === 2 ? biased : reshape(biased, [...x.shape.slice(0, -1), this.outFeatures]); // [..., out]
+    });
   }
 
   protected override extraRepr(): string {

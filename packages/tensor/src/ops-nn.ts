@@ -24,10 +24,10 @@ export function layerNorm(x: Tensor, weight?: Tensor | null, bias?: Tensor | nul
       throw new Error(`layerNorm: ${name} has shape ${shapeToString(p.shape)}, expected [${d}] for input ${shapeToString(x.shape)}`);
     }
   }
-  const normalized = runOp('layerNorm', [x], { eps });
+  const normalized = runOp('layerNorm', [x], { eps }); // [..., D]
   if (!weight && !bias) return normalized;
-  const scaled = weight ? M.mul(normalized, weight) : normalized;
-  const shifted = bias ? M.add(scaled, bias) : scaled;
+  const scaled = weight ? M.mul(normalized, weight) : normalized; // [..., D]
+  const shifted = bias ? M.add(scaled, bias) : scaled; // [..., D]
   if (scaled !== normalized) normalized.dispose();
   if (shifted !== scaled) scaled.dispose();
   return shifted;
@@ -42,14 +42,14 @@ export interface Conv2dOptions {
 export function conv2d(x: Tensor, weight: Tensor, bias?: Tensor | null, options: Conv2dOptions = {}): Tensor {
   const stride = pair('conv2d', 'stride', options.stride ?? 1);
   const padding = pair('conv2d', 'padding', options.padding ?? 0);
-  const y = runOp('conv2d', [x, weight], { stride, padding });
+  const y = runOp('conv2d', [x, weight], { stride, padding }); // [N, O, OH, OW]
   if (!bias) return y;
   if (bias.rank !== 1 || bias.shape[0] !== weight.shape[0]) {
     y.dispose();
     throw new Error(`conv2d: bias has shape ${shapeToString(bias.shape)}, expected [${weight.shape[0]}]`);
   }
-  const b = reshape(bias, [1, bias.size, 1, 1]);
-  const result = M.add(y, b);
+  const b = reshape(bias, [1, bias.size, 1, 1]); // [1, O, 1, 1]
+  const result = M.add(y, b); // [N, O, OH, OW]
   y.dispose();
   b.dispose();
   return result;
@@ -75,10 +75,10 @@ export function globalAvgPool2d(x: Tensor): Tensor {
 export function dropout(x: Tensor, p: number, options: RandomOptions & { training?: boolean } = {}): Tensor {
   if (!(p >= 0 && p < 1)) throw new Error(`dropout: p must be in [0, 1), got ${p}`);
   if (options.training === false || p === 0) return M.mul(x, 1);
-  const u = rand(x.shape, { ...options, device: x.device });
-  const keepMask = M.greaterEqual(u, p);
-  const scaled = M.div(x, 1 - p);
-  const result = M.where(keepMask, scaled, 0);
+  const u = rand(x.shape, { ...options, device: x.device }); // [...x]
+  const keepMask = M.greaterEqual(u, p); // [...x] bool
+  const scaled = M.div(x, 1 - p); // [...x]
+  const result = M.where(keepMask, scaled, 0); // [...x]
   for (const t of [u, keepMask, scaled]) t.dispose();
   return result;
 }
@@ -99,17 +99,17 @@ export function nllLoss(logProbs: Tensor, labels: Tensor, reduction: Reduction =
   if (labels.rank !== 1 || labels.shape[0] !== logProbs.shape[0]) {
     throw new Error(`nllLoss: labels ${shapeToString(labels.shape)} do not match log-probabilities ${shapeToString(logProbs.shape)}`);
   }
-  const index = unsqueeze(labels, 1);
+  const index = unsqueeze(labels, 1); // [N, 1]
   const picked = gather(logProbs, 1, index); // [N, 1]
-  const flat = reshape(picked, [labels.size]);
-  const loss = M.neg(flat);
+  const flat = reshape(picked, [labels.size]); // [N]
+  const loss = M.neg(flat); // [N]
   for (const t of [index, picked, flat]) t.dispose();
   return reduce(loss, reduction);
 }
 
 /** Cross-entropy of logits [N, C] against int32 class labels [N] (like F.cross_entropy). */
 export function crossEntropy(logits: Tensor, labels: Tensor, reduction: Reduction = 'mean'): Tensor {
-  const logProbs = M.logSoftmax(logits, -1);
+  const logProbs = M.logSoftmax(logits, -1); // [N, C]
   try {
     return nllLoss(logProbs, labels, reduction);
   } finally {
@@ -122,8 +122,8 @@ export function mse(prediction: Tensor, target: Tensor, reduction: Reduction = '
   if (!sameShape(prediction.shape, target.shape)) {
     throw new Error(`mse: prediction ${shapeToString(prediction.shape)} and target ${shapeToString(target.shape)} differ in shape`);
   }
-  const diff = M.sub(prediction, target);
-  const sq = M.mul(diff, diff);
+  const diff = M.sub(prediction, target); // [...]
+  const sq = M.mul(diff, diff); // [...]
   diff.dispose();
   return reduce(sq, reduction);
 }

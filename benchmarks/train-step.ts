@@ -7,11 +7,13 @@
 // installed. The columns take turns over R rounds (the order rotating), each round
 // timing the median of N steps per column, so that a shared machine's load changes
 // reach every column alike: `ms` is the median over rounds, and the ratio the median
-// of the per-round ratios.
+// of the per-round ratios. `step_peak_MiB` is the peak of live tensor bytes during one
+// step above the bytes live before it (what the tape, activations and gradients add).
 
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { defineCli, describeRuntime, type CliValues } from '@gpt/g-pt/cli';
+import { memory, resetPeakMemory } from '@gpt/tensor';
 import { chooseColumns, loadColumns, type Column } from './helpers/columns.js';
 import { GPT_CARTPOLE, type TrainStepConfig } from './train-step/model/gpt-backbone.js';
 import { JSON_OPTION, medianSeconds, report, type Row } from './util.js';
@@ -39,14 +41,25 @@ export const cli = defineCli({
   },
 });
 
-async function time(impl: TrainStepImpl, config: TrainStepConfig, reps: number): Promise<number> {
-  if (impl.measure) return impl.measure(config, reps);
+interface Timing {
+  seconds: number;
+  /** Peak live tensor bytes during one step above those live before it (tape, activations, gradients); null when timed in another process. */
+  stepPeakBytes: number | null;
+}
+
+async function time(impl: TrainStepImpl, config: TrainStepConfig, reps: number): Promise<Timing> {
+  if (impl.measure) return { seconds: await impl.measure(config, reps), stepPeakBytes: null };
   const step = await impl.prepare!(config);
   // One untimed step first; a very slow implementation (seconds per step) gets one timed step.
   const start = performance.now();
   await step();
   const first = (performance.now() - start) / 1000;
-  return first > 5 ? medianSeconds(step, 1, 0) : medianSeconds(step, reps, 1);
+  const seconds = first > 5 ? await medianSeconds(step, 1, 0) : await medianSeconds(step, reps, 1);
+  // One more step for memory: every live tensor counts, so measure above what was live before it.
+  const before = memory().bytes;
+  resetPeakMemory();
+  await step();
+  return { seconds, stepPeakBytes: memory().peakBytes - before };
 }
 
 function median(values: readonly number[]): number {
@@ -62,6 +75,7 @@ export async function main(options: CliValues<typeof cli.options>): Promise<void
   process.stderr.write(`train-step: ${describeRuntime()}\n`);
   const skipped = new Map<string, string>();
   const seconds = new Map<string, number[]>(chosen.map((i) => [i.name, []]));
+  const stepPeakBytes = new Map<string, number | null>();
   for (let round = 0; round < rounds; round++) {
     const order = chosen.map((_, k) => chosen[(k + round) % chosen.length]!);
     for (const impl of order.filter((i) => !skipped.has(i.name))) {
@@ -70,7 +84,9 @@ export async function main(options: CliValues<typeof cli.options>): Promise<void
         skipped.set(impl.name, reason);
         continue;
       }
-      seconds.get(impl.name)!.push(await time(impl, config, reps));
+      const timing = await time(impl, config, reps);
+      seconds.get(impl.name)!.push(timing.seconds);
+      stepPeakBytes.set(impl.name, timing.stepPeakBytes);
       await impl.teardown?.();
     }
     process.stderr.write(`train-step: round ${round + 1}/${rounds} done\n`);
@@ -84,7 +100,14 @@ export async function main(options: CliValues<typeof cli.options>): Promise<void
     const reason = skipped.get(impl.name);
     if (reason) return { bench: 'train-step', impl: impl.name, ms: null, note: reason };
     const times = seconds.get(impl.name)!;
-    const row: Row = { bench: 'train-step', impl: impl.name, ms: median(times) * 1000, rounds: times.map((t) => (t * 1000).toFixed(0)).join('/') };
+    const peak = stepPeakBytes.get(impl.name);
+    const row: Row = {
+      bench: 'train-step',
+      impl: impl.name,
+      ms: median(times) * 1000,
+      rounds: times.map((t) => (t * 1000).toFixed(0)).join('/'),
+      step_peak_MiB: peak == null ? null : peak / 2 ** 20,
+    };
     if (baseline) {
       const base = seconds.get(baseline.name)!;
       row[`x_${baseline.name}`] = median(times.map((t, r) => t / base[r]!));

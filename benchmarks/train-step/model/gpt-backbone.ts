@@ -51,6 +51,11 @@ class SelfAttention extends Module {
   }
 
   forward(x: Tensor): Tensor {
+    // tidy frees the intermediates; the tape keeps what backward needs.
+    return T.tidy(() => this.attend(x));
+  }
+
+  private attend(x: Tensor): Tensor {
     const [b, t] = x.shape as [number, number, number];
     const hd = this.d / this.heads;
     const split = (layer: Linear) => T.permute(T.reshape(layer.forward(x), [b, t, this.heads, hd]), [0, 2, 1, 3]); // [B, H, T, hd]
@@ -78,8 +83,10 @@ class Block extends Module {
   }
 
   forward(x: Tensor): Tensor {
-    const h = T.add(x, this.attn.forward(this.ln1.forward(x))); // [B, T, C]
-    return T.add(h, this.fcProj.forward(T.gelu(this.fc.forward(this.ln2.forward(h))))); // [B, T, C]
+    return T.tidy(() => {
+      const h = T.add(x, this.attn.forward(this.ln1.forward(x))); // [B, T, C]
+      return T.add(h, this.fcProj.forward(T.gelu(this.fc.forward(this.ln2.forward(h))))); // [B, T, C]
+    });
   }
 }
 

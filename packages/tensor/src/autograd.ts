@@ -80,32 +80,57 @@ export function backward(root: Tensor, grad?: Tensor, options: { retainGraph?: b
         const node = order[i]!;
         const g = grads.get(node);
         if (!g) continue;
+        grads.delete(node);
         if (node.freed) throw graphFreedError(node);
-        // The rule's view of what its op saved; GradContext types it per op from SAVED_FOR_BACKWARD.
-        const context = {
-          inputs: node.savedInputs,
-          output: node.savedOutput,
-          metas: node.metas,
-          attrs: node.attrs,
-          needs: node.inputs.map((t) => t.requiresGrad),
-        };
-        const rule = GRADIENTS[node.op] as (g: Tensor, c: GradContext<OpName>) => (Tensor | null)[];
-        const inputGrads = rule(g, context as unknown as GradContext<OpName>);
+        // Like PyTorch, a gradient lives only until its node has used it: the rule's
+        // temporaries are freed by the inner tidy, and g right after, so backward's
+        // peak memory is the saved tensors plus the gradients in flight, not all of them.
+        const inputGrads = tidy(() => inputGradients(node, g));
         node.inputs.forEach((input, k) => {
-          const ig = inputGrads[k];
-          if (!context.needs[k] || !ig) return;
-          const reduced = unbroadcast(ig, node.metas[k]!.shape);
-          if (input.node) {
-            const previous = grads.get(input.node);
-            grads.set(input.node, previous ? add(previous, reduced) : reduced);
-          } else {
+          const reduced = inputGrads[k];
+          if (!reduced) return;
+          if (!input.node) {
             accumulateLeaf(input, reduced);
+            reduced.dispose();
+            return;
+          }
+          const previous = grads.get(input.node);
+          if (previous) {
+            grads.set(input.node, add(previous, reduced));
+            previous.dispose();
+            reduced.dispose();
+          } else {
+            grads.set(input.node, reduced);
           }
         });
+        if (g !== grad) g.dispose();
         if (!options.retainGraph) node.free();
       }
     }),
   );
+}
+
+/**
+ * The gradients of `node`'s inputs given the gradient `g` of its output, each reduced to
+ * its input's shape (null where no gradient is needed). Every result is a fresh handle,
+ * so the caller may dispose it (and g) independently even when a rule passes g through.
+ */
+function inputGradients(node: Node, g: Tensor): (Tensor | null)[] {
+  // The rule's view of what its op saved; GradContext types it per op from SAVED_FOR_BACKWARD.
+  const context = {
+    inputs: node.savedInputs,
+    output: node.savedOutput,
+    metas: node.metas,
+    attrs: node.attrs,
+    needs: node.inputs.map((t) => t.requiresGrad),
+  };
+  const rule = GRADIENTS[node.op] as (g: Tensor, c: GradContext<OpName>) => (Tensor | null)[];
+  const inputGrads = rule(g, context as unknown as GradContext<OpName>);
+  return node.inputs.map((_, k) => {
+    const ig = inputGrads[k];
+    if (!context.needs[k] || !ig) return null;
+    return unbroadcast(ig, node.metas[k]!.shape).detach();
+  });
 }
 
 function graphFreedError(node: Node): Error {

@@ -5,7 +5,7 @@
 // WebGPU cases skip without an adapter (GPT_REQUIRE_WEBGPU=1 makes that a failure).
 
 import { getBackend, memory, mse, randn, tensor, tidy, type Tensor } from '@gpt/tensor';
-import { describe, expect, it, type TestContext } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import {
   Adam,
   AdamW,
@@ -21,6 +21,7 @@ import {
   SGD,
   weightDecayParamGroups,
 } from '../src/index.js';
+import { needWebGPU } from './helpers.js';
 
 class Net extends Module {
   fc1: Linear;
@@ -193,26 +194,6 @@ describe('hyper-parameter uploads (CPU)', () => {
   });
 });
 
-async function webgpuReason(): Promise<string | null> {
-  try {
-    const { probeWebGPU } = await import('@gpt/tensor/webgpu-node');
-    const probe = await probeWebGPU();
-    return probe.available ? null : probe.reason;
-  } catch (error) {
-    return `@gpt/tensor/webgpu-node failed to load: ${(error as Error).message}`;
-  }
-}
-
-/** Makes the "webgpu" device available, or skips the test (fails under GPT_REQUIRE_WEBGPU=1). */
-async function needWebGPU(context: TestContext): Promise<void> {
-  const reason = await webgpuReason();
-  if (reason !== null) {
-    if (process.env.GPT_REQUIRE_WEBGPU === '1') throw new Error(`GPT_REQUIRE_WEBGPU=1 but WebGPU is unavailable: ${reason}`);
-    context.skip(`no WebGPU adapter: ${reason}`);
-  }
-  const { initWebGPU } = await import('@gpt/tensor/webgpu-node');
-  if (!('webgpu' in memory().devices)) await initWebGPU();
-}
 
 describe('webgpu', () => {
   it('loadFlat from a vector on WebGPU into a CPU module: async, or a clear error', async (context) => {

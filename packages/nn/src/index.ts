@@ -25,7 +25,7 @@ export {
 } from './optim/optimizer.js';
 export { SGD, type SGDOptions } from './optim/sgd.js';
 export { Adam, AdamW, type AdamOptions } from './optim/adam.js';
-export { weightDecayParamGroups } from './optim/param-groups.js';
+export { weightDecayParamGroups, decayTwoOrMoreDims, type DecayPredicate } from './optim/param-groups.js';
 export { cosineDecay, linearWarmup, composeSchedules, perEpoch, applyLrSchedule, type LrSchedule } from './optim/lr-schedule.js';
 export { clipGradNorm } from './optim/clip-grad-norm.js';
 export { EMA } from './optim/ema.js';

@@ -153,6 +153,26 @@ describe('optimizer options and groups', () => {
     net.dispose();
   });
 
+  it('weightDecayParamGroups takes a predicate that sees the name, the parameter and its owning module', () => {
+    const net = new SmallNet();
+    const calls: [string, number, string][] = [];
+    const [decay, noDecay] = weightDecayParamGroups(net, 0.5, (name, parameter, owner) => {
+      calls.push([name, parameter.rank, owner.constructor.name]);
+      return name.startsWith('fc2.');
+    });
+    expect(calls).toEqual([
+      ['fc1.weight', 2, 'Linear'],
+      ['fc1.bias', 1, 'Linear'],
+      ['fc2.weight', 2, 'Linear'],
+      ['fc2.bias', 1, 'Linear'],
+    ]);
+    const same = (a: Tensor[], b: Tensor[]) => a.length === b.length && a.every((t, i) => t === b[i]);
+    expect(same(decay.params, [net.fc2.weight, net.fc2.bias!])).toBe(true);
+    expect(same(noDecay.params, [net.fc1.weight, net.fc1.bias!])).toBe(true);
+    expect([decay.weightDecay, noDecay.weightDecay]).toEqual([0.5, 0]);
+    net.dispose();
+  });
+
   it('bad options and parameters give errors naming the option and group', () => {
     const net = new SmallNet();
     expect(() => new SGD(net.parameters(), { lr: -1 })).toThrow('SGD: param group 0: lr must be a number >= 0, got -1');

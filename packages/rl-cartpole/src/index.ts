@@ -15,3 +15,23 @@ export {
   type StepResult,
 } from './cartpole.js';
 export { CartPoleVectorEnv, type VectorStepResult, type VectorEpisodeInfo } from './vector-cartpole.js';
+export {
+  GaussianMlpPolicy,
+  CartPoleCritic,
+  OBSERVATION_SIZE,
+  ACTION_SIZE,
+  HIDDEN_SIZE,
+  type GaussianMlpPolicyOptions,
+} from './policy.js';
+export { computeGae, normalizeAdvantages, ppoLosses, type GaeResult, type PpoLossInput } from './ppo-math.js';
+export { act, allocateActOutput, readLogStd, type ActOutput } from './rollout.js';
+export { evaluatePolicy, type EvaluateOptions, type EvaluateResult } from './evaluate.js';
+export {
+  trainPpo,
+  PPO_DEFAULTS,
+  type PpoConfig,
+  type PpoOptions,
+  type PpoResult,
+  type PolicyCheckpoint,
+  type IterationStats,
+} from './ppo.js';

@@ -1,0 +1,57 @@
+// Acting with the policy on a vector environment: one forward pass per step without the tape,
+// Gaussian noise drawn on the host, results written into preallocated typed arrays.
+
+import { noGrad, tensor, tidy } from '@gpt/tensor';
+import { ACTION_SIZE, HALF_LOG_2PI, OBSERVATION_SIZE, type CartPoleCritic, type GaussianMlpPolicy } from './policy.js';
+
+export interface ActOutput {
+  /** Sampled (or mean) actions, before the environment's clamp. [N * A] */
+  actions: Float32Array;
+  /** log pi(a | s) of the sampled actions. [N] */
+  logProbs: Float32Array;
+  /** critic(s), when a critic was given. [N] */
+  values: Float32Array;
+}
+
+/** Reads the policy's log-std once per rollout (it changes only in updates). */
+export function readLogStd(policy: GaussianMlpPolicy): Float32Array {
+  return Float32Array.from(policy.log_std.dataSync());
+}
+
+/**
+ * Acts on `observations` [N, 4]: means (and values) from one no-grad forward pass, then
+ * a = mean + exp(log_std) * noise with `noise` [N * A] standard normals (or the mean when
+ * `noise` is null). Writes into `out`, whose arrays are reused step after step.
+ */
+export function act(
+  policy: GaussianMlpPolicy,
+  critic: CartPoleCritic | null,
+  observations: Float32Array,
+  logStd: Float32Array,
+  noise: ArrayLike<number> | null,
+  out: ActOutput,
+): void {
+  const numEnvs = observations.length / OBSERVATION_SIZE;
+  noGrad(() =>
+    tidy(() => {
+      const obs = tensor(observations, { shape: [numEnvs, OBSERVATION_SIZE] }); // [N, 4]
+      const means = policy.forward(obs).dataSync(); // [N * A]
+      if (critic) out.values.set(critic.forward(obs).dataSync()); // [N]
+      for (let i = 0; i < numEnvs; i++) {
+        let logProb = 0;
+        for (let j = 0; j < ACTION_SIZE; j++) {
+          const k = i * ACTION_SIZE + j;
+          const z = noise ? noise[k]! : 0;
+          out.actions[k] = means[k]! + Math.exp(logStd[j]!) * z;
+          // (a - mean) / std is the noise itself, so the density needs no second pass.
+          logProb += -0.5 * z * z - logStd[j]! - HALF_LOG_2PI;
+        }
+        out.logProbs[i] = logProb;
+      }
+    }),
+  );
+}
+
+export function allocateActOutput(numEnvs: number): ActOutput {
+  return { actions: new Float32Array(numEnvs * ACTION_SIZE), logProbs: new Float32Array(numEnvs), values: new Float32Array(numEnvs) };
+}

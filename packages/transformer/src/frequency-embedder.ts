@@ -7,25 +7,15 @@ import { Module, buffer } from '@gpt/nn';
 import { cast, concat, cos, mul, reshape, sin, tensor, tidy, type Tensor } from '@gpt/tensor';
 
 /**
- * 2^linspace(0, maxLog2, count) rounded as PyTorch computes it in float32: linspace's
- * float32 step, filled from the start for the first half and from the end for the
- * second (aten's linspace kernel), then a float32 power. Matching bit for bit matters:
- * the top frequency times t = 999 is ~1.6e7, where one unit in the last place of the
- * frequency changes sin by a visible amount.
+ * 2^linspace(0, maxLog2, count), each the float32 nearest to the exact value. PyTorch's
+ * float32 linspace (8-wide vector steps) and pow land a unit or two in the last place
+ * away at about a quarter of the entries; with t up to 999 and frequencies up to 2^14
+ * that moves sin noticeably, so weights trained in PyTorch should come with their own
+ * buffer (it is in the state dict, and loadStateDict replaces this one).
  */
 export function frequencies(count: number, maxLog2: number): Float32Array {
-  const f = Math.fround;
   const out = new Float32Array(count);
-  if (count === 1) {
-    out[0] = 1;
-    return out;
-  }
-  const step = f(f(maxLog2) / (count - 1));
-  const halfway = Math.floor(count / 2);
-  for (let i = 0; i < count; i++) {
-    const exponent = i < halfway ? f(f(step * i)) : f(f(maxLog2) - f(step * (count - 1 - i)));
-    out[i] = f(2 ** exponent);
-  }
+  for (let k = 0; k < count; k++) out[k] = count === 1 ? 1 : 2 ** ((maxLog2 * k) / (count - 1));
   return out;
 }
 

@@ -9,27 +9,13 @@ import { loadStateDictBytes } from '@gpt/nn';
 import { mul, sum, tensor, tidy, type Tensor } from '@gpt/tensor';
 import { afterAll, describe, expect, it } from 'vitest';
 import { Gpt } from '../src/index.js';
+import { hashed } from './hashed.js';
 import { CARTPOLE_SIZES } from './networks.js';
 
 const N = 3;
 const D = 1250;
 const SAMPLE_STRIDE = 7;
 const FULL_LIMIT = 1024;
-
-/** The fixture script's `hashed`: count numbers in [-0.5, 0.5) from a 32-bit integer hash of (stream, index). */
-export function hashed(stream: number, count: number): Float32Array {
-  const out = new Float32Array(count);
-  for (let i = 0; i < count; i++) {
-    let h = (Math.imul(i, 2654435761 | 0) + stream * 40503 + 12345) >>> 0;
-    h = (h ^ (h >>> 16)) >>> 0;
-    h = Math.imul(h, 0x45d9f3b) >>> 0;
-    h = (h ^ (h >>> 16)) >>> 0;
-    h = Math.imul(h, 0x45d9f3b) >>> 0;
-    h = (h ^ (h >>> 16)) >>> 0;
-    out[i] = h / 2 ** 32 - 0.5;
-  }
-  return out;
-}
 
 /** The fixture's weights for parameter number `index` (state-dict order) named `key`. */
 function weightValues(index: number, key: string, shape: readonly number[]): Float32Array {

@@ -40,8 +40,6 @@ type RuleFor<K extends OpName> = Saves<K> extends null ? null : GradRule<K>;
 type Rules<Ops extends OpName> = { readonly [K in Ops]: RuleFor<K> };
 
 const TWO_OVER_SQRT_PI = 2 / Math.sqrt(Math.PI);
-const SELU_ALPHA = 1.6732632423543772;
-const SELU_SCALE = 1.0507009873554805;
 
 /** d max(x) = g split evenly between the tied extremes (like torch.amax). */
 function extremeGrad(g: Tensor, { inputs: [x], output, metas }: GradContext<'max' | 'min'>): Tensor[] {
@@ -90,10 +88,7 @@ const unaryRules: Rules<UnaryOp> = {
   // d x Phi(x) = g (Phi(x) + x phi(x)), in one fused pass
   gelu: (g, { inputs: [x] }) => [runOp('geluBackward', [g, x], {})],
   // d selu(x) = g scale (1 where x > 0, else alpha e^x)
-  selu: (g, { inputs: [x] }) => {
-    const slope = M.where(M.greater(x, 0), SELU_SCALE, M.mul(M.exp(x), SELU_SCALE * SELU_ALPHA));
-    return [M.mul(g, slope)];
-  },
+  selu: (g, { inputs: [x] }) => [runOp('seluBackward', [g, x], {})],
   logicalNot: null,
 };
 
@@ -136,6 +131,7 @@ const fusedRules: Rules<FusedOp> = {
   lerpSquare: null,
   adamStep: null,
   geluBackward: null,
+  seluBackward: null,
 };
 
 export const GRADIENTS: Rules<OpName> = {

@@ -112,6 +112,14 @@ export const FUSED = {
       ),
     ),
   },
+  /**
+   * seluBackward(dy, x) = dy scale (1 where x > 0, else alpha e^x): SELU's gradient in one pass, so
+   * no bool mask is made (a mask and a where over it ran in TypeScript, not WASM).
+   */
+  seluBackward: {
+    arity: 2,
+    expr: call('mul', x, call('select', call('gt', y, 0), SELU_SCALE, call('mul', call('exp', y), SELU_SCALE * SELU_ALPHA))),
+  },
 } satisfies Record<string, { arity: number; expr: Expr }>;
 
 export type UnaryOp = keyof typeof UNARY;
@@ -653,6 +661,7 @@ export const SAVED_FOR_BACKWARD = {
   lerpSquare: null,
   adamStep: null,
   geluBackward: null,
+  seluBackward: null,
   where: { inputs: [0] },
   cast: {},
   sum: {},

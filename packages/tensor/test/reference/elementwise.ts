@@ -100,6 +100,10 @@ export const lerpSquare = (avg: NdArray, x: NdArray, w: NdArray): NdArray =>
 export const adamStep = (p: NdArray, m: NdArray, v: NdArray, decay: NdArray, alpha: NdArray, eps: NdArray): NdArray =>
   mapBroadcast('float32', [p, m, v, decay, alpha, eps], (pv, mv, vv, d, a, e) => pv * d - (a * mv) / (Math.sqrt(vv) + e));
 
+/** dy * d/dx selu(x) = dy scale (1 where x > 0, else alpha e^x). */
+export const seluBackward = (dy: NdArray, x: NdArray): NdArray =>
+  mapBroadcast('float32', [dy, x], (g, v) => g * 1.0507009873554805 * (v > 0 ? 1 : 1.6732632423543772 * Math.exp(v)));
+
 /** dy * d/dx [x Phi(x)] = dy (Phi(x) + x phi(x)) with phi the standard normal density. */
 export const geluBackward = (dy: NdArray, x: NdArray): NdArray =>
   mapBroadcast('float32', [dy, x], (g, v) => g * (0.5 * (1 + erf(v / Math.SQRT2)) + (v * Math.exp(-0.5 * v * v)) / Math.sqrt(2 * Math.PI)));

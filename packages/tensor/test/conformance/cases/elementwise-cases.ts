@@ -358,6 +358,13 @@ function fusedCases(): OpCase[] {
   cases.push(
     opCase({ subject: 'geluBackward', name: 'x far out [-10, 10, 0, -30, 30, 1e-8]', inputs: [f32([6]), f32([6], fixed([-10, 10, 0, -30, 30, 1e-8]))], run: geluBackward, reference: R.geluBackward, tolerance: 'transcendental' }),
   );
+  const seluBackward = (g: Tensor, x: Tensor) => runOp('seluBackward', [g, x], {});
+  for (const [sg, sx] of [[[3, 4], [3, 4]], [[700], [700]], [[2, 4], [4]], [[], []]] as number[][][]) {
+    cases.push(opCase({ subject: 'seluBackward', name: `float32 ${shapes(sg!, sx!)}`, inputs: [f32(sg!), f32(sx!, uniform(-4, 4))], run: seluBackward, reference: R.seluBackward, tolerance: 'transcendental' }));
+  }
+  cases.push(
+    opCase({ subject: 'seluBackward', name: 'x at and far from 0 [-30, -1e-8, 0, 1e-8, 30, 100]', inputs: [f32([6]), f32([6], fixed([-30, -1e-8, 0, 1e-8, 30, 100]))], run: seluBackward, reference: R.seluBackward, tolerance: 'transcendental' }),
+  );
   return cases;
 }
 

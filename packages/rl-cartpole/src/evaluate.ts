@@ -19,6 +19,8 @@ export interface EvaluateOptions {
   /** Seeds the environments and the action noise; default 0. */
   seed?: number;
   maxEpisodeSteps?: number;
+  /** For a flat vector: how its log_std maps to the action std (GaussianMlpPolicyOptions); default 2, the paper's. */
+  logStdScale?: number;
 }
 
 export interface EvaluateResult {
@@ -37,7 +39,7 @@ export function evaluatePolicy(policyOrVector: GaussianMlpPolicy | Float32Array 
   if (policyOrVector instanceof GaussianMlpPolicy) {
     policy = policyOrVector;
   } else {
-    policy = new GaussianMlpPolicy({ seed: 0 });
+    policy = new GaussianMlpPolicy({ seed: 0, logStdScale: options.logStdScale });
     loadFlat(policy, policyOrVector);
     ownsPolicy = true;
   }

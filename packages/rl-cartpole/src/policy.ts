@@ -33,29 +33,45 @@ function selMlp(outFeatures: number, lastGain: number, generator: Generator): Se
 }
 
 export interface GaussianMlpPolicyOptions extends RandomOptions {
-  /** Initial action-noise std; log_std starts at log(initNoiseStd). Default 1 (log_std = 0). */
+  /** Initial action-noise std; log_std starts at log(initNoiseStd) / logStdScale. Default 1 (log_std = 0). */
   initNoiseStd?: number;
+  /**
+   * The action std is exp(logStdScale * log_std). Default 2, what the paper's code does: it builds
+   * MultivariateNormal(mean, scale_tril=diag(exp(log_std)^2)), passing the variance where the
+   * Cholesky factor (the std) belongs, so its checkpoints' log_std values mean std = exp(2 log_std).
+   * 1 gives the textbook exp(log_std).
+   */
+  logStdScale?: number;
 }
 
 /**
  * The saved policy. State dict (= flat order, 1,250 numbers): log_std [1], actor.0.weight [32, 4],
  * actor.0.bias [32], actor.2.weight [32, 32], actor.2.bias [32], actor.4.weight [1, 32], actor.4.bias [1].
- * Actions are N(actor(obs), diag(exp(log_std))^2).
+ * Actions are N(actor(obs), std^2) with std = exp(logStdScale * log_std), logStdScale 2 as in the paper's code.
  */
 export class GaussianMlpPolicy extends Module {
   actor: Sequential;
   // Declared after actor, yet first in the state dict: own parameters come first, as in PyTorch.
   log_std: Tensor;
+  /** A number, not a tensor: not part of the state dict. */
+  readonly logStdScale: number;
 
   constructor(options: GaussianMlpPolicyOptions = {}) {
     super();
-    const { initNoiseStd = 1, ...random } = options;
+    const { initNoiseStd = 1, logStdScale = 2, ...random } = options;
     if (!(Number.isFinite(initNoiseStd) && initNoiseStd > 0)) throw new Error(`GaussianMlpPolicy: initNoiseStd must be a positive number, got ${initNoiseStd}`);
+    if (!(Number.isFinite(logStdScale) && logStdScale > 0)) throw new Error(`GaussianMlpPolicy: logStdScale must be a positive number, got ${logStdScale}`);
+    this.logStdScale = logStdScale;
     const generator = generatorFor(random, 'GaussianMlpPolicy');
     this.actor = selMlp(ACTION_SIZE, 0.01, generator);
     const logStd = zeros([ACTION_SIZE]); // [A]
-    this.log_std = parameter(initNoiseStd === 1 ? logStd : tidy(() => logStd.add(Math.log(initNoiseStd))));
+    this.log_std = parameter(initNoiseStd === 1 ? logStd : tidy(() => logStd.add(Math.log(initNoiseStd) / logStdScale)));
     if (initNoiseStd !== 1) logStd.dispose();
+  }
+
+  /** log of the action std, logStdScale * log_std. [A] */
+  actionLogStd(): Tensor {
+    return mul(this.log_std, this.logStdScale);
   }
 
   /** Action means. [B, 4] -> [B, 1] */
@@ -63,12 +79,13 @@ export class GaussianMlpPolicy extends Module {
     return this.actor.forward(observations);
   }
 
-  /** log N(actions; actor(obs), exp(log_std)^2), summed over the action dimension. [B, 4], [B, 1] -> [B] */
+  /** log N(actions; actor(obs), std^2), summed over the action dimension. [B, 4], [B, 1] -> [B] */
   logProb(observations: Tensor, actions: Tensor): Tensor {
     return tidy(() => {
       const means = this.forward(observations); // [B, A]
-      const z = mul(sub(actions, means), exp(neg(this.log_std))); // [B, A]
-      const perDim = sub(mul(square(z), -0.5), this.log_std.add(HALF_LOG_2PI)); // [B, A]
+      const logStd = this.actionLogStd(); // [A]
+      const z = mul(sub(actions, means), exp(neg(logStd))); // [B, A]
+      const perDim = sub(mul(square(z), -0.5), logStd.add(HALF_LOG_2PI)); // [B, A]
       return sum(perDim, 1); // [B]
     });
   }

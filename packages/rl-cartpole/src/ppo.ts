@@ -41,6 +41,8 @@ export interface PpoConfig {
   maxEpisodeSteps: number;
   /** How many finished training episodes the checkpoint metric averages. */
   returnWindow: number;
+  /** The policy's action std is exp(logStdScale * log_std); 2 as in the paper's code (see GaussianMlpPolicyOptions). */
+  logStdScale: number;
 }
 
 export const PPO_DEFAULTS: Readonly<PpoConfig> = Object.freeze({
@@ -61,6 +63,7 @@ export const PPO_DEFAULTS: Readonly<PpoConfig> = Object.freeze({
   seed: 0,
   maxEpisodeSteps: CARTPOLE.maxEpisodeSteps,
   returnWindow: 200,
+  logStdScale: 2,
 });
 
 export interface PolicyCheckpoint {
@@ -85,7 +88,7 @@ export interface IterationStats {
   learningRate: number;
   surrogateLoss: number;
   valueLoss: number;
-  /** exp(log_std), the action noise. */
+  /** The action noise std, exp(logStdScale * log_std). */
   actionStd: number;
   rolloutSeconds: number;
   updateSeconds: number;
@@ -115,6 +118,7 @@ function checkConfig(config: PpoConfig): void {
   }
   const batch = config.numEnvs * config.numSteps;
   if (batch % config.minibatches !== 0) throw new Error(`trainPpo: numEnvs x numSteps (${batch}) must split into ${config.minibatches} equal minibatches`);
+  if (!(Number.isFinite(config.logStdScale) && config.logStdScale > 0)) throw new Error(`trainPpo: logStdScale must be a positive number, got ${config.logStdScale}`);
   const nonNegative = ['learningRate', 'gamma', 'gaeLambda', 'clip', 'entropyCoef', 'valueCoef', 'maxGradNorm'] as const;
   for (const key of nonNegative) {
     if (!(Number.isFinite(config[key]) && config[key] >= 0)) throw new Error(`trainPpo: ${key} must be a non-negative number, got ${config[key]}`);
@@ -203,8 +207,8 @@ function minibatchLoss(policy: GaussianMlpPolicy, critic: CartPoleCritic, batch:
     const { surrogate, valueLoss } = ppoLosses({ logProb, oldLogProb: batch.oldLogProbs, advantages: batch.advantages, values, returns: batch.returns }, config.clip);
     let loss = add(surrogate, mul(valueLoss, config.valueCoef)); // []
     if (config.entropyCoef !== 0) {
-      // A diagonal Gaussian's entropy does not depend on the state: sum(log_std) + A (1 + log 2 pi) / 2.
-      const entropy = add(policy.log_std.sum(), (ACTION_SIZE * (1 + Math.log(2 * Math.PI))) / 2); // []
+      // A diagonal Gaussian's entropy does not depend on the state: sum(log std) + A (1 + log 2 pi) / 2.
+      const entropy = add(policy.actionLogStd().sum(), (ACTION_SIZE * (1 + Math.log(2 * Math.PI))) / 2); // []
       loss = sub(loss, mul(entropy, config.entropyCoef));
     }
     return { loss, surrogate, valueLoss };
@@ -224,7 +228,7 @@ export async function trainPpo(options: PpoOptions = {}): Promise<PpoResult> {
   }
   const { numEnvs, numSteps, iterations } = config;
   const root = new Generator(config.seed);
-  const policy = new GaussianMlpPolicy({ generator: root });
+  const policy = new GaussianMlpPolicy({ generator: root, logStdScale: config.logStdScale });
   const critic = new CartPoleCritic({ generator: root });
   const parameters = [...policy.parameters(), ...critic.parameters()];
   const optimizer = new Adam(parameters, { lr: config.learningRate });
@@ -311,7 +315,7 @@ export async function trainPpo(options: PpoOptions = {}): Promise<PpoResult> {
       learningRate,
       surrogateLoss: surrogateSum / updates,
       valueLoss: valueSum / updates,
-      actionStd: Math.exp(policy.log_std.dataSync()[0]!),
+      actionStd: Math.exp(readLogStd(policy)[0]!),
       rolloutSeconds: (updateStart - rolloutStart) / 1000,
       updateSeconds: (performance.now() - updateStart) / 1000,
     };

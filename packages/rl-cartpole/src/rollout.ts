@@ -13,14 +13,14 @@ export interface ActOutput {
   values: Float32Array;
 }
 
-/** Reads the policy's log-std once per rollout (it changes only in updates). */
+/** Reads the log of the action std (logStdScale * log_std) once per rollout (it changes only in updates). */
 export function readLogStd(policy: GaussianMlpPolicy): Float32Array {
-  return Float32Array.from(policy.log_std.dataSync());
+  return Float32Array.from(policy.log_std.dataSync(), (v) => policy.logStdScale * v);
 }
 
 /**
  * Acts on `observations` [N, 4]: means (and values) from one no-grad forward pass, then
- * a = mean + exp(log_std) * noise with `noise` [N * A] standard normals (or the mean when
+ * a = mean + exp(logStd) * noise with `noise` [N * A] standard normals (or the mean when
  * `noise` is null). Writes into `out`, whose arrays are reused step after step.
  */
 export function act(

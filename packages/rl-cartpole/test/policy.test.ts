@@ -64,7 +64,7 @@ describe('GaussianMlpPolicy', () => {
       if (bias.length > 1) expect(new Set(bias).size).toBe(bias.length);
     }
     expect(p['log_std']!.dataSync()[0]).toBe(0);
-    const noisier = new GaussianMlpPolicy({ seed: 3, initNoiseStd: 0.5 });
+    const noisier = new GaussianMlpPolicy({ seed: 3, initNoiseStd: 0.5, logStdScale: 1 });
     expect(noisier.log_std.dataSync()[0]).toBeCloseTo(Math.log(0.5), 6);
   });
 
@@ -79,12 +79,14 @@ describe('GaussianMlpPolicy', () => {
     expect([...flattenParameters(policy).dataSync()]).toEqual([...a]);
   });
 
-  it('logProb is the diagonal Gaussian log-density with std exp(log_std)', () => {
+  it('logProb is the diagonal Gaussian log-density with std exp(2 log_std), the paper code\'s reading of log_std', () => {
     const policy = new GaussianMlpPolicy({ seed: 1, initNoiseStd: 0.7 });
     const obs = tensor([0.1, -0.2, 0.03, 0.4, -1, 0.5, 0.2, -0.3], { shape: [2, 4] });
     const actions = tensor([0.25, -0.6], { shape: [2, 1] });
     const [logProb, means] = tidy(() => [policy.logProb(obs, actions).dataSync(), policy.forward(obs).dataSync()]);
     const std = 0.7;
+    // The paper's code: std = exp(2 log_std), so log_std holds half the log-std.
+    expect(policy.log_std.dataSync()[0]).toBeCloseTo(Math.log(std) / 2, 6);
     [0.25, -0.6].forEach((a, i) => {
       const expected = -((a - means[i]!) ** 2) / (2 * std * std) - Math.log(std) - 0.5 * Math.log(2 * Math.PI);
       expect(logProb[i]!).toBeCloseTo(expected, 5);

@@ -1,6 +1,6 @@
 // `pnpm bench train-step [--json] [--impl NAME] [--reps N] [--rounds R]`: milliseconds
 // for one G.pt-shaped training step (forward, backward, AdamW; see
-// train-step/model/gpt-backbone.ts) for every implementation in
+// train-step/model/gpt-train-step.ts, @gpt/transformer's Gpt) for every implementation in
 // benchmarks/train-step/*.ts (each file is one column, so a new backend adds a file
 // and edits nothing here). Each row also gives its ratio to the fastest PyTorch
 // configuration (one thread or all cores) measured in the same run, when PyTorch is
@@ -15,7 +15,7 @@ import { fileURLToPath } from 'node:url';
 import { defineCli, describeRuntime, type CliValues } from '@gpt/g-pt/cli';
 import { memory, resetPeakMemory } from '@gpt/tensor';
 import { chooseColumns, loadColumns, type Column } from './helpers/columns.js';
-import { GPT_CARTPOLE, type TrainStepConfig } from './train-step/model/gpt-backbone.js';
+import { GPT_CARTPOLE, type TrainStepConfig } from './train-step/model/gpt-train-step.js';
 import { JSON_OPTION, medianSeconds, report, type Row } from './util.js';
 
 /** One column of the table. Files in benchmarks/train-step/ default-export one of these (or an array). */

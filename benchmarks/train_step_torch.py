@@ -1,9 +1,12 @@
-"""One G.pt-shaped training step in PyTorch: the reference for `pnpm bench train-step`.
+"""One G.pt training step in PyTorch: the reference for `pnpm bench train-step`.
 
-The same model as benchmarks/train-step/model/gpt-backbone.ts: per-token linear
-encoders, a pre-LayerNorm GPT transformer without causal mask (exact GELU), per-token
-linear decoders plus the global residual to x_prev, MSE loss and AdamW. Prints one JSON
-line: {"seconds": median seconds per step, "threads": N, "torch": version}.
+The same model and step as benchmarks/train-step/model/gpt-train-step.ts (@gpt/transformer's
+Gpt): the scalar frequency embedding of t, the metric change and both metrics; one bias-free
+Linear encoder per token (layer_by_layer over the task network's tensors), ln_in, a zero-
+initialized positional embedding, pre-LayerNorm blocks without causal mask (separate
+key/query/value/proj, exact GELU), ln_f, one bias-free decoder per parameter token, the global
+residual to x_prev; MSE to a target and AdamW with weight decay on Linear weights only. Prints
+one JSON line: {"seconds": median seconds per step, "threads": N, "torch": version}.
 
 Usage: /usr/bin/python3 train_step_torch.py --config JSON --reps N --threads N|all
 """
@@ -20,8 +23,6 @@ import torch.nn.functional as F
 
 
 class SelfAttention(nn.Module):
-    """minGPT's attention as G.pt uses it: separate key/query/value/proj layers, no mask."""
-
     def __init__(self, d, heads):
         super().__init__()
         self.heads = heads
@@ -33,53 +34,64 @@ class SelfAttention(nn.Module):
     def forward(self, x):
         b, t, c = x.shape
         hd = c // self.heads
-        q, k, v = (layer(x).reshape(b, t, self.heads, hd).permute(0, 2, 1, 3) for layer in (self.query, self.key, self.value))  # [B, H, T, hd]
-        scores = (q @ k.transpose(-2, -1)) * (1 / math.sqrt(hd))  # [B, H, T, T]
-        y = F.softmax(scores, dim=-1) @ v  # [B, H, T, hd]
-        return self.proj(y.permute(0, 2, 1, 3).reshape(b, t, c))  # [B, T, C]
+        q, k, v = (layer(x).view(b, t, self.heads, hd).transpose(1, 2) for layer in (self.query, self.key, self.value))  # [B, H, T, hd]
+        weights = F.softmax((q @ k.transpose(-2, -1)) * (1 / math.sqrt(hd)), dim=-1)  # [B, H, T, T]
+        return self.proj((weights @ v).transpose(1, 2).reshape(b, t, c))  # [B, T, C]
 
 
 class Block(nn.Module):
     def __init__(self, d, heads):
         super().__init__()
         self.ln1 = nn.LayerNorm(d)
-        self.attn = SelfAttention(d, heads)
         self.ln2 = nn.LayerNorm(d)
-        self.fc = nn.Linear(d, 4 * d)
-        self.fc_proj = nn.Linear(4 * d, d)
+        self.attn = SelfAttention(d, heads)
+        self.mlp = nn.Sequential(nn.Linear(d, 4 * d), nn.GELU(), nn.Linear(4 * d, d))
 
     def forward(self, x):
-        h = x + self.attn(self.ln1(x))
-        return h + self.fc_proj(F.gelu(self.fc(self.ln2(h))))
+        x = x + self.attn(self.ln1(x))
+        return x + self.mlp(self.ln2(x))
 
 
-class GptBackbone(nn.Module):
+class Gpt(nn.Module):
     def __init__(self, cfg):
         super().__init__()
-        d, sizes = cfg["d"], cfg["parameterTokens"]
+        d, sizes = cfg["nEmbd"], cfg["parameterSizes"]
+        scalar = 2 * cfg["numFrequencies"] + 1
         self.sizes = sizes
-        self.encoders_t = nn.ModuleList(nn.Linear(s, d) for s in sizes)
-        self.encoders_prev = nn.ModuleList(nn.Linear(s, d) for s in sizes)
-        self.encoders_scalar = nn.ModuleList(nn.Linear(cfg["scalarWidth"], d) for _ in range(cfg["scalarTokens"]))
-        tokens = 2 * len(sizes) + cfg["scalarTokens"]
-        self.position = nn.Parameter(torch.randn(tokens, d) * 0.02)
+        self.tokens_in = sizes + sizes + [scalar] * 4
+        self.register_buffer("frequencies", 2 ** torch.linspace(0, cfg["maxFreqLog2"], cfg["numFrequencies"]))
+        self.pos_emb = nn.Parameter(torch.zeros(1, len(self.tokens_in), d))
+        self.blocks = nn.Sequential(*[Block(d, cfg["nHead"]) for _ in range(cfg["nLayer"])])
+        self.encoders = nn.ModuleList(nn.Linear(s, d, bias=False) for s in self.tokens_in)
         self.ln_in = nn.LayerNorm(d)
-        self.blocks = nn.ModuleList(Block(d, cfg["heads"]) for _ in range(cfg["layers"]))
-        self.ln_out = nn.LayerNorm(d)
-        self.decoders = nn.ModuleList(nn.Linear(d, s) for s in sizes)
+        self.ln_f = nn.LayerNorm(d)
+        self.decoders = nn.ModuleList(nn.Linear(d, s, bias=False) for s in sizes)
+        for m in self.modules():
+            if isinstance(m, nn.Linear):
+                nn.init.normal_(m.weight, 0, 0.02)
+                if m.bias is not None:
+                    nn.init.zeros_(m.bias)
+        for m in self.decoders:
+            nn.init.zeros_(m.weight)
 
-    def forward(self, xt, x_prev, scalars):
-        chunks_t = torch.split(xt, self.sizes, dim=1)
-        chunks_prev = torch.split(x_prev, self.sizes, dim=1)
-        tokens = [e(c) for e, c in zip(self.encoders_t, chunks_t)]
-        tokens += [e(c) for e, c in zip(self.encoders_prev, chunks_prev)]
-        tokens += [e(s) for e, s in zip(self.encoders_scalar, scalars)]
-        h = self.ln_in(torch.stack(tokens, 1) + self.position)  # [B, T, C]
-        for block in self.blocks:
-            h = block(h)
-        h = self.ln_out(h)
-        outputs = [dec(h[:, i]) for i, dec in enumerate(self.decoders)]  # each [B, size_i]
-        return torch.cat(outputs, 1) + x_prev  # [B, P]
+    def embed(self, s):
+        scaled = s.float()[:, None] * self.frequencies[None, :]  # [N, F]
+        return torch.cat([torch.sin(scaled), torch.cos(scaled), s.float()[:, None]], 1)  # [N, 2F + 1]
+
+    def forward(self, x, t, loss_target, loss_prev, x_prev):
+        scalars = [self.embed(t), self.embed(loss_target - loss_prev), self.embed(loss_target), self.embed(loss_prev)]
+        pieces = torch.split(torch.cat([x, x_prev] + scalars, 1), self.tokens_in, dim=1)
+        h = torch.stack([enc(p) for enc, p in zip(self.encoders, pieces)], 1)  # [N, T, C]
+        h = self.ln_f(self.blocks(self.ln_in(h) + self.pos_emb))  # [N, T, C]
+        out = torch.cat([dec(h[:, j]) for j, dec in enumerate(self.decoders)], 1)  # [N, D]
+        return out + x_prev
+
+
+def weight_decay_groups(model, wd):
+    """Decay Linear weights only (the official configure_optimizers)."""
+    decay = [m.weight for m in model.modules() if isinstance(m, nn.Linear)]
+    ids = {id(p) for p in decay}
+    return [{"params": decay, "weight_decay": wd}, {"params": [p for p in model.parameters() if id(p) not in ids], "weight_decay": 0.0}]
 
 
 def main():
@@ -92,15 +104,16 @@ def main():
     threads = os.cpu_count() if args.threads == "all" else int(args.threads)
     torch.set_num_threads(threads)
     torch.manual_seed(0)
-    model = GptBackbone(cfg)
-    optimizer = torch.optim.AdamW(model.parameters(), lr=1e-4, weight_decay=0.1)
-    p = sum(cfg["parameterTokens"])
+    model = Gpt(cfg)
+    optimizer = torch.optim.AdamW(weight_decay_groups(model, 0.1), lr=1e-4)
+    p = sum(cfg["parameterSizes"])
     b = cfg["batch"]
-    xt, x_prev, target = torch.randn(b, p), torch.randn(b, p), torch.randn(b, p)
-    scalars = [torch.randn(b, cfg["scalarWidth"]) for _ in range(cfg["scalarTokens"])]
+    x, x_prev, target = torch.randn(b, p), torch.randn(b, p), torch.randn(b, p)
+    t = torch.tensor([(i * 37) % 1000 for i in range(b)])
+    loss_target, loss_prev = torch.randn(b), torch.randn(b)
 
     def step():
-        loss = F.mse_loss(model(xt, x_prev, scalars), target)
+        loss = F.mse_loss(model(x, t, loss_target, loss_prev, x_prev), target)
         optimizer.zero_grad(set_to_none=True)
         loss.backward()
         optimizer.step()

@@ -1,7 +1,7 @@
 // The CPU backend with its plain-TypeScript kernels only.
 import { setCpuKernels, setDefaultDevice } from '@gpt/tensor';
 import type { TrainStepImpl } from '../train-step.js';
-import { trainStep } from './model/gpt-backbone.js';
+import { trainStep } from './model/gpt-train-step.js';
 
 const impl: TrainStepImpl = {
   name: 'cpu-ts',

@@ -5,7 +5,7 @@
 import { getDefaultDevice, setDefaultDevice } from '@gpt/tensor';
 import { initWebGPU, probeWebGPU, type WebGPUBackend } from '@gpt/tensor/webgpu-node';
 import type { TrainStepImpl } from '../train-step.js';
-import { trainStep } from './model/gpt-backbone.js';
+import { trainStep } from './model/gpt-train-step.js';
 
 let gpu: WebGPUBackend | null = null;
 let previousDevice = 'cpu';

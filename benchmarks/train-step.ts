@@ -9,11 +9,15 @@
 // reach every column alike: `ms` is the median over rounds, and the ratio the median
 // of the per-round ratios. `step_peak_MiB` is the peak of live tensor bytes during one
 // step above the bytes live before it (what the tape, activations and gradients add).
+// `matmul_ms` is the time of one step spent inside the CPU backend's GEMM (every matmul and
+// its gradients), measured by wrapping that kernel for one extra step; `fwd_ms` is the
+// median time of the forward pass alone (no tape), for columns that run in this process.
 
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { defineCli, describeRuntime, type CliValues } from '@gpt/g-pt/cli';
-import { memory, resetPeakMemory } from '@gpt/tensor';
+import { getDefaultDevice, memory, resetPeakMemory } from '@gpt/tensor';
+import { cpuBackend } from '@gpt/tensor/internal';
 import { chooseColumns, loadColumns, type Column } from './helpers/columns.js';
 import { GPT_CARTPOLE, type TrainStepConfig } from './train-step/model/gpt-train-step.js';
 import { JSON_OPTION, medianSeconds, report, type Row } from './util.js';
@@ -22,6 +26,8 @@ import { JSON_OPTION, medianSeconds, report, type Row } from './util.js';
 export interface TrainStepImpl extends Column {
   /** Returns one training step for the harness to time (awaiting completion). */
   prepare?(config: TrainStepConfig): Promise<() => Promise<unknown> | unknown>;
+  /** Returns the forward pass alone (no gradients), for the fwd_ms column. */
+  prepareForward?(config: TrainStepConfig): Promise<() => Promise<unknown> | unknown>;
   /** For steps timed elsewhere (another process): the median seconds of `reps` steps. */
   measure?(config: TrainStepConfig, reps: number): Promise<number>;
   teardown?(): Promise<void>;
@@ -45,10 +51,34 @@ interface Timing {
   seconds: number;
   /** Peak live tensor bytes during one step above those live before it (tape, activations, gradients); null when timed in another process. */
   stepPeakBytes: number | null;
+  /** Seconds of one step inside the CPU GEMM; null off the CPU or in another process. */
+  matmulSeconds: number | null;
+  /** Median seconds of the forward pass alone; null when the column has none. */
+  forwardSeconds: number | null;
+}
+
+/** Runs `step` once with the CPU backend's GEMM wrapped in a timer; returns the seconds spent inside it. */
+async function gemmSeconds(step: () => Promise<unknown> | unknown): Promise<number> {
+  const inner = cpuBackend.gemm;
+  let total = 0;
+  cpuBackend.gemm = (...args: Parameters<typeof inner>) => {
+    const start = performance.now();
+    try {
+      return inner(...args);
+    } finally {
+      total += performance.now() - start;
+    }
+  };
+  try {
+    await step();
+  } finally {
+    cpuBackend.gemm = inner;
+  }
+  return total / 1000;
 }
 
 async function time(impl: TrainStepImpl, config: TrainStepConfig, reps: number): Promise<Timing> {
-  if (impl.measure) return { seconds: await impl.measure(config, reps), stepPeakBytes: null };
+  if (impl.measure) return { seconds: await impl.measure(config, reps), stepPeakBytes: null, matmulSeconds: null, forwardSeconds: null };
   const step = await impl.prepare!(config);
   // One untimed step first; a very slow implementation (seconds per step) gets one timed step.
   const start = performance.now();
@@ -59,7 +89,11 @@ async function time(impl: TrainStepImpl, config: TrainStepConfig, reps: number):
   const before = memory().bytes;
   resetPeakMemory();
   await step();
-  return { seconds, stepPeakBytes: memory().peakBytes - before };
+  const stepPeakBytes = memory().peakBytes - before;
+  const matmulSeconds = getDefaultDevice() === 'cpu' ? await gemmSeconds(step) : null;
+  const forward = impl.prepareForward ? await impl.prepareForward(config) : null;
+  const forwardSeconds = forward ? await medianSeconds(forward, reps, 1) : null;
+  return { seconds, stepPeakBytes, matmulSeconds, forwardSeconds };
 }
 
 function median(values: readonly number[]): number {
@@ -76,6 +110,8 @@ export async function main(options: CliValues<typeof cli.options>): Promise<void
   const skipped = new Map<string, string>();
   const seconds = new Map<string, number[]>(chosen.map((i) => [i.name, []]));
   const stepPeakBytes = new Map<string, number | null>();
+  const matmulSeconds = new Map<string, number[]>(chosen.map((i) => [i.name, []]));
+  const forwardSeconds = new Map<string, number[]>(chosen.map((i) => [i.name, []]));
   for (let round = 0; round < rounds; round++) {
     const order = chosen.map((_, k) => chosen[(k + round) % chosen.length]!);
     for (const impl of order.filter((i) => !skipped.has(i.name))) {
@@ -87,6 +123,8 @@ export async function main(options: CliValues<typeof cli.options>): Promise<void
       const timing = await time(impl, config, reps);
       seconds.get(impl.name)!.push(timing.seconds);
       stepPeakBytes.set(impl.name, timing.stepPeakBytes);
+      if (timing.matmulSeconds !== null) matmulSeconds.get(impl.name)!.push(timing.matmulSeconds);
+      if (timing.forwardSeconds !== null) forwardSeconds.get(impl.name)!.push(timing.forwardSeconds);
       await impl.teardown?.();
     }
     process.stderr.write(`train-step: round ${round + 1}/${rounds} done\n`);
@@ -107,6 +145,8 @@ export async function main(options: CliValues<typeof cli.options>): Promise<void
       ms: median(times) * 1000,
       rounds: times.map((t) => (t * 1000).toFixed(0)).join('/'),
       step_peak_MiB: peak == null ? null : peak / 2 ** 20,
+      matmul_ms: matmulSeconds.get(impl.name)!.length ? median(matmulSeconds.get(impl.name)!) * 1000 : null,
+      fwd_ms: forwardSeconds.get(impl.name)!.length ? median(forwardSeconds.get(impl.name)!) * 1000 : null,
     };
     if (baseline) {
       const base = seconds.get(baseline.name)!;

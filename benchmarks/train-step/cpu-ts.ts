@@ -1,7 +1,7 @@
 // The CPU backend with its plain-TypeScript kernels only.
 import { setCpuKernels, setDefaultDevice } from '@gpt/tensor';
 import type { TrainStepImpl } from '../train-step.js';
-import { trainStep } from './model/gpt-train-step.js';
+import { forwardStep, trainStep } from './model/gpt-train-step.js';
 
 const impl: TrainStepImpl = {
   name: 'cpu-ts',
@@ -11,6 +11,7 @@ const impl: TrainStepImpl = {
     return null;
   },
   prepare: async (config) => trainStep(config),
+  prepareForward: async (config) => forwardStep(config),
   async teardown() {
     setCpuKernels('auto');
   },

@@ -2,7 +2,7 @@
 // default ('auto': each call picks TypeScript, WASM or WASM on all cores by size).
 import { cpuKernelsStatus, cpuThreadsReady, setCpuKernels, setDefaultDevice, type CpuKernelMode } from '@gpt/tensor';
 import type { TrainStepImpl } from '../train-step.js';
-import { trainStep } from './model/gpt-train-step.js';
+import { forwardStep, trainStep } from './model/gpt-train-step.js';
 
 function column(name: string, mode: CpuKernelMode): TrainStepImpl {
   return {
@@ -16,6 +16,7 @@ function column(name: string, mode: CpuKernelMode): TrainStepImpl {
       return null;
     },
     prepare: async (config) => trainStep(config),
+    prepareForward: async (config) => forwardStep(config),
     async teardown() {
       setCpuKernels('auto');
     },

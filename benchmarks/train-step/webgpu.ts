@@ -5,7 +5,7 @@
 import { getDefaultDevice, setDefaultDevice } from '@gpt/tensor';
 import { initWebGPU, probeWebGPU, type WebGPUBackend } from '@gpt/tensor/webgpu-node';
 import type { TrainStepImpl } from '../train-step.js';
-import { trainStep } from './model/gpt-train-step.js';
+import { forwardStep, trainStep } from './model/gpt-train-step.js';
 
 let gpu: WebGPUBackend | null = null;
 let previousDevice = 'cpu';
@@ -22,6 +22,7 @@ const impl: TrainStepImpl = {
     return null;
   },
   prepare: async (config) => trainStep(config),
+  prepareForward: async (config) => forwardStep(config),
   async teardown() {
     setDefaultDevice(previousDevice);
   },

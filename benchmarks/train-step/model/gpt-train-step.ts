@@ -65,3 +65,17 @@ export function trainStep(config: TrainStepConfig): () => Promise<number> {
     return value;
   };
 }
+
+/** The forward pass alone, without the tape (noGrad): the fwd_ms column. */
+export function forwardStep(config: TrainStepConfig): () => Promise<number> {
+  const model = buildModel(config);
+  const b = randomBatch(config);
+  return async () => {
+    const out = T.noGrad(() => model.forward(b.x, b.t, b.lossTarget, b.lossPrev, b.xPrev)); // [B, D]
+    const corner = T.slice(out, [[0, 1], [0, 1]]); // [1, 1]: waits for the whole forward without reading it back
+    out.dispose();
+    const first = (await corner.data())[0]!;
+    corner.dispose();
+    return first;
+  };
+}

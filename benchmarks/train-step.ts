@@ -11,23 +11,25 @@
 // step above the bytes live before it (what the tape, activations and gradients add).
 // `matmul_ms` is the time of one step spent inside the CPU backend's GEMM (every matmul and
 // its gradients), measured by wrapping that kernel for one extra step; `fwd_ms` is the
-// median time of the forward pass alone (no tape), for columns that run in this process.
+// median time of the forward pass alone (no tape), for columns that run in this process;
+// `tokens_s` is sequence tokens trained per second (batch x sequence length / step time).
+// `--model mnist-paper` times the paper's MNIST model at batch 8 instead of the default.
 
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { defineCli, describeRuntime, type CliValues } from '@gpt/g-pt/cli';
+import { CliUsageError, defineCli, describeRuntime, type CliValues } from '@gpt/g-pt/cli';
 import { getDefaultDevice, memory, resetPeakMemory } from '@gpt/tensor';
 import { cpuBackend } from '@gpt/tensor/internal';
 import { chooseColumns, loadColumns, type Column } from './helpers/columns.js';
-import { GPT_CARTPOLE, type TrainStepConfig } from './train-step/model/gpt-train-step.js';
+import { TRAIN_STEP_MODELS, type PreparedStep, type TrainStepConfig } from './train-step/model/gpt-train-step.js';
 import { JSON_OPTION, medianSeconds, report, type Row } from './util.js';
 
 /** One column of the table. Files in benchmarks/train-step/ default-export one of these (or an array). */
 export interface TrainStepImpl extends Column {
   /** Returns one training step for the harness to time (awaiting completion). */
-  prepare?(config: TrainStepConfig): Promise<() => Promise<unknown> | unknown>;
+  prepare?(config: TrainStepConfig): Promise<PreparedStep>;
   /** Returns the forward pass alone (no gradients), for the fwd_ms column. */
-  prepareForward?(config: TrainStepConfig): Promise<() => Promise<unknown> | unknown>;
+  prepareForward?(config: TrainStepConfig): Promise<PreparedStep>;
   /** For steps timed elsewhere (another process): the median seconds of `reps` steps. */
   measure?(config: TrainStepConfig, reps: number): Promise<number>;
   teardown?(): Promise<void>;
@@ -43,6 +45,12 @@ export const cli = defineCli({
     impl: { type: 'string', placeholder: 'NAME,...', description: 'only these columns (default: all)' },
     reps: { type: 'integer', default: 7, min: 1, description: 'timed steps per column and round (the median is kept)' },
     rounds: { type: 'integer', default: 3, min: 1, description: 'rounds the columns take turns over' },
+    model: {
+      type: 'string',
+      default: 'cartpole',
+      placeholder: 'NAME',
+      description: `${Object.keys(TRAIN_STEP_MODELS).join(' | ')}: Cartpole tokens at d 256 x 4 layers, batch 64 (default), or the paper's MNIST G.pt (d 1536 x 12 layers, ≈378M parameters) at batch 8`,
+    },
     json: JSON_OPTION,
   },
 });
@@ -84,15 +92,18 @@ async function time(impl: TrainStepImpl, config: TrainStepConfig, reps: number):
   const start = performance.now();
   await step();
   const first = (performance.now() - start) / 1000;
-  const seconds = first > 5 ? await medianSeconds(step, 1, 0) : await medianSeconds(step, reps, 1);
+  const slow = first > 5;
+  const seconds = slow ? await medianSeconds(step, 1, 0) : await medianSeconds(step, reps, 1);
   // One more step for memory: every live tensor counts, so measure above what was live before it.
   const before = memory().bytes;
   resetPeakMemory();
   await step();
   const stepPeakBytes = memory().peakBytes - before;
   const matmulSeconds = getDefaultDevice() === 'cpu' ? await gemmSeconds(step) : null;
+  step.dispose();
   const forward = impl.prepareForward ? await impl.prepareForward(config) : null;
-  const forwardSeconds = forward ? await medianSeconds(forward, reps, 1) : null;
+  const forwardSeconds = forward ? (slow ? await medianSeconds(forward, 1, 1) : await medianSeconds(forward, reps, 1)) : null;
+  forward?.dispose();
   return { seconds, stepPeakBytes, matmulSeconds, forwardSeconds };
 }
 
@@ -104,7 +115,8 @@ function median(values: readonly number[]): number {
 
 export async function main(options: CliValues<typeof cli.options>): Promise<void> {
   const { reps, rounds } = options;
-  const config = GPT_CARTPOLE;
+  const config = (TRAIN_STEP_MODELS as Record<string, TrainStepConfig>)[options.model];
+  if (!config) throw new CliUsageError(`--model takes ${Object.keys(TRAIN_STEP_MODELS).join(' or ')}, got "${options.model}"`, '--model');
   const chosen = chooseColumns(await loadColumns<TrainStepImpl>(join(dirname(fileURLToPath(import.meta.url)), 'train-step')), options.impl, 'train-step');
   process.stderr.write(`train-step: ${describeRuntime()}\n`);
   const skipped = new Map<string, string>();
@@ -147,6 +159,7 @@ export async function main(options: CliValues<typeof cli.options>): Promise<void
       step_peak_MiB: peak == null ? null : peak / 2 ** 20,
       matmul_ms: matmulSeconds.get(impl.name)!.length ? median(matmulSeconds.get(impl.name)!) * 1000 : null,
       fwd_ms: forwardSeconds.get(impl.name)!.length ? median(forwardSeconds.get(impl.name)!) * 1000 : null,
+      tokens_s: (config.batch * config.inputSplits.length) / median(times),
     };
     if (baseline) {
       const base = seconds.get(baseline.name)!;

@@ -2,7 +2,7 @@
 
 The same model and step as benchmarks/train-step/model/gpt-train-step.ts (@gpt/transformer's
 Gpt): the scalar frequency embedding of t, the metric change and both metrics; one bias-free
-Linear encoder per token (layer_by_layer over the task network's tensors), ln_in, a zero-
+Linear encoder per token (sizes from the TS config's split policy), ln_in, a zero-
 initialized positional embedding, pre-LayerNorm blocks without causal mask (separate
 key/query/value/proj, exact GELU), ln_f, one bias-free decoder per parameter token, the global
 residual to x_prev; MSE to a target and AdamW with weight decay on Linear weights only. Prints
@@ -55,17 +55,16 @@ class Block(nn.Module):
 class Gpt(nn.Module):
     def __init__(self, cfg):
         super().__init__()
-        d, sizes = cfg["nEmbd"], cfg["parameterSizes"]
-        scalar = 2 * cfg["numFrequencies"] + 1
-        self.sizes = sizes
-        self.tokens_in = sizes + sizes + [scalar] * 4
+        d = cfg["nEmbd"]
+        # Token sizes come from the TS side (@gpt/transformer's computeTokenSizes for the config's split policy).
+        self.tokens_in, tokens_out = cfg["inputSplits"], cfg["outputSplits"]
         self.register_buffer("frequencies", 2 ** torch.linspace(0, cfg["maxFreqLog2"], cfg["numFrequencies"]))
         self.pos_emb = nn.Parameter(torch.zeros(1, len(self.tokens_in), d))
         self.blocks = nn.Sequential(*[Block(d, cfg["nHead"]) for _ in range(cfg["nLayer"])])
         self.encoders = nn.ModuleList(nn.Linear(s, d, bias=False) for s in self.tokens_in)
         self.ln_in = nn.LayerNorm(d)
         self.ln_f = nn.LayerNorm(d)
-        self.decoders = nn.ModuleList(nn.Linear(d, s, bias=False) for s in sizes)
+        self.decoders = nn.ModuleList(nn.Linear(d, s, bias=False) for s in tokens_out)
         for m in self.modules():
             if isinstance(m, nn.Linear):
                 nn.init.normal_(m.weight, 0, 0.02)

@@ -55,6 +55,11 @@ describe('Gpt state dict', () => {
       'decoder.output_parameter_projections.0.4.weight',
     ]);
     expect(model.parameterCount).toBe(paramCount({ ...GPT_PRESETS.tiny, encoderDepth: 2, decoderDepth: 3 }, CARTPOLE_SIZES));
+    // The per-token path (deeper encoders are not batched): still the identity at init.
+    const [x, xPrev] = [randn([2, D], { seed: 1 }), randn([2, D], { seed: 2 })];
+    const out = model.forward(x, [5, 6], [1, 2], [3, 4], xPrev);
+    expect(Array.from(out.dataSync())).toEqual(Array.from(xPrev.dataSync()));
+    for (const t of [x, xPrev, out]) t.dispose();
     model.dispose();
   });
 

@@ -243,88 +243,95 @@ export async function trainPpo(options: PpoOptions = {}): Promise<PpoResult> {
     flat.dispose();
     await onCheckpoint({ iteration, flatPolicy, meanReturn });
   };
-  if (saveAt.has(0) && onCheckpoint) {
-    const { meanReturn } = evaluatePolicy(policy, { numEnvs, seed: evalSeed, maxEpisodeSteps: config.maxEpisodeSteps });
-    await checkpoint(0, meanReturn);
-  }
-
-  const rollout = allocateRollout(numSteps, numEnvs);
-  const acted = allocateActOutput(numEnvs);
-  const lastValues = new Float32Array(numEnvs);
-  const window = new ReturnWindow(config.returnWindow);
   const history: IterationStats[] = [];
-  let observations = env.reset({ seed: envSeed }).observations;
-
-  for (let iteration = 0; iteration < iterations; iteration++) {
-    signal?.throwIfAborted();
-    const rolloutStart = performance.now();
-    const logStd = readLogStd(policy);
-    // One draw per iteration instead of one array per step.
-    const noise = root.normal(numSteps * numEnvs * ACTION_SIZE); // [T, N, A]
-    for (let t = 0; t < numSteps; t++) {
-      const at = t * numEnvs;
-      const stepObservations = rollout.observations.subarray(at * OBSERVATION_SIZE, (at + numEnvs) * OBSERVATION_SIZE); // [N, 4]
-      stepObservations.set(observations);
-      act(policy, critic, stepObservations, logStd, noise.subarray(at * ACTION_SIZE, (at + numEnvs) * ACTION_SIZE), acted);
-      rollout.actions.set(acted.actions, at * ACTION_SIZE);
-      rollout.logProbs.set(acted.logProbs, at);
-      rollout.values.set(acted.values, at);
-      const step = env.step(acted.actions);
-      observations = step.observations;
-      rollout.rewards.set(step.rewards, at);
-      const { episodeDone, episodeReturn } = step.info;
-      rollout.dones.set(episodeDone, at);
-      for (let i = 0; i < numEnvs; i++) if (episodeDone[i]) window.push(episodeReturn[i]!);
+  let finished = false;
+  try {
+    if (saveAt.has(0) && onCheckpoint) {
+      const { meanReturn } = evaluatePolicy(policy, { numEnvs, seed: evalSeed, maxEpisodeSteps: config.maxEpisodeSteps });
+      await checkpoint(0, meanReturn);
     }
-    act(policy, critic, observations, logStd, null, acted);
-    lastValues.set(acted.values);
-    const updateStart = performance.now();
 
-    const { advantages, returns } = computeGae({ ...rollout, lastValues }, numSteps, numEnvs, config.gamma, config.gaeLambda);
-    if (config.normalizeAdvantages) normalizeAdvantages(advantages);
-    const minibatches = makeMinibatches(rollout, advantages, returns, config.minibatches);
-    let surrogateSum = 0;
-    let valueSum = 0;
-    let learningRate = config.learningRate;
-    try {
-      for (let epoch = 0; epoch < config.epochs; epoch++) {
-        if (config.lrSchedule === 'cosine') {
-          learningRate = config.learningRate * 0.5 * (1 + Math.cos((Math.PI * (iteration + epoch / config.epochs)) / iterations));
-          for (const group of optimizer.paramGroups) group.lr = learningRate;
-        }
-        for (const batch of minibatches) {
-          optimizer.zeroGrad();
-          const { loss, surrogate, valueLoss } = minibatchLoss(policy, critic, batch, config);
-          loss.backward();
-          clipGradNorm(parameters, config.maxGradNorm).dispose();
-          optimizer.step();
-          surrogateSum += surrogate.item();
-          valueSum += valueLoss.item();
-          for (const t of [loss, surrogate, valueLoss]) t.dispose();
-        }
+    const rollout = allocateRollout(numSteps, numEnvs);
+    const acted = allocateActOutput(numEnvs);
+    const lastValues = new Float32Array(numEnvs);
+    const window = new ReturnWindow(config.returnWindow);
+    let observations = env.reset({ seed: envSeed }).observations;
+
+    for (let iteration = 0; iteration < iterations; iteration++) {
+      signal?.throwIfAborted();
+      const rolloutStart = performance.now();
+      const logStd = readLogStd(policy);
+      // One draw per iteration instead of one array per step.
+      const noise = root.normal(numSteps * numEnvs * ACTION_SIZE); // [T, N, A]
+      for (let t = 0; t < numSteps; t++) {
+        const at = t * numEnvs;
+        const stepObservations = rollout.observations.subarray(at * OBSERVATION_SIZE, (at + numEnvs) * OBSERVATION_SIZE); // [N, 4]
+        stepObservations.set(observations);
+        act(policy, critic, stepObservations, logStd, noise.subarray(at * ACTION_SIZE, (at + numEnvs) * ACTION_SIZE), acted);
+        rollout.actions.set(acted.actions, at * ACTION_SIZE);
+        rollout.logProbs.set(acted.logProbs, at);
+        rollout.values.set(acted.values, at);
+        const step = env.step(acted.actions);
+        observations = step.observations;
+        rollout.rewards.set(step.rewards, at);
+        const { episodeDone, episodeReturn } = step.info;
+        rollout.dones.set(episodeDone, at);
+        for (let i = 0; i < numEnvs; i++) if (episodeDone[i]) window.push(episodeReturn[i]!);
       }
-    } finally {
-      for (const batch of minibatches) for (const t of Object.values(batch)) t.dispose();
+      act(policy, critic, observations, logStd, null, acted);
+      lastValues.set(acted.values);
+      const updateStart = performance.now();
+
+      const { advantages, returns } = computeGae({ ...rollout, lastValues }, numSteps, numEnvs, config.gamma, config.gaeLambda);
+      if (config.normalizeAdvantages) normalizeAdvantages(advantages);
+      const minibatches = makeMinibatches(rollout, advantages, returns, config.minibatches);
+      let surrogateSum = 0;
+      let valueSum = 0;
+      let learningRate = config.learningRate;
+      try {
+        for (let epoch = 0; epoch < config.epochs; epoch++) {
+          if (config.lrSchedule === 'cosine') {
+            learningRate = config.learningRate * 0.5 * (1 + Math.cos((Math.PI * (iteration + epoch / config.epochs)) / iterations));
+            for (const group of optimizer.paramGroups) group.lr = learningRate;
+          }
+          for (const batch of minibatches) {
+            optimizer.zeroGrad();
+            const { loss, surrogate, valueLoss } = minibatchLoss(policy, critic, batch, config);
+            loss.backward();
+            clipGradNorm(parameters, config.maxGradNorm).dispose();
+            optimizer.step();
+            surrogateSum += surrogate.item();
+            valueSum += valueLoss.item();
+            for (const t of [loss, surrogate, valueLoss]) t.dispose();
+          }
+        }
+      } finally {
+        for (const batch of minibatches) for (const t of Object.values(batch)) t.dispose();
+      }
+      const updates = config.epochs * config.minibatches;
+      const stats: IterationStats = {
+        iteration: iteration + 1,
+        iterations,
+        meanReturn: window.mean(),
+        finishedEpisodes: window.total,
+        learningRate,
+        surrogateLoss: surrogateSum / updates,
+        valueLoss: valueSum / updates,
+        actionStd: Math.exp(readLogStd(policy)[0]!),
+        rolloutSeconds: (updateStart - rolloutStart) / 1000,
+        updateSeconds: (performance.now() - updateStart) / 1000,
+      };
+      history.push(stats);
+      await onIteration?.(stats);
+      await checkpoint(iteration + 1, stats.meanReturn);
     }
-    const updates = config.epochs * config.minibatches;
-    const stats: IterationStats = {
-      iteration: iteration + 1,
-      iterations,
-      meanReturn: window.mean(),
-      finishedEpisodes: window.total,
-      learningRate,
-      surrogateLoss: surrogateSum / updates,
-      valueLoss: valueSum / updates,
-      actionStd: Math.exp(readLogStd(policy)[0]!),
-      rolloutSeconds: (updateStart - rolloutStart) / 1000,
-      updateSeconds: (performance.now() - updateStart) / 1000,
-    };
-    history.push(stats);
-    await onIteration?.(stats);
-    await checkpoint(iteration + 1, stats.meanReturn);
+    finished = true;
+  } finally {
+    optimizer.zeroGrad();
+    // The moments are not part of the result; free them rather than leave them to the caller.
+    optimizer.dispose();
+    // An abort or a throwing callback leaves nothing behind either.
+    if (!finished) for (const p of parameters) p.dispose();
   }
-  optimizer.zeroGrad();
-  // The moments are not part of the result; free them rather than leave them to the caller.
-  optimizer.dispose();
   return { policy, critic, config, history };
 }

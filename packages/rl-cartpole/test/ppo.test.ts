@@ -98,6 +98,17 @@ describe('trainPpo', () => {
     expect(await run()).toEqual(await run());
   });
 
+  it('stops on abort or a throwing callback, leaving no tensors behind', async () => {
+    const before = memory().tensors;
+    const controller = new AbortController();
+    const tiny = { ...small, numEnvs: 16, numSteps: 8, iterations: 5 };
+    const aborted = trainPpo({ ...tiny, signal: controller.signal, onIteration: (s) => void (s.iteration === 2 && controller.abort(new Error('stop here'))) });
+    await expect(aborted).rejects.toThrow('stop here');
+    const failing = trainPpo({ ...tiny, checkpointIterations: [1], onCheckpoint: () => Promise.reject(new Error('disk full')) });
+    await expect(failing).rejects.toThrow('disk full');
+    expect(memory().tensors).toBe(before);
+  });
+
   it('refuses bad options', async () => {
     await expect(trainPpo({ numEnvs: 0 })).rejects.toThrow('trainPpo: numEnvs must be a positive integer, got 0');
     await expect(trainPpo({ numEnvs: 3, numSteps: 3, minibatches: 2 })).rejects.toThrow(/must split into 2 equal minibatches/);

@@ -13,7 +13,6 @@ import {
   concat,
   generatorFor,
   getBackend,
-  matmul,
   noGrad,
   permute,
   reshape,
@@ -168,57 +167,24 @@ export class GptBackbone extends Module {
     this.output_parameter_projections = tokens.outputSplits.map((size) => buildDecoder(size, d, config.decoderDepth, generator));
   }
 
-  /** [N, I] (the concatenated input vector) -> [N, D] (the decoded first tokens). */
+  /**
+   * [N, I] (the concatenated input vector) -> [N, D] (the decoded first tokens). One GEMM per
+   * token encoder and decoder: grouping equal-sized tokens into batched GEMMs (stacking their
+   * weights per call) was measured at 1.02x this step's time on the train-step model, since
+   * the encoders and decoders hold under 2% of its FLOPs (commit 0ac782d, reverted).
+   */
   forward(inputs: Tensor): Tensor {
     return tidy(() => {
       const pieces = split(inputs, this.tokens.inputSplits, 1); // T x [N, size_j]
-      const normalized = this.ln_in.forward(this.encode(pieces)); // [N, T, C]
+      const encoded = pieces.map((piece, j) => this.input_parameter_projections[j]!.forward(piece)); // T x [N, C]
+      const normalized = this.ln_in.forward(stack(encoded, 1)); // [N, T, C]
       let h = this.drop.forward(add(normalized, this.pos_emb)); // [N, T, C]
       for (const block of this.blocks) h = block.forward(h); // [N, T, C]
       const features = this.ln_f.forward(h); // [N, T, C]
-      return concat(this.decode(features), 1); // [N, D]
+      const decoded = this.output_parameter_projections.map((decoder, j) => decoder.forward(slice(features, [null, j, null]))); // K x [N, size_j]
+      return concat(decoded, 1); // [N, D]
     });
   }
-
-  /**
-   * T pieces [N, size_j] -> [N, T, C]. With one Linear per encoder (every paper config),
-   * tokens of equal size share one batched GEMM: their weights are stacked for the call
-   * (a copy of small matrices) and the gradient flows back to each token's own weight, so
-   * the state dict keeps one key per token.
-   */
-  private encode(pieces: Tensor[]): Tensor {
-    const encoders = this.input_parameter_projections;
-    if (this.config.encoderDepth > 1) return stack(pieces.map((piece, j) => encoders[j]!.forward(piece)), 1); // [N, T, C]
-    const perToken: Tensor[] = new Array(pieces.length);
-    for (const group of groupBySize(this.tokens.inputSplits)) {
-      const weights = stack(group.map((j) => (encoders[j]![0] as Linear).weight), 0); // [m, C, size]
-      const batched = matmul(stack(group.map((j) => pieces[j]!), 0), weights, { transB: true }); // [m, N, C]
-      split(batched, group.length, 0).forEach((one, i) => (perToken[group[i]!] = one)); // m x [1, N, C]
-    }
-    return permute(concat(perToken, 0), [1, 0, 2]); // [N, T, C]
-  }
-
-  /** features [N, T, C] -> K decoded tokens [N, size_j], grouped by size like encode. */
-  private decode(features: Tensor): Tensor[] {
-    const decoders = this.output_parameter_projections;
-    if (this.config.decoderDepth > 1) return decoders.map((decoder, j) => decoder.forward(slice(features, [null, j, null]))); // K x [N, size_j]
-    const byToken = permute(features, [1, 0, 2]); // [T, N, C]
-    const perToken: Tensor[] = new Array(decoders.length);
-    for (const group of groupBySize(this.tokens.outputSplits)) {
-      const weights = stack(group.map((j) => (decoders[j]![0] as Linear).weight), 0); // [m, size, C]
-      const inputs = stack(group.map((j) => slice(byToken, [j, null, null])), 0); // [m, N, C]
-      const batched = matmul(inputs, weights, { transB: true }); // [m, N, size]
-      group.forEach((j, i) => (perToken[j] = slice(batched, [i, null, null]))); // [N, size]
-    }
-    return perToken;
-  }
-}
-
-/** Token indices grouped by token size, in order of first appearance. */
-function groupBySize(sizes: readonly number[]): number[][] {
-  const groups = new Map<number, number[]>();
-  sizes.forEach((size, j) => groups.set(size, [...(groups.get(size) ?? []), j]));
-  return [...groups.values()];
 }
 
 /** A batch of scalars: a tensor [N] or [N, 1], or plain numbers. */

@@ -1,7 +1,7 @@
 // The Gpt model: official state-dict keys and order, zero-init identity, weight-decay
 // groups, the analytic parameter count, presets and bad input.
 
-import { AdamW, Linear } from '@gpt/nn';
+import { AdamW, Linear, loadStateDictBytes, saveStateDict } from '@gpt/nn';
 import { memory, randn, tensor, tidy, type Tensor } from '@gpt/tensor';
 import { describe, expect, it } from 'vitest';
 import { GPT_PRESETS, Gpt, frequencies, paramCount, resolveGptConfig } from '../src/index.js';
@@ -63,15 +63,15 @@ describe('Gpt state dict', () => {
     model.dispose();
   });
 
-  it('a state dict saved from one model loads into another by name', () => {
+  it('a state dict saved from one model (safetensors bytes) loads into another by name', async () => {
     const a = tinyGpt();
     const b = new Gpt(CARTPOLE_SIZES, 'tiny', { seed: 1 });
     const [x, xPrev] = [randn([3, D], { seed: 5 }), randn([3, D], { seed: 6 })];
     // Decoders start at zero; give them values so the outputs depend on every weight.
     tidy(() => a.decoder.output_parameter_projections.forEach((p) => (p[0] as Linear).weight.assign(randn((p[0] as Linear).weight.shape, { seed: 9, std: 0.02 }))));
-    const dict = a.stateDict();
-    b.loadStateDict(dict);
-    Object.values(dict).forEach((t) => t.dispose());
+    // Through safetensors bytes, the format official weights are converted to.
+    const bytes = await saveStateDict(a);
+    tidy(() => b.loadStateDict(loadStateDictBytes(bytes)));
     const [ya, yb] = [a, b].map((m) => m.forward(x, [1, 500, 999], [0.1, 0.2, 0.3], [1, 2, 3], xPrev));
     expect(Array.from(yb!.dataSync())).toEqual(Array.from(ya!.dataSync()));
     for (const t of [x, xPrev, ya!, yb!]) t.dispose();

@@ -7,7 +7,7 @@
 // values ([N, C] * [N, 1]).
 
 import { JOB_ARGS, jobWord } from './job';
-import { erfV, expV } from './vector-math';
+import { erfV, expV, geluGradV, geluV } from './vector-math';
 
 export const EW_BLOCK: i32 = 256;
 const BLOCK_BYTES: usize = <usize>EW_BLOCK << 2;
@@ -45,6 +45,8 @@ export const OP_GE: i32 = 18;
 export const OP_EQ: i32 = 19;
 export const OP_NE: i32 = 20;
 export const OP_SELECT: i32 = 21;
+export const OP_GELU: i32 = 22;
+export const OP_GELU_GRAD: i32 = 23;
 
 /** Scratch bytes per thread: one block per register, and a table of where each block is. */
 export function elementwiseScratchBytes(registers: i32): i32 {
@@ -95,6 +97,8 @@ function execute(op: i32, d: usize, a: usize, b: usize, c: usize): void {
     case OP_SQRT: for (let o: usize = 0; o < BLOCK_BYTES; o += 16) v128.store(d + o, f32x4.sqrt(v128.load(a + o))); return;
     case OP_EXP: for (let o: usize = 0; o < BLOCK_BYTES; o += 16) v128.store(d + o, expV(v128.load(a + o))); return;
     case OP_ERF: for (let o: usize = 0; o < BLOCK_BYTES; o += 16) v128.store(d + o, erfV(v128.load(a + o))); return;
+    case OP_GELU: for (let o: usize = 0; o < BLOCK_BYTES; o += 16) v128.store(d + o, geluV(v128.load(a + o))); return;
+    case OP_GELU_GRAD: for (let o: usize = 0; o < BLOCK_BYTES; o += 16) v128.store(d + o, geluGradV(v128.load(a + o))); return;
     case OP_SIGN:
       // Math.sign: +-1, and x itself for +-0 and NaN.
       for (let o: usize = 0; o < BLOCK_BYTES; o += 16) {

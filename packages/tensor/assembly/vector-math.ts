@@ -27,6 +27,16 @@ const K = memory.data<f32>([
   0.5, // 15
   // 16-25: erfc fit, highest degree first
   0.17087277, -0.82215223, 1.48851587, -1.13520398, 0.27886807, -0.18628806, 0.09678418, 0.37409196, 1.00002368, -1.26551223,
+  0.7071067811865476, // 26: 1/sqrt(2)
+  0.3989422804014327, // 27: 1/sqrt(2 pi)
+  -0.5, // 28
+  // 29-35: numerator of GELU's erf, in s = u^2 (src/expr.ts: GELU_ERF_P), highest degree first
+  1.9925376903984215e-08, -1.9578553747123806e-06, 0.00014184252358973026, 0.003701202105730772, 0.050572048872709274, 0.1999143362045288,
+  1.1283791065216064,
+  // 36-39: its denominator (GELU_ERF_Q) without the constant 1, highest degree first
+  0.0009559456375427544, 0.014352374710142612, 0.11499426513910294, 0.5105011463165283,
+  3.92, // 40: GELU_ERF_EDGE
+  -0.0, // 41: the sign bit
 ]);
 const EXPONENT_BIAS = memory.data<i32>([127]);
 
@@ -80,4 +90,37 @@ const EXPONENT_BIAS = memory.data<i32>([127]);
   const p = f32x4.add(f32x4.add(low, f32x4.mul(high, t4)), f32x4.mul(q4, f32x4.mul(t4, t4)));
   const erfc = f32x4.mul(t, expV(f32x4.add(f32x4.neg(f32x4.mul(z, z)), p)));
   return v128.bitselect(f32x4.sub(one, erfc), f32x4.sub(erfc, one), f32x4.ge(x, k(14)));
+}
+
+// GELU and its derivative, as src/expr.ts defines them (gelu, geluGrad): erf(u) for
+// u = x / sqrt 2 as a rational function u P(u^2) / Q(u^2) (no exp, one division), +-1
+// from |u| >= 3.92 on, where erf rounds to +-1 in float32.
+
+@inline function geluErfV(u: v128): v128 {
+  const s = f32x4.mul(u, u);
+  // Horner's scheme: the kernels' loop runs 64 independent vectors, which hides its latency.
+  let p = f32x4.add(f32x4.mul(k(29), s), k(30));
+  p = f32x4.add(f32x4.mul(p, s), k(31));
+  p = f32x4.add(f32x4.mul(p, s), k(32));
+  p = f32x4.add(f32x4.mul(p, s), k(33));
+  p = f32x4.add(f32x4.mul(p, s), k(34));
+  p = f32x4.add(f32x4.mul(p, s), k(35));
+  let q = f32x4.add(f32x4.mul(k(36), s), k(37));
+  q = f32x4.add(f32x4.mul(q, s), k(38));
+  q = f32x4.add(f32x4.mul(q, s), k(39));
+  q = f32x4.add(f32x4.mul(q, s), k(10));
+  const r = f32x4.div(f32x4.mul(u, p), q);
+  const saturated = v128.or(v128.and(u, k(41)), k(10)); // +-1 with u's sign
+  return v128.bitselect(r, saturated, f32x4.lt(f32x4.abs(u), k(40)));
+}
+
+/** x Phi(x) = (0.5 x)(1 + erf(x / sqrt 2)). */
+@inline export function geluV(x: v128): v128 {
+  return f32x4.mul(f32x4.mul(k(15), x), f32x4.add(k(10), geluErfV(f32x4.mul(x, k(26)))));
+}
+
+/** Phi(x) + x phi(x) = 0.5 (1 + erf(x / sqrt 2)) + x (1/sqrt(2 pi)) e^(-x^2 / 2). */
+@inline export function geluGradV(x: v128): v128 {
+  const phi = f32x4.mul(k(15), f32x4.add(k(10), geluErfV(f32x4.mul(x, k(26)))));
+  return f32x4.add(phi, f32x4.mul(x, f32x4.mul(k(27), expV(f32x4.mul(k(28), f32x4.mul(x, x))))));
 }

@@ -46,7 +46,7 @@ export const UNARY = {
   sigmoid: { expr: call('div', 1, call('add', 1, call('exp', call('neg', x)))), dtypes: ['float32'] },
   relu: { expr: call('select', call('gt', x, 0), x, 0), dtypes: ['float32', 'int32'] },
   // Exact GELU (PyTorch's default): x * Phi(x) = 0.5 x (1 + erf(x / sqrt 2)).
-  gelu: { expr: call('mul', call('mul', 0.5, x), call('add', 1, call('erf', call('mul', x, Math.SQRT1_2)))), dtypes: ['float32'] },
+  gelu: { expr: call('gelu', x), dtypes: ['float32'] },
   selu: {
     expr: call('mul', SELU_SCALE, call('select', call('gt', x, 0), x, call('mul', SELU_ALPHA, call('sub', call('exp', x), 1)))),
     dtypes: ['float32'],
@@ -77,7 +77,6 @@ export const BINARY = {
 export const WHERE_EXPR: Expr = call('select', input(0), input(1), input(2));
 
 const z = input(2);
-const INV_SQRT_2PI = 1 / Math.sqrt(2 * Math.PI);
 
 /**
  * Fused float32 elementwise ops of several inputs (broadcasting like the binary ops):
@@ -100,18 +99,7 @@ export const FUSED = {
     expr: call('sub', call('mul', x, input(3)), call('div', call('mul', input(4), y), call('add', call('sqrt', z), input(5)))),
   },
   /** geluBackward(dy, x) = dy (Phi(x) + x phi(x)): the exact GELU's gradient in one pass. */
-  geluBackward: {
-    arity: 2,
-    expr: call(
-      'mul',
-      x,
-      call(
-        'add',
-        call('mul', 0.5, call('add', 1, call('erf', call('mul', y, Math.SQRT1_2)))),
-        call('mul', y, call('mul', INV_SQRT_2PI, call('exp', call('mul', -0.5, call('mul', y, y))))),
-      ),
-    ),
-  },
+  geluBackward: { arity: 2, expr: call('mul', x, call('geluGrad', y)) },
   /**
    * seluBackward(dy, x) = dy scale (1 where x > 0, else alpha e^x): SELU's gradient in one pass, so
    * no bool mask is made (a mask and a where over it ran in TypeScript, not WASM).

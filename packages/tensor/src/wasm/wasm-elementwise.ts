@@ -17,6 +17,7 @@ const OPCODES: Partial<Record<Fn, LayoutName>> = {
   neg: 'OP_NEG', abs: 'OP_ABS', sqrt: 'OP_SQRT', exp: 'OP_EXP', erf: 'OP_ERF', sign: 'OP_SIGN',
   add: 'OP_ADD', sub: 'OP_SUB', mul: 'OP_MUL', div: 'OP_DIV', max: 'OP_MAX', min: 'OP_MIN',
   lt: 'OP_LT', le: 'OP_LE', gt: 'OP_GT', ge: 'OP_GE', eq: 'OP_EQ', ne: 'OP_NE', select: 'OP_SELECT',
+  gelu: 'OP_GELU', geluGrad: 'OP_GELU_GRAD',
 };
 
 /** Registers a program may use (each is one 1 KiB block per thread). */

@@ -358,6 +358,13 @@ function fusedCases(): OpCase[] {
   cases.push(
     opCase({ subject: 'geluBackward', name: 'x far out [-10, 10, 0, -30, 30, 1e-8]', inputs: [f32([6]), f32([6], fixed([-10, 10, 0, -30, 30, 1e-8]))], run: geluBackward, reference: R.geluBackward, tolerance: 'transcendental' }),
   );
+  // GELU's erf is its own rational fit (src/expr.ts), exact to float32 only where it was fitted
+  // and saturating past |x| = 3.92 sqrt 2: a dense sweep across both sides of that edge.
+  const sweep = Array.from({ length: 4097 }, (_, i) => -8 + i / 256);
+  cases.push(
+    opCase({ subject: 'gelu', name: 'dense sweep of [-8, 8]', inputs: [f32([sweep.length], fixed(sweep))], run: T.gelu, reference: (x) => R.unary('gelu', x), tolerance: 'transcendental' }),
+    opCase({ subject: 'geluBackward', name: 'dense sweep of [-8, 8]', inputs: [f32([sweep.length]), f32([sweep.length], fixed(sweep))], run: geluBackward, reference: R.geluBackward, tolerance: 'transcendental' }),
+  );
   const seluBackward = (g: Tensor, x: Tensor) => runOp('seluBackward', [g, x], {});
   for (const [sg, sx] of [[[3, 4], [3, 4]], [[700], [700]], [[2, 4], [4]], [[], []]] as number[][][]) {
     cases.push(opCase({ subject: 'seluBackward', name: `float32 ${shapes(sg!, sx!)}`, inputs: [f32(sg!), f32(sx!, uniform(-4, 4))], run: seluBackward, reference: R.seluBackward, tolerance: 'transcendental' }));

@@ -148,13 +148,15 @@ export const GRADIENTS: Rules<OpName> = {
   min: extremeGrad,
   argmax: null,
   argmin: null,
-  // C = A B: dA = g Bᵀ, dB = Aᵀ g (with transposed operands the factors trade places)
-  matmul: (g, { inputs: [a, b], attrs: { transA, transB }, needs }) => {
+  // C = A B (+ bias): dA = g Bᵀ, dB = Aᵀ g (with transposed operands the factors trade places),
+  // dbias = g summed over every row of every batch item
+  matmul: (g, { inputs: [a, b], attrs: { transA, transB, bias }, needs }) => {
     const mm = (x: Tensor, y: Tensor, tA: boolean, tB: boolean) => runOp('matmul', [x, y], { transA: tA, transB: tB });
-    if (!transA && !transB) return [needs[0] ? mm(g, b, false, true) : null, needs[1] ? mm(a, g, true, false) : null];
-    if (transA && !transB) return [needs[0] ? mm(b, g, false, true) : null, needs[1] ? mm(a, g, false, false) : null];
-    if (!transA && transB) return [needs[0] ? mm(g, b, false, false) : null, needs[1] ? mm(g, a, true, false) : null];
-    return [needs[0] ? mm(b, g, true, true) : null, needs[1] ? mm(g, a, true, true) : null];
+    const dBias = bias && needs[2] ? [runOp('sum', [g], { axes: g.shape.slice(0, -1).map((_, i) => i) })] : [];
+    if (!transA && !transB) return [needs[0] ? mm(g, b, false, true) : null, needs[1] ? mm(a, g, true, false) : null, ...dBias];
+    if (transA && !transB) return [needs[0] ? mm(b, g, false, true) : null, needs[1] ? mm(a, g, false, false) : null, ...dBias];
+    if (!transA && transB) return [needs[0] ? mm(g, b, false, false) : null, needs[1] ? mm(g, a, true, false) : null, ...dBias];
+    return [needs[0] ? mm(b, g, true, true) : null, needs[1] ? mm(g, a, true, true) : null, ...dBias];
   },
   // d reshape(x) = g reshaped back to x's shape
   reshape: (g, { metas: [x] }) => [runOp('reshape', [g], { shape: x!.shape })],

@@ -207,8 +207,18 @@ export function logsumexp(x: Tensor, axes?: number | number[], keepdim = false):
  * Matrix product with broadcast batch dims, like torch.matmul: [..., M, K] x [..., K, N].
  * A 1-D operand is treated as a row (left) or column (right) vector and its axis dropped.
  */
-export function matmul(a: Tensor, b: Tensor, options: { transA?: boolean; transB?: boolean } = {}): Tensor {
+export function matmul(a: Tensor, b: Tensor, options: { transA?: boolean; transB?: boolean; bias?: Tensor | null } = {}): Tensor {
   const attrs = { transA: options.transA ?? false, transB: options.transB ?? false };
+  if (options.bias) {
+    // [..., M, N] + bias [N] in the matmul itself (Linear's y = x Wᵀ + b); 1-D operands add it after.
+    if (a.rank >= 2 && b.rank >= 2) return runOp('matmul', [a, b, options.bias], { ...attrs, bias: true });
+    const product = matmul(a, b, attrs);
+    try {
+      return add(product, options.bias);
+    } finally {
+      product.dispose();
+    }
+  }
   if (a.rank >= 2 && b.rank >= 2) return runOp('matmul', [a, b], attrs);
   if (a.rank === 0 || b.rank === 0) throw new Error('matmul: inputs must have at least one axis');
   const a2 = a.rank === 1 ? runOp('reshape', [a], { shape: [1, a.size] }) : a;

@@ -146,7 +146,12 @@ export interface OpAttrs extends UnaryAttrs, BinaryAttrs, FusedAttrs {
   argmax: { readonly axis: number };
   argmin: { readonly axis: number };
   /** [..., M, K] x [..., K, N] -> [..., M, N] with broadcast batch dims; trans* read an operand transposed. */
-  matmul: { readonly transA: boolean; readonly transB: boolean };
+  /**
+   * With `bias`, a third input [N] is added to every row of the product: Linear's bias, fused so
+   * the GEMM writes the biased result in its one pass over C (a separate add was ~2% of the G.pt
+   * train step on the CPU).
+   */
+  matmul: { readonly transA: boolean; readonly transB: boolean; readonly bias?: boolean };
   /** A view: same data, new shape. Backends implement it without copying where they can. */
   reshape: { readonly shape: Shape };
   permute: { readonly perm: readonly number[] };
@@ -399,10 +404,14 @@ export const OPS: { readonly [K in OpName]: OpDef<K> } = {
   argmin: argDef('argmin'),
   matmul: {
     infer(inputs, attrs) {
-      expectArity('matmul', inputs, 2);
+      expectArity('matmul', inputs, attrs.bias ? 3 : 2);
       expectSameDType('matmul', inputs);
       expectDType('matmul', inputs[0]!, ['float32']);
       const { batch, m, n } = matmulShapes(inputs[0]!.shape, inputs[1]!.shape, attrs);
+      const bias = inputs[2];
+      if (bias && (bias.shape.length !== 1 || bias.shape[0] !== n)) {
+        throw new Error(`matmul: bias has shape ${shapeToString(bias.shape)}, expected [${n}] for the product's ${n} columns`);
+      }
       return { shape: [...batch, m, n], dtype: 'float32' };
     },
   },

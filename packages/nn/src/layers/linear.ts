@@ -1,6 +1,6 @@
 // Linear (fully connected) layer: y = x W^T + b, like torch.nn.Linear.
 
-import { add, matmul, reshape, tidy, type RandomOptions, type Tensor } from '@gpt/tensor';
+import { matmul, reshape, tidy, type RandomOptions, type Tensor } from '@gpt/tensor';
 import { defaultLayerInit } from '../init.js';
 import { Module, parameter, type Layer } from '../module.js';
 
@@ -38,8 +38,8 @@ export class Linear extends Module implements Layer {
     return tidy(() => {
       // Fold leading axes into one so a single 2-D GEMM does the work.
       const flat = x.rank === 2 ? x : reshape(x, [-1, this.inFeatures]); // [N, in]
-      const product = matmul(flat, this.weight, { transB: true }); // [N, out]
-      const biased = this.bias ? add(product, this.bias) : product; // [N, out]
+      // The bias rides in the matmul: the GEMM accumulates onto it instead of a second pass over the output.
+      const biased = matmul(flat, this.weight, { transB: true, bias: this.bias }); // [N, out]
       return x.rank === 2 ? biased : reshape(biased, [...x.shape.slice(0, -1), this.outFeatures]); // [..., out]
     });
   }

@@ -120,19 +120,23 @@ export function matmul(
   batched: BatchedGemm = tsBatchedGemm,
   allocate: AllocateF32 = newF32,
 ): Float32Array {
-  const [A, B] = inputs as [TensorInfo<Float32Array>, TensorInfo<Float32Array>];
+  const [A, B, bias] = inputs as [TensorInfo<Float32Array>, TensorInfo<Float32Array>, TensorInfo<Float32Array>?];
   const { batch, m, k, n } = matmulShapes(A.shape, B.shape, attrs);
   const c = allocate(sizeOf(out.shape));
   const { transA, transB } = attrs;
+  // A bias is written into every row of C first and the GEMM accumulates onto it: one copy of
+  // the [N] row per output row, instead of an add that reads and writes all of C again.
+  const accumulate = attrs.bias === true && bias !== undefined && c.length > 0;
+  if (accumulate) for (let row = 0; row < c.length; row += n) c.set(bias.buffer, row);
   const offsets = batchOffsets(A.shape, B.shape, batch, m, n, k);
   const items = offsets.cOffsets.length;
   // x [..., M, K] . W [K, N] with one shared W: the batch rows stack into a single
   // [items*M, K] matrix, so the product is one big GEMM instead of many small ones.
   const stacked = !transA && items > 1 && offsets.bOffsets.every((o) => o === 0) && offsets.aOffsets.every((o, t) => o === t * m * k);
   if (stacked) {
-    batched({ a: A.buffer, b: B.buffer, c, m: items * m, n, k, transA, transB, aOffsets: [0], bOffsets: [0], cOffsets: [0], accumulate: false });
+    batched({ a: A.buffer, b: B.buffer, c, m: items * m, n, k, transA, transB, aOffsets: [0], bOffsets: [0], cOffsets: [0], accumulate });
   } else {
-    batched({ a: A.buffer, b: B.buffer, c, m, n, k, transA, transB, ...offsets, accumulate: false });
+    batched({ a: A.buffer, b: B.buffer, c, m, n, k, transA, transB, ...offsets, accumulate });
   }
   return c;
 }

@@ -1,19 +1,20 @@
 // PPO on Gymnasium's CartPole-v1 with continuous force, training the G.pt paper's Gaussian MLP
 // policy (1,250 parameters) with the paper's Cartpole recipe (@gpt/rl-cartpole's defaults:
-// 512 envs x 16 steps, 8 epochs x 2 minibatches, Adam 3e-4 cosine, 500 iterations). Prints a
+// 512 envs x 16 steps, 8 epochs x 2 minibatches, Adam 3e-4 cosine, 500 iterations; plus
+// truncation bootstrapping and rewards scaled by 0.01, --paper for the recipe alone). Prints a
 // progress line per iteration, evaluates the final policy over more than 200 episodes (sampled
 // and mean actions), and writes the return curve as an SVG. --seeds N trains N seeds in turn
 // and summarizes them; --bench-env only measures the vector environment's steps per second.
 //
 // Run from the repository root (--help lists the options):
-//   pnpm example cartpole-ppo [--iterations N] [--envs N] [--seed S] [--seeds N] [--kernels wasm] [--out FILE] [--bench-env]
+//   pnpm example cartpole-ppo [--iterations N] [--envs N] [--seed S] [--seeds N] [--kernels wasm] [--paper] [--gamma G] [--reward-scale R] [--out FILE] [--bench-env]
 
 import { writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { defineCli, describeRuntime, runCli, type CliValues } from '@gpt/g-pt/cli';
-import { CartPoleVectorEnv, evaluatePolicy, PPO_DEFAULTS, trainPpo, type IterationStats } from '@gpt/rl-cartpole';
+import { CartPoleVectorEnv, evaluatePolicy, PPO_DEFAULTS, PPO_PAPER, trainPpo, type IterationStats } from '@gpt/rl-cartpole';
 import { Generator, memory, setCpuKernels, type CpuKernelMode } from '@gpt/tensor';
 import { returnCurveSvg } from './return-curve-svg.js';
 
@@ -34,7 +35,7 @@ function progressLine(s: IterationStats, seed: number): string {
   return (
     `seed ${seed} iter ${String(s.iteration).padStart(String(s.iterations).length)}/${s.iterations}  return ${ret}` +
     `  episodes ${String(s.finishedEpisodes).padStart(6)}  std ${s.actionStd.toFixed(3)}  lr ${s.learningRate.toExponential(2)}` +
-    `  value loss ${s.valueLoss.toFixed(3).padStart(8)}  rollout ${s.rolloutSeconds.toFixed(3)} s  update ${s.updateSeconds.toFixed(3)} s`
+    `  value loss ${s.valueLoss.toFixed(3).padStart(8)}  grad norm ${s.gradNorm.toPrecision(3).padStart(7)}  rollout ${s.rolloutSeconds.toFixed(3)} s  update ${s.updateSeconds.toFixed(3)} s`
   );
 }
 
@@ -67,6 +68,13 @@ export const cli = defineCli({
     steps: { type: 'integer', default: PPO_DEFAULTS.numSteps, min: 1, description: 'steps per environment per iteration' },
     seed: { type: 'integer', default: 0, min: 0, description: 'seed of the first run (networks, environments, action noise)' },
     seeds: { type: 'integer', default: 1, min: 1, description: 'runs with seeds seed, seed+1, ... and a summary' },
+    gamma: { type: 'number', default: PPO_DEFAULTS.gamma, min: 0, max: 1, description: 'discount factor' },
+    logStdScale: { type: 'number', default: PPO_DEFAULTS.logStdScale, min: 0, description: 'action std = exp(logStdScale * log_std) (2: the paper code)' },
+    rewardScale: { type: 'number', min: 0, description: `rewards are scaled by this for GAE and the critic (default ${PPO_DEFAULTS.rewardScale}; --paper: ${PPO_PAPER.rewardScale})` },
+    maxGradNorm: { type: 'number', default: PPO_DEFAULTS.maxGradNorm, min: 0, description: 'global grad-norm clip over actor and critic' },
+    paper: { type: 'boolean', description: "the paper's recipe exactly (PPO_PAPER): rewards unscaled, truncation treated as termination" },
+    lr: { type: 'number', default: PPO_DEFAULTS.learningRate, min: 0, description: 'Adam learning rate (cosine-decayed)' },
+    noBootstrap: { type: 'boolean', description: 'treat time-limit truncation as termination (the paper code and CleanRL) instead of bootstrapping V(final observation)' },
     evalEpisodes: { type: 'integer', default: 200, min: 1, description: 'the evaluation averages more than this many finished episodes' },
     out: { type: 'string', placeholder: 'FILE', description: 'SVG return curve (default: cartpole-ppo.svg in the temporary folder)' },
     kernels: {
@@ -99,7 +107,9 @@ export async function main(options: CliValues<typeof cli.options>): Promise<void
   process.once('SIGINT', onSignal);
   console.log(
     `CartPole-v1, continuous force; policy 4 -> 32 -> 32 -> 1 SELU + log_std (1,250 parameters); PPO ${options.envs} envs x ${options.steps} steps, ` +
-      `${PPO_DEFAULTS.epochs} epochs x ${PPO_DEFAULTS.minibatches} minibatches, Adam ${PPO_DEFAULTS.learningRate} cosine, ${options.iterations} iterations`,
+      `${PPO_DEFAULTS.epochs} epochs x ${PPO_DEFAULTS.minibatches} minibatches, Adam ${options.lr} cosine, ${options.iterations} iterations, ` +
+      `gamma ${options.gamma}, reward scale ${options.rewardScale ?? (options.paper ? PPO_PAPER.rewardScale : PPO_DEFAULTS.rewardScale)}, ` +
+      `truncation ${options.noBootstrap || options.paper ? 'as termination' : 'bootstrapped'}, action std exp(${options.logStdScale} log_std)`,
   );
   const results: SeedResult[] = [];
   for (let seed = options.seed; seed < options.seed + options.seeds; seed++) {
@@ -108,6 +118,12 @@ export async function main(options: CliValues<typeof cli.options>): Promise<void
       numEnvs: options.envs,
       numSteps: options.steps,
       iterations: options.iterations,
+      gamma: options.gamma,
+      logStdScale: options.logStdScale,
+      bootstrapTruncated: !options.noBootstrap && !options.paper,
+      rewardScale: options.rewardScale ?? (options.paper ? PPO_PAPER.rewardScale : PPO_DEFAULTS.rewardScale),
+      learningRate: options.lr,
+      maxGradNorm: options.maxGradNorm,
       seed,
       signal: controller.signal,
       onIteration: (s) => {

@@ -24,11 +24,13 @@ export {
   type GaussianMlpPolicyOptions,
 } from './policy.js';
 export { computeGae, normalizeAdvantages, ppoLosses, type GaeResult, type PpoLossInput } from './ppo-math.js';
-export { act, allocateActOutput, readLogStd, type ActOutput } from './rollout.js';
+export { act, allocateActOutput, readLogStd, truncationValues, allocateTruncationScratch, type ActOutput, type TruncationScratch } from './rollout.js';
+export { ppoLossGradients, ppoMinibatchStep, FlatAdam, type PpoLossGradientInput, type PpoLossGradients, type HostMinibatch } from './ppo-update.js';
 export { evaluatePolicy, type EvaluateOptions, type EvaluateResult } from './evaluate.js';
 export {
   trainPpo,
   PPO_DEFAULTS,
+  PPO_PAPER,
   type PpoConfig,
   type PpoOptions,
   type PpoResult,

@@ -13,12 +13,20 @@ export interface GaeResult {
 
 /**
  * Generalized advantage estimation over a time-major rollout of `numSteps` x `numEnvs`:
- * delta_t = r_t + gamma (1 - done_t) V_{t+1} - V_t, A_t = delta_t + gamma lambda (1 - done_t) A_{t+1},
- * with V_T = lastValues. done_t = 1 when the episode ended in step t (terminated or truncated: like
- * the paper's code and CleanRL, a truncated episode is not bootstrapped). Sums run in float64.
+ * delta_t = r_t + gamma ((1 - done_t) V_{t+1} + b_t) - V_t, A_t = delta_t + gamma lambda (1 - done_t) A_{t+1},
+ * with V_T = lastValues. done_t = 1 when the episode ended in step t (terminated or truncated);
+ * b_t = `bootstrapValues`[t] is V(final observation) where the episode was truncated (not terminated)
+ * in step t and 0 elsewhere, so a time-limit cut is bootstrapped as Gymnasium-aware PPO does (the
+ * paper's code and CleanRL omit it: without `bootstrapValues`, b = 0). Sums run in float64.
  */
 export function computeGae(
-  rollout: { rewards: ArrayLike<number>; values: ArrayLike<number>; dones: ArrayLike<number>; lastValues: ArrayLike<number> },
+  rollout: {
+    rewards: ArrayLike<number>;
+    values: ArrayLike<number>;
+    dones: ArrayLike<number>;
+    lastValues: ArrayLike<number>;
+    bootstrapValues?: ArrayLike<number>;
+  },
   numSteps: number,
   numEnvs: number,
   gamma: number,
@@ -28,6 +36,8 @@ export function computeGae(
   for (const key of ['rewards', 'values', 'dones'] as const) {
     if (rollout[key].length !== size) throw new Error(`computeGae: ${key} has ${rollout[key].length} values, expected ${numSteps} x ${numEnvs} = ${size}`);
   }
+  const bootstrap = rollout.bootstrapValues;
+  if (bootstrap && bootstrap.length !== size) throw new Error(`computeGae: bootstrapValues has ${bootstrap.length} values, expected ${numSteps} x ${numEnvs} = ${size}`);
   if (rollout.lastValues.length !== numEnvs) throw new Error(`computeGae: lastValues has ${rollout.lastValues.length} values, expected ${numEnvs}`);
   const advantages = new Float32Array(size);
   const returns = new Float32Array(size);
@@ -38,7 +48,7 @@ export function computeGae(
       const k = t * numEnvs + env;
       const notDone = 1 - rollout.dones[k]!;
       const value = rollout.values[k]!;
-      const delta = rollout.rewards[k]! + gamma * notDone * nextValue - value;
+      const delta = rollout.rewards[k]! + gamma * (notDone * nextValue + (bootstrap ? bootstrap[k]! : 0)) - value;
       nextAdvantage = delta + gamma * lambda * notDone * nextAdvantage;
       advantages[k] = nextAdvantage;
       returns[k] = nextAdvantage + value;

@@ -2,16 +2,20 @@
 // (data_gen/train_rl.py + configs/rl/train/Cartpole.yaml): 512 envs x 16 steps per iteration,
 // 8 epochs x 2 sequential minibatches, Adam 3e-4 with cosine decay, gamma 0.99, GAE lambda 0.95,
 // clip 0.2, no entropy bonus, value coefficient 2, grad-norm clip 2, normalized advantages,
-// 500 iterations. A checkpoint callback receives the flat policy vector and the mean return of
-// the last 200 finished training episodes, which is how G.pt's data generation saves checkpoints.
+// 500 iterations (PPO_PAPER). PPO_DEFAULTS adds two changes for Gymnasium's CartPole-v1: episodes
+// cut by the time limit are bootstrapped with V(final observation) (a correctness fix; the paper's
+// code treats truncation as termination) and rewards are scaled by 0.01 for GAE and the critic.
+// A checkpoint callback receives the flat policy vector and the mean return of the last 200
+// finished training episodes, which is how G.pt's data generation saves checkpoints.
 
-import { Adam, clipGradNorm, flattenParameters } from '@gpt/nn';
-import { Generator, add, mul, sub, tensor, tidy, type Tensor } from '@gpt/tensor';
+import { flattenParameters } from '@gpt/nn';
+import { Generator, tensor } from '@gpt/tensor';
 import { CARTPOLE } from './cartpole.js';
 import { evaluatePolicy } from './evaluate.js';
 import { ACTION_SIZE, CartPoleCritic, GaussianMlpPolicy, OBSERVATION_SIZE } from './policy.js';
-import { computeGae, normalizeAdvantages, ppoLosses } from './ppo-math.js';
-import { act, allocateActOutput, readLogStd } from './rollout.js';
+import { computeGae, normalizeAdvantages } from './ppo-math.js';
+import { FlatAdam, ppoMinibatchStep, type HostMinibatch } from './ppo-update.js';
+import { act, allocateActOutput, allocateTruncationScratch, readLogStd, truncationValues } from './rollout.js';
 import { CartPoleVectorEnv } from './vector-cartpole.js';
 
 export interface PpoConfig {
@@ -43,8 +47,21 @@ export interface PpoConfig {
   returnWindow: number;
   /** The policy's action std is exp(logStdScale * log_std); 2 as in the paper's code (see GaussianMlpPolicyOptions). */
   logStdScale: number;
+  /**
+   * Bootstrap an episode cut by the time limit with gamma V(final observation) (Gymnasium's
+   * terminated/truncated distinction). true by default; false treats truncation as termination,
+   * as the paper's code and CleanRL do.
+   */
+  bootstrapTruncated: boolean;
+  /** Rewards are multiplied by this before GAE (the critic learns scaled returns); the policy and the reported returns are unaffected. */
+  rewardScale: number;
 }
 
+/**
+ * The defaults: the paper's Cartpole recipe, plus two changes for Gymnasium's CartPole-v1 (README,
+ * "Measured"): time-limit truncations are bootstrapped (a correctness fix) and rewards are scaled
+ * by 0.01 for GAE and the critic (the paper's recipe alone reached 190-416 of 500 on these dynamics).
+ */
 export const PPO_DEFAULTS: Readonly<PpoConfig> = Object.freeze({
   numEnvs: 512,
   numSteps: 16,
@@ -64,7 +81,12 @@ export const PPO_DEFAULTS: Readonly<PpoConfig> = Object.freeze({
   maxEpisodeSteps: CARTPOLE.maxEpisodeSteps,
   returnWindow: 200,
   logStdScale: 2,
+  bootstrapTruncated: true,
+  rewardScale: 0.01,
 });
+
+/** The paper's recipe exactly (configs/rl/train/Cartpole.yaml, train_rl.py): rewards unscaled, truncation treated as termination. */
+export const PPO_PAPER: Readonly<PpoConfig> = Object.freeze({ ...PPO_DEFAULTS, bootstrapTruncated: false, rewardScale: 1 });
 
 export interface PolicyCheckpoint {
   /** Number of completed updates: 0 is the initialization. */
@@ -87,7 +109,10 @@ export interface IterationStats {
   finishedEpisodes: number;
   learningRate: number;
   surrogateLoss: number;
+  /** Mean value loss, in units of the scaled rewards (rewardScale^2 times that of raw returns). */
   valueLoss: number;
+  /** Mean global gradient 2-norm (actor + critic) before clipping, over the iteration's minibatch steps. */
+  gradNorm: number;
   /** The action noise std, exp(logStdScale * log_std). */
   actionStd: number;
   rolloutSeconds: number;
@@ -118,12 +143,14 @@ function checkConfig(config: PpoConfig): void {
   }
   const batch = config.numEnvs * config.numSteps;
   if (batch % config.minibatches !== 0) throw new Error(`trainPpo: numEnvs x numSteps (${batch}) must split into ${config.minibatches} equal minibatches`);
+  if (!(Number.isFinite(config.rewardScale) && config.rewardScale > 0)) throw new Error(`trainPpo: rewardScale must be a positive number, got ${config.rewardScale}`);
   if (!(Number.isFinite(config.logStdScale) && config.logStdScale > 0)) throw new Error(`trainPpo: logStdScale must be a positive number, got ${config.logStdScale}`);
   const nonNegative = ['learningRate', 'gamma', 'gaeLambda', 'clip', 'entropyCoef', 'valueCoef', 'maxGradNorm'] as const;
   for (const key of nonNegative) {
     if (!(Number.isFinite(config[key]) && config[key] >= 0)) throw new Error(`trainPpo: ${key} must be a non-negative number, got ${config[key]}`);
   }
   if (config.lrSchedule !== 'cosine' && config.lrSchedule !== 'constant') throw new Error(`trainPpo: lrSchedule must be "cosine" or "constant", got ${JSON.stringify(config.lrSchedule)}`);
+  if (typeof config.bootstrapTruncated !== 'boolean') throw new Error(`trainPpo: bootstrapTruncated must be a boolean, got ${config.bootstrapTruncated}`);
   if (!Number.isSafeInteger(config.seed)) throw new Error(`trainPpo: seed must be an integer, got ${config.seed}`);
 }
 
@@ -161,6 +188,8 @@ interface RolloutBuffers {
   values: Float32Array; // [T, N]
   rewards: Float32Array; // [T, N]
   dones: Uint8Array; // [T, N]
+  /** V(final observation) where the episode was truncated (not terminated) in that step, else 0. */
+  bootstrapValues: Float32Array; // [T, N]
 }
 
 function allocateRollout(numSteps: number, numEnvs: number): RolloutBuffers {
@@ -172,46 +201,23 @@ function allocateRollout(numSteps: number, numEnvs: number): RolloutBuffers {
     values: new Float32Array(size),
     rewards: new Float32Array(size),
     dones: new Uint8Array(size),
+    bootstrapValues: new Float32Array(size),
   };
 }
 
-/** One minibatch as tensors; made once per iteration and reused by every epoch. */
-interface Minibatch {
-  observations: Tensor; // [B, 4]
-  actions: Tensor; // [B, A]
-  oldLogProbs: Tensor; // [B]
-  advantages: Tensor; // [B]
-  returns: Tensor; // [B]
-}
-
-function makeMinibatches(rollout: RolloutBuffers, advantages: Float32Array, returns: Float32Array, count: number): Minibatch[] {
+/** The rollout cut into sequential minibatches; only the observations become tensors (made once per iteration, reused by every epoch). */
+function makeMinibatches(rollout: RolloutBuffers, advantages: Float32Array, returns: Float32Array, count: number): HostMinibatch[] {
   const size = rollout.logProbs.length / count;
   return Array.from({ length: count }, (_, m) => {
     const from = m * size;
     const to = from + size;
     return {
-      observations: tensor(rollout.observations.slice(from * OBSERVATION_SIZE, to * OBSERVATION_SIZE), { shape: [size, OBSERVATION_SIZE] }),
-      actions: tensor(rollout.actions.slice(from * ACTION_SIZE, to * ACTION_SIZE), { shape: [size, ACTION_SIZE] }),
-      oldLogProbs: tensor(rollout.logProbs.slice(from, to)),
-      advantages: tensor(advantages.slice(from, to)),
-      returns: tensor(returns.slice(from, to)),
+      observations: tensor(rollout.observations.subarray(from * OBSERVATION_SIZE, to * OBSERVATION_SIZE), { shape: [size, OBSERVATION_SIZE] }),
+      actions: rollout.actions.subarray(from * ACTION_SIZE, to * ACTION_SIZE),
+      oldLogProbs: rollout.logProbs.subarray(from, to),
+      advantages: advantages.subarray(from, to),
+      returns: returns.subarray(from, to),
     };
-  });
-}
-
-/** The loss PPO minimizes on one minibatch: surrogate + valueCoef * valueLoss - entropyCoef * entropy. */
-function minibatchLoss(policy: GaussianMlpPolicy, critic: CartPoleCritic, batch: Minibatch, config: PpoConfig) {
-  return tidy(() => {
-    const logProb = policy.logProb(batch.observations, batch.actions); // [B]
-    const values = critic.forward(batch.observations); // [B]
-    const { surrogate, valueLoss } = ppoLosses({ logProb, oldLogProb: batch.oldLogProbs, advantages: batch.advantages, values, returns: batch.returns }, config.clip);
-    let loss = add(surrogate, mul(valueLoss, config.valueCoef)); // []
-    if (config.entropyCoef !== 0) {
-      // A diagonal Gaussian's entropy does not depend on the state: sum(log std) + A (1 + log 2 pi) / 2.
-      const entropy = add(policy.actionLogStd().sum(), (ACTION_SIZE * (1 + Math.log(2 * Math.PI))) / 2); // []
-      loss = sub(loss, mul(entropy, config.entropyCoef));
-    }
-    return { loss, surrogate, valueLoss };
   });
 }
 
@@ -231,7 +237,11 @@ export async function trainPpo(options: PpoOptions = {}): Promise<PpoResult> {
   const policy = new GaussianMlpPolicy({ generator: root, logStdScale: config.logStdScale });
   const critic = new CartPoleCritic({ generator: root });
   const parameters = [...policy.parameters(), ...critic.parameters()];
-  const optimizer = new Adam(parameters, { lr: config.learningRate });
+  if (parameters[0] !== policy.log_std) throw new Error('trainPpo: expected log_std to be the first parameter');
+  // One Adam over actor and critic, with the global grad-norm clip, on a flat host copy (ppo-update.ts).
+  const optimizer = new FlatAdam(parameters, { lr: config.learningRate });
+  const minibatchSize = (numEnvs * numSteps) / config.minibatches;
+  const scratch = { gradMeans: new Float32Array(minibatchSize * ACTION_SIZE), gradValues: new Float32Array(minibatchSize) };
   const env = new CartPoleVectorEnv(numEnvs, { actionType: 'continuous', maxEpisodeSteps: config.maxEpisodeSteps });
   const envSeed = root.int(0, 2 ** 30);
   const evalSeed = root.int(0, 2 ** 30);
@@ -254,6 +264,7 @@ export async function trainPpo(options: PpoOptions = {}): Promise<PpoResult> {
     const rollout = allocateRollout(numSteps, numEnvs);
     const acted = allocateActOutput(numEnvs);
     const lastValues = new Float32Array(numEnvs);
+    const truncationScratch = allocateTruncationScratch(numEnvs);
     const window = new ReturnWindow(config.returnWindow);
     let observations = env.reset({ seed: envSeed }).observations;
 
@@ -273,10 +284,15 @@ export async function trainPpo(options: PpoOptions = {}): Promise<PpoResult> {
         rollout.values.set(acted.values, at);
         const step = env.step(acted.actions);
         observations = step.observations;
-        rollout.rewards.set(step.rewards, at);
-        const { episodeDone, episodeReturn } = step.info;
+        const rewards = rollout.rewards.subarray(at, at + numEnvs); // [N]
+        rewards.set(step.rewards);
+        if (config.rewardScale !== 1) for (let i = 0; i < numEnvs; i++) rewards[i]! *= config.rewardScale;
+        const { episodeDone, episodeReturn, finalObservations } = step.info;
         rollout.dones.set(episodeDone, at);
         for (let i = 0; i < numEnvs; i++) if (episodeDone[i]) window.push(episodeReturn[i]!);
+        const bootstrapValues = rollout.bootstrapValues.subarray(at, at + numEnvs); // [N]
+        if (config.bootstrapTruncated) truncationValues(critic, step, bootstrapValues, truncationScratch);
+        else bootstrapValues.fill(0);
       }
       act(policy, critic, observations, logStd, null, acted);
       lastValues.set(acted.values);
@@ -287,26 +303,23 @@ export async function trainPpo(options: PpoOptions = {}): Promise<PpoResult> {
       const minibatches = makeMinibatches(rollout, advantages, returns, config.minibatches);
       let surrogateSum = 0;
       let valueSum = 0;
+      let normSum = 0;
       let learningRate = config.learningRate;
       try {
         for (let epoch = 0; epoch < config.epochs; epoch++) {
           if (config.lrSchedule === 'cosine') {
             learningRate = config.learningRate * 0.5 * (1 + Math.cos((Math.PI * (iteration + epoch / config.epochs)) / iterations));
-            for (const group of optimizer.paramGroups) group.lr = learningRate;
+            optimizer.lr = learningRate;
           }
           for (const batch of minibatches) {
-            optimizer.zeroGrad();
-            const { loss, surrogate, valueLoss } = minibatchLoss(policy, critic, batch, config);
-            loss.backward();
-            clipGradNorm(parameters, config.maxGradNorm).dispose();
-            optimizer.step();
-            surrogateSum += surrogate.item();
-            valueSum += valueLoss.item();
-            for (const t of [loss, surrogate, valueLoss]) t.dispose();
+            const { surrogate, valueLoss, gradNorm } = ppoMinibatchStep(policy, critic, optimizer, batch, config, scratch);
+            surrogateSum += surrogate;
+            valueSum += valueLoss;
+            normSum += gradNorm;
           }
         }
       } finally {
-        for (const batch of minibatches) for (const t of Object.values(batch)) t.dispose();
+        for (const batch of minibatches) batch.observations.dispose();
       }
       const updates = config.epochs * config.minibatches;
       const stats: IterationStats = {
@@ -317,6 +330,7 @@ export async function trainPpo(options: PpoOptions = {}): Promise<PpoResult> {
         learningRate,
         surrogateLoss: surrogateSum / updates,
         valueLoss: valueSum / updates,
+        gradNorm: normSum / updates,
         actionStd: Math.exp(readLogStd(policy)[0]!),
         rolloutSeconds: (updateStart - rolloutStart) / 1000,
         updateSeconds: (performance.now() - updateStart) / 1000,
@@ -327,9 +341,11 @@ export async function trainPpo(options: PpoOptions = {}): Promise<PpoResult> {
     }
     finished = true;
   } finally {
-    optimizer.zeroGrad();
-    // The moments are not part of the result; free them rather than leave them to the caller.
-    optimizer.dispose();
+    // The optimizer's state lives on the host; a step interrupted by an error may leave gradients.
+    for (const p of parameters) {
+      p.grad?.dispose();
+      p.grad = null;
+    }
     // An abort or a throwing callback leaves nothing behind either.
     if (!finished) for (const p of parameters) p.dispose();
   }

@@ -3,6 +3,7 @@
 
 import { noGrad, tensor, tidy } from '@gpt/tensor';
 import { ACTION_SIZE, HALF_LOG_2PI, OBSERVATION_SIZE, type CartPoleCritic, type GaussianMlpPolicy } from './policy.js';
+import type { VectorStepResult } from './vector-cartpole.js';
 
 export interface ActOutput {
   /** Sampled (or mean) actions, before the environment's clamp. [N * A] */
@@ -48,6 +49,40 @@ export function act(
         }
         out.logProbs[i] = logProb;
       }
+    }),
+  );
+}
+
+export interface TruncationScratch {
+  index: Int32Array; // [N]
+  observations: Float32Array; // [N, 4]
+}
+
+export function allocateTruncationScratch(numEnvs: number): TruncationScratch {
+  return { index: new Int32Array(numEnvs), observations: new Float32Array(numEnvs * OBSERVATION_SIZE) };
+}
+
+/**
+ * The bootstrap values of one vector step: out[i] = critic(info.finalObservations[i]) where copy i
+ * was truncated and not terminated (its episode was cut by the time limit, so its last state
+ * still has a future), 0 elsewhere. One no-grad critic forward over those copies only.
+ */
+export function truncationValues(critic: CartPoleCritic, step: Pick<VectorStepResult, 'terminated' | 'truncated' | 'info'>, out: Float32Array, scratch: TruncationScratch): void {
+  const { terminated, truncated } = step;
+  const final = step.info.finalObservations;
+  out.fill(0);
+  let count = 0;
+  for (let i = 0; i < out.length; i++) {
+    if (!truncated[i] || terminated[i]) continue;
+    scratch.index[count] = i;
+    scratch.observations.set(final.subarray(i * OBSERVATION_SIZE, (i + 1) * OBSERVATION_SIZE), count * OBSERVATION_SIZE);
+    count++;
+  }
+  if (count === 0) return;
+  noGrad(() =>
+    tidy(() => {
+      const values = critic.forward(tensor(scratch.observations.subarray(0, count * OBSERVATION_SIZE), { shape: [count, OBSERVATION_SIZE] })).dataSync(); // [count]
+      for (let c = 0; c < count; c++) out[scratch.index[c]!] = values[c]!;
     }),
   );
 }

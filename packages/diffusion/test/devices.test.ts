@@ -5,6 +5,7 @@
 
 import { describe, expect, it } from 'vitest';
 import { createDiffusion, UniformSampler } from '@gpt/diffusion';
+import { needWebGPU } from '../../tensor/test/need-webgpu.js';
 import { memory, tensor, type Tensor } from '@gpt/tensor';
 
 const diffusion = createDiffusion({ steps: 100, predictXstart: true });
@@ -23,22 +24,9 @@ async function runOn(device: string): Promise<number[][]> {
   return out;
 }
 
-async function webgpuReason(): Promise<string | null> {
-  try {
-    const { probeWebGPU } = await import('@gpt/tensor/webgpu-node');
-    const probe = await probeWebGPU();
-    return probe.available ? null : probe.reason;
-  } catch (error) {
-    return `@gpt/tensor/webgpu-node failed to load: ${(error as Error).message}`;
-  }
-}
-
 describe('devices', () => {
   it('runs on WebGPU like on the CPU (skipped without an adapter)', async (context) => {
-    const reason = await webgpuReason();
-    if (reason !== null) context.skip(`no WebGPU adapter: ${reason}`);
-    const { initWebGPU } = await import('@gpt/tensor/webgpu-node');
-    if (!('webgpu' in memory().devices)) await initWebGPU();
+    await needWebGPU(context);
     const before = memory().tensors;
     const cpu = await runOn('cpu');
     const gpu = await runOn('webgpu');

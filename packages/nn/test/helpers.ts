@@ -1,8 +1,8 @@
 // Shared test helpers: fixture loading and closeness checks.
 
 import { readFileSync } from 'node:fs';
-import { memory, tensor, type Tensor } from '@gpt/tensor';
-import { expect, type TestContext } from 'vitest';
+import { tensor, type Tensor } from '@gpt/tensor';
+import { expect } from 'vitest';
 
 export interface Entry {
   shape: number[];
@@ -38,23 +38,4 @@ export function values(t: Tensor): Float32Array {
   return t.dataSync() as Float32Array;
 }
 
-async function webgpuReason(): Promise<string | null> {
-  try {
-    const { probeWebGPU } = await import('@gpt/tensor/webgpu-node');
-    const probe = await probeWebGPU();
-    return probe.available ? null : probe.reason;
-  } catch (error) {
-    return `@gpt/tensor/webgpu-node failed to load: ${(error as Error).message}`;
-  }
-}
-
-/** Makes the "webgpu" device available, or skips the test (fails under GPT_REQUIRE_WEBGPU=1). */
-export async function needWebGPU(context: TestContext): Promise<void> {
-  const reason = await webgpuReason();
-  if (reason !== null) {
-    if (process.env.GPT_REQUIRE_WEBGPU === '1') throw new Error(`GPT_REQUIRE_WEBGPU=1 but WebGPU is unavailable: ${reason}`);
-    context.skip(`no WebGPU adapter: ${reason}`);
-  }
-  const { initWebGPU } = await import('@gpt/tensor/webgpu-node');
-  if (!('webgpu' in memory().devices)) await initWebGPU();
-}
+export { needWebGPU } from '../../tensor/test/need-webgpu.js';

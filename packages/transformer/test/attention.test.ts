@@ -5,6 +5,7 @@
 import { cpuKernelsStatus, cpuThreadsReady, memory, mul, setCpuKernels, setDefaultDevice, sum, tensor, tidy, type Tensor } from '@gpt/tensor';
 import { afterEach, describe, expect, it, type TestContext } from 'vitest';
 import { scaledDotProductAttention } from '../src/index.js';
+import { needWebGPU } from '../../tensor/test/need-webgpu.js';
 import { hashed } from './hashed.js';
 
 const [B, TQ, TK, E, EV] = [2, 3, 5, 4, 6];
@@ -48,13 +49,7 @@ const devices = [
   {
     name: 'webgpu',
     setup: async (context: TestContext) => {
-      const { probeWebGPU, initWebGPU } = await import('@gpt/tensor/webgpu-node');
-      const probe = await probeWebGPU();
-      if (!probe.available) {
-        if (process.env.GPT_REQUIRE_WEBGPU === '1') throw new Error(`GPT_REQUIRE_WEBGPU=1 but WebGPU is unavailable: ${probe.reason}`);
-        context.skip(`no WebGPU adapter: ${probe.reason}`);
-      }
-      if (!('webgpu' in memory().devices)) await initWebGPU();
+      await needWebGPU(context);
       setDefaultDevice('webgpu');
     },
   },

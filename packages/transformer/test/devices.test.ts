@@ -7,6 +7,7 @@ import { AdamW, type Linear } from '@gpt/nn';
 import { cpuKernelsStatus, cpuThreadsReady, memory, mse, randn, setCpuKernels, tensor, tidy, type Tensor } from '@gpt/tensor';
 import { afterEach, describe, expect, it, type TestContext } from 'vitest';
 import { Gpt } from '../src/index.js';
+import { needWebGPU } from '../../tensor/test/need-webgpu.js';
 import { CARTPOLE_SIZES } from './networks.js';
 
 const N = 4;
@@ -122,13 +123,7 @@ describe('one Gpt training step agrees across devices', () => {
   });
 
   it('webgpu matches the TypeScript kernels', async (context: TestContext) => {
-    const { probeWebGPU, initWebGPU } = await import('@gpt/tensor/webgpu-node');
-    const probe = await probeWebGPU();
-    if (!probe.available) {
-      if (process.env.GPT_REQUIRE_WEBGPU === '1') throw new Error(`GPT_REQUIRE_WEBGPU=1 but WebGPU is unavailable: ${probe.reason}`);
-      context.skip(`no WebGPU adapter: ${probe.reason}`);
-    }
-    if (!('webgpu' in memory().devices)) await initWebGPU();
+    await needWebGPU(context);
     const expected = await referenceStep();
     expectSameStep(await trainStep('webgpu'), expected);
   });

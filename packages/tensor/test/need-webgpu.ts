@@ -1,0 +1,26 @@
+// Shared by the packages' tests (nn, diffusion, transformer import it from here): makes the
+// "webgpu" device available through @gpt/tensor/webgpu-node, or skips the calling test when there
+// is no adapter, except under GPT_REQUIRE_WEBGPU=1 (CI), where a missing adapter fails it instead.
+
+import { memory } from '@gpt/tensor';
+import type { TestContext } from 'vitest';
+
+async function webgpuReason(): Promise<string | null> {
+  try {
+    const { probeWebGPU } = await import('@gpt/tensor/webgpu-node');
+    const probe = await probeWebGPU();
+    return probe.available ? null : probe.reason;
+  } catch (error) {
+    return `@gpt/tensor/webgpu-node failed to load: ${(error as Error).message}`;
+  }
+}
+
+export async function needWebGPU(context: TestContext): Promise<void> {
+  const reason = await webgpuReason();
+  if (reason !== null) {
+    if (process.env.GPT_REQUIRE_WEBGPU === '1') throw new Error(`GPT_REQUIRE_WEBGPU=1 but WebGPU is unavailable: ${reason}`);
+    context.skip(`no WebGPU adapter: ${reason}`);
+  }
+  const { initWebGPU } = await import('@gpt/tensor/webgpu-node');
+  if (!('webgpu' in memory().devices)) await initWebGPU();
+}

@@ -70,7 +70,7 @@ export {
   type OfficialTask,
   taskParameterCount,
 } from './official-tasks.js';
-export { type PairBatch, PairSampler, type PairSamplerOptions } from './pair-sampler.js';
+export { type PairBatch, PairSampler, type PairSamplerOptions, type PairSamplerState } from './pair-sampler.js';
 export { type ByteSource, bytesSource } from './byte-source.js';
 export { TorchFile, TorchTensor, type TensorData, type TorchStorage } from './pytorch/torch-file.js';
 export { PyCallable, PyDict, PyTuple, type PyKey, type PyValue, type UnpickleOptions, unpickle } from './pytorch/pickle.js';

@@ -51,6 +51,21 @@ export interface PairBatch {
   readonly index1: Int32Array;
 }
 
+/**
+ * Everything that decides the pairs still to come: the generator's position and, for
+ * runOrder 'epoch', the current pass over the runs. JSON-serializable, so a training
+ * run can checkpoint it and resume drawing exactly the pairs it would have drawn.
+ */
+export interface PairSamplerState {
+  readonly generator: { readonly key: readonly [number, number]; readonly counter: number };
+  /** The current pass's run order (indices into `runs`); empty before the first pass. */
+  readonly epochOrder: readonly number[];
+  /** How many runs of the current pass were drawn. */
+  readonly epochPosition: number;
+  /** Number of runs the state was taken with (restore checks it against this sampler's). */
+  readonly numRuns: number;
+}
+
 interface RunEntry {
   readonly run: string;
   readonly numCheckpoints: number;
@@ -133,6 +148,40 @@ export class PairSampler {
       index0: Int32Array.from(draws, (d) => d.index0),
       index1: Int32Array.from(draws, (d) => d.index1),
     };
+  }
+
+  /** The sampler's position, to resume drawing later with restore() (see PairSamplerState). */
+  state(): PairSamplerState {
+    const { key, counter } = this.generator.getState();
+    return {
+      generator: { key: [key[0], key[1]], counter },
+      epochOrder: Array.from(this.epochOrder),
+      epochPosition: this.epochPosition,
+      numRuns: this.entries.length,
+    };
+  }
+
+  /**
+   * Continues from a state taken by state() of a sampler over the same runs and options:
+   * the following sample() calls return what the original sampler's would have.
+   */
+  restore(state: PairSamplerState): void {
+    const n = this.entries.length;
+    if (state.numRuns !== n) throw new Error(`PairSampler.restore: the state was taken over ${state.numRuns} runs, this sampler has ${n}`);
+    const { key, counter } = state.generator ?? {};
+    if (!Array.isArray(key) || key.length !== 2 || !key.every((k) => Number.isInteger(k) && k >= 0 && k < 2 ** 32) || !(Number.isSafeInteger(counter) && counter >= 0)) {
+      throw new Error(`PairSampler.restore: generator state must be {key: [uint32, uint32], counter: integer >= 0}, got ${JSON.stringify(state.generator)}`);
+    }
+    const order = state.epochOrder;
+    if (!Array.isArray(order) || (order.length !== 0 && order.length !== n) || !order.every((i) => Number.isInteger(i) && i >= 0 && i < n)) {
+      throw new Error(`PairSampler.restore: epochOrder must be empty or a permutation of 0..${n - 1}`);
+    }
+    if (!(Number.isInteger(state.epochPosition) && state.epochPosition >= 0 && state.epochPosition <= order.length)) {
+      throw new Error(`PairSampler.restore: epochPosition must be an integer in [0, ${order.length}], got ${state.epochPosition}`);
+    }
+    this.generator.setState({ key: [key[0]!, key[1]!], counter });
+    this.epochOrder = Int32Array.from(order);
+    this.epochPosition = state.epochPosition;
   }
 
   private draw(): Draw {

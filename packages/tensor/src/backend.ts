@@ -43,6 +43,12 @@ export interface Backend<B = unknown> {
   free(buffer: B): void;
   run<K extends KernelOp>(op: K, inputs: readonly TensorInfo<B>[], attrs: OpAttrs[K], out: TensorMeta): B;
   memory(): BackendMemory;
+  /**
+   * Whether scaledDotProductAttention should run the fused `attention` op here for items of
+   * `tq` queries and `tk` keys. Absent (the CPU): the composite of matmuls and softmax runs,
+   * whose products use the fast GEMM.
+   */
+  fusesAttention?(tq: number, tk: number): boolean;
   /** Waits until all submitted work has finished (no-op on synchronous backends). */
   sync?(): Promise<void>;
 }

@@ -204,6 +204,11 @@ export const GRADIENTS: Rules<OpName> = {
     const total = runOp('sum', [g], { axes: [axis] });
     return [M.sub(g, M.mul(M.exp(y), total))];
   },
+  // O = P v with P = softmax(scale q kᵀ): dv = Pᵀ g, dq = scale dS k, dk = scale dSᵀ q with
+  // dS = P (g vᵀ - rowsum(P g vᵀ)); one backward kernel per input that needs it.
+  attention: (g, { inputs: [q, k, v], attrs: { scale }, needs }) =>
+    (['q', 'k', 'v'] as const).map((wrt, i) => (needs[i] ? runOp('attentionBackward', [g, q, k, v], { scale, wrt }) : null)),
+  attentionBackward: null,
   // dx = rstd (g - mean(g) - y mean(g y)) over the last axis, in one pass per row.
   layerNorm: (g, { inputs: [x], attrs: { eps } }) => [runOp('layerNormBackward', [g, x], { eps })],
   layerNormBackward: null,

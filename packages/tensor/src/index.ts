@@ -38,6 +38,7 @@ export { Generator, defaultGenerator, generatorFor, manualSeed, rand, randn, ran
 export * from './ops-math.js';
 export * from './ops-shape.js';
 export * from './ops-nn.js';
+export * from './ops-attention.js';
 export {
   setCpuKernels,
   getCpuKernels,

@@ -165,6 +165,17 @@ export interface OpAttrs extends UnaryAttrs, BinaryAttrs, FusedAttrs {
   scatterAdd: { readonly axis: number };
   softmax: { readonly axis: number };
   logSoftmax: { readonly axis: number };
+  /**
+   * softmax(q kᵀ · scale) v over q [..., Tq, E], k [..., Tk, E], v [..., Tk, Ev] with equal batch
+   * dims, no mask: one kernel where the backend fuses it (WebGPU, for short sequences); the
+   * public scaledDotProductAttention composes primitives elsewhere.
+   */
+  attention: { readonly scale: number };
+  /**
+   * attention's gradient with respect to one input (`wrt`), from inputs [dOut, q, k, v]: each
+   * of the three recomputes the softmax weights, so nothing of the forward pass is kept.
+   */
+  attentionBackward: { readonly scale: number; readonly wrt: 'q' | 'k' | 'v' };
   /** Normalizes over the last axis (no affine part; that is composed on top). */
   layerNorm: { readonly eps: number };
   /** layerNorm's gradient: inputs [dy, x], output dx (a backward-only kernel, one pass per row). */
@@ -281,6 +292,38 @@ export function matmulShapes(
   }
   const batch = broadcastShapes('matmul', a.slice(0, -2), b.slice(0, -2));
   return { batch, m, k: ka, n };
+}
+
+/**
+ * Checks attention's q [..., Tq, E], k [..., Tk, E], v [..., Tk, Ev] (float32, one rank >= 2,
+ * equal batch dims) and returns the sizes kernels loop over; `batch` is the product of the batch dims.
+ */
+export function attentionShapes(
+  op: string,
+  inputs: readonly TensorMeta[],
+  scale: number,
+): { batch: number; tq: number; tk: number; e: number; ev: number } {
+  const [q, k, v] = inputs as [TensorMeta, TensorMeta, TensorMeta];
+  inputs.forEach((t, i) => expectDType(op, t, ['float32'], ['q', 'k', 'v'][i]));
+  const rank = q.shape.length;
+  const batchDims = q.shape.slice(0, -2);
+  const [tq, e] = [q.shape.at(-2)!, q.shape.at(-1)!];
+  const [tk, ev] = [k.shape.at(-2)!, v.shape.at(-1)!];
+  if (
+    rank < 2 ||
+    k.shape.length !== rank ||
+    v.shape.length !== rank ||
+    !sameShape(k.shape.slice(0, -2), batchDims) ||
+    !sameShape(v.shape.slice(0, -2), batchDims) ||
+    k.shape.at(-1) !== e ||
+    v.shape.at(-2) !== tk
+  ) {
+    throw new Error(
+      `${op}: expected q [..., Tq, E], k [..., Tk, E], v [..., Tk, Ev] with equal batch dims, got q ${shapeToString(q.shape)}, k ${shapeToString(k.shape)}, v ${shapeToString(v.shape)}`,
+    );
+  }
+  if (!Number.isFinite(scale)) throw new Error(`${op}: scale must be a finite number, got ${scale}`);
+  return { batch: sizeOf(batchDims), tq, tk, e, ev };
 }
 
 // ---- the table -------------------------------------------------------------
@@ -523,6 +566,28 @@ export const OPS: { readonly [K in OpName]: OpDef<K> } = {
   },
   softmax: softmaxDef('softmax'),
   logSoftmax: softmaxDef('logSoftmax'),
+  attention: {
+    infer(inputs, { scale }) {
+      expectArity('attention', inputs, 3);
+      attentionShapes('attention', inputs, scale);
+      return { shape: [...inputs[0]!.shape.slice(0, -1), inputs[2]!.shape.at(-1)!], dtype: 'float32' };
+    },
+  },
+  attentionBackward: {
+    infer(inputs, { scale, wrt }) {
+      expectArity('attentionBackward', inputs, 4);
+      const [dOut, q, k, v] = inputs as [TensorMeta, TensorMeta, TensorMeta, TensorMeta];
+      attentionShapes('attentionBackward', [q, k, v], scale);
+      expectDType('attentionBackward', dOut, ['float32'], 'gradient');
+      const outShape = [...q.shape.slice(0, -1), v.shape.at(-1)!];
+      if (!sameShape(dOut.shape, outShape)) {
+        throw new Error(`attentionBackward: gradient ${shapeToString(dOut.shape)} does not match the output ${shapeToString(outShape)}`);
+      }
+      const target = { q, k, v }[wrt];
+      if (!target) throw new Error(`attentionBackward: wrt must be "q", "k" or "v", got ${String(wrt)}`);
+      return target;
+    },
+  },
   layerNorm: {
     infer([t], { eps }) {
       expectDType('layerNorm', t!, ['float32']);
@@ -677,6 +742,9 @@ export const SAVED_FOR_BACKWARD = {
   scatterAdd: { inputs: [1] },
   softmax: { output: true },
   logSoftmax: { output: true },
+  // The backward kernels recompute the weights from q and k: the [..., Tq, Tk] matrix is never stored.
+  attention: { inputs: [0, 1, 2] },
+  attentionBackward: null,
   layerNorm: { inputs: [0] },
   layerNormBackward: null,
   conv2d: { inputs: [0, 1] },

@@ -7,6 +7,7 @@ import type { Backend, Kernels, TensorInfo } from '../backend.js';
 import { allocTyped, bytesPerElement, type DType, type TypedArray } from '../dtype.js';
 import { BINARY, FUSED, UNARY, WHERE_EXPR, type BinaryOp, type FusedOp, type OpAttrs, type TensorMeta, type UnaryOp } from '../ops.js';
 import { normalizeAxis, sizeOf } from '../shape.js';
+import { attention, attentionBackward } from './attention.js';
 import { conv2d, conv2dBackpropFilter, conv2dBackpropInput, avgPool2d, avgPool2dBackprop } from './conv.js';
 import { cast, elementwise } from './elementwise.js';
 import type { Expr } from '../expr.js';
@@ -107,6 +108,8 @@ export class CpuBackend implements Backend<TypedArray> {
     scatterAdd: (inputs, attrs, out) => scatterAdd(inputs, attrs, out),
     softmax: ([x], { axis }) => dispatchRows('softmax', x!, [axis]) ?? softmax(x as F32, axis, false),
     logSoftmax: ([x], { axis }) => dispatchRows('logSoftmax', x!, [axis]) ?? softmax(x as F32, axis, true),
+    attention: (inputs, attrs, out) => attention(asF32(inputs), attrs, out),
+    attentionBackward: (inputs, attrs, out) => attentionBackward(asF32(inputs), attrs, out),
     layerNorm: ([x], { eps }) => dispatchRows('layerNorm', x!, [-1], eps) ?? layerNorm(x as F32, eps),
     layerNormBackward: ([g, x], { eps }) => dispatchRows('layerNormBackward', x!, [-1], eps, g!) ?? layerNormBackward(g as F32, x as F32, eps),
     conv2d: (inputs, attrs, out) => dispatchConv('conv2d', inputs, attrs, out) ?? conv2d(asF32(inputs), attrs, out, this.gemm, allocateF32),

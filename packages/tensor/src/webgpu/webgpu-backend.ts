@@ -17,6 +17,7 @@ import { BufferPool, type PooledBuffer } from './buffer-pool.js';
 import { CommandRecorder } from './command-recorder.js';
 import { BUFFER_USAGE, MAP_MODE_READ } from './gpu-constants.js';
 import { PipelineCache } from './pipeline-cache.js';
+import { attentionFits, runAttention } from './kernels/attention.js';
 import { runAvgPool2d, runAvgPool2dBackprop } from './kernels/avg-pool2d.js';
 import { runCast } from './kernels/cast.js';
 import { runConv2d, runConv2dBackpropFilter, runConv2dBackpropInput } from './kernels/conv2d.js';
@@ -223,6 +224,11 @@ export class WebGPUBackend extends EventTarget implements Backend<GpuTensorBuffe
     });
   }
 
+  /** One dispatch per pass instead of two batched matmuls, a scale and a softmax, when an item's scores fit in workgroup memory. */
+  fusesAttention(tq: number, tk: number): boolean {
+    return attentionFits(tq, tk);
+  }
+
   memory(): BackendMemory {
     return { bytes: this.liveBytes, pooledBuffers: this.pool.stats().pooledBuffers };
   }
@@ -397,6 +403,8 @@ export class WebGPUBackend extends EventTarget implements Backend<GpuTensorBuffe
     scatterAdd: this.bind(runScatterAdd),
     softmax: this.bind((ctx, [x], { axis }: OpAttrs['softmax'], out) => runSoftmax(ctx, false, x!, axis, out)),
     logSoftmax: this.bind((ctx, [x], { axis }: OpAttrs['logSoftmax'], out) => runSoftmax(ctx, true, x!, axis, out)),
+    attention: this.bind((ctx, inputs, { scale }: OpAttrs['attention'], out) => runAttention(ctx, inputs, scale, 'forward', out)),
+    attentionBackward: this.bind((ctx, inputs, { scale, wrt }: OpAttrs['attentionBackward'], out) => runAttention(ctx, inputs, scale, wrt, out)),
     layerNorm: this.bind((ctx, inputs, { eps }: OpAttrs['layerNorm'], out) => runLayerNorm(ctx, inputs, eps, out)),
     layerNormBackward: this.bind((ctx, inputs, { eps }: OpAttrs['layerNormBackward'], out) => runLayerNorm(ctx, inputs, eps, out)),
     conv2d: this.bind(runConv2d),

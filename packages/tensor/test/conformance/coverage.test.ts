@@ -32,6 +32,7 @@ const PUBLIC_FUNCTIONS: Record<string, boolean> = {
   crossEntropy: true,
   nllLoss: true,
   mse: true,
+  scaledDotProductAttention: true,
   rand: false,
   randn: false,
   randint: false,

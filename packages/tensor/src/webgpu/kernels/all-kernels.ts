@@ -1,6 +1,7 @@
 // Every WGSL program the backend can build (each kernel's variants), for the test
 // that validates every one of them with Dawn's null backend.
 
+import { attentionVariants } from './attention.js';
 import { avgPool2dVariants } from './avg-pool2d.js';
 import { castVariants } from './cast.js';
 import { conv2dVariants } from './conv2d.js';
@@ -25,6 +26,7 @@ export function allKernelSpecs(): KernelSpec[] {
     ...reduceVariants(),
     ...softmaxVariants(),
     ...layerNormVariants(),
+    ...attentionVariants(),
     ...matmulVariants(),
     ...conv2dVariants(),
     ...avgPool2dVariants(),

@@ -7,3 +7,10 @@ export { heatmap, heatmapSpec, type HeatmapOptions, type MarkedPoint } from './p
 export { histogram, histogramSpec, type HistogramOptions, type HistogramSeries } from './plot/histogram.js';
 export { imageGrid, imageGridSpec, hexColor, type GridImage, type ImageGridOptions } from './plot/image-grid.js';
 export { writePlot } from './plot/write-plot.js';
+export { trainGpt, runTraining, GptTrainer, type TrainGptOptions, type TrainResult, type TrainPlan, type StepResult, type HistoryEntry, type EvaluateCallback, type EvaluationResult } from './train/trainer.js';
+export { TRAIN_PRESETS, trainPreset, type TrainPreset, type TrainPresetName } from './train/presets.js';
+export { resolveTrainConfig, stepsPerEpoch, TRAIN_CONFIG_DEFAULTS, type TrainConfig, type TrainConfigInput } from './train/train-config.js';
+export { lrFactorAt, type LrScheduleConfig } from './train/lr-schedule.js';
+export { emaDecayAt, type EmaConfig } from './train/ema-schedule.js';
+export { checkDatasetForTask, type TrainTask } from './train/training-data.js';
+export type { TrainEvent, TrainEventType } from './train/events.js';

@@ -1,0 +1,91 @@
+// The training loop: one step's loss is the x0-MSE recomputed independently (float64 DDPM
+// coefficients, the trainer's own t, noise and pairs, the model's output on the float64
+// x_t), the pairs come from the training runs forward in time, and on the toy dataset of
+// two run families the held-out loss falls far below its start (it would not for a loop
+// that does not update, mixes θ₀ and θ₁'s permutations, or conditions on the wrong metric).
+import { noGrad, tensor } from '@gpt/tensor';
+import { describe, expect, it } from 'vitest';
+import { GptTrainer, trainGpt } from '../src/train/trainer.js';
+import { disposeBatch } from '../src/train/diffusion-loss.js';
+import { TOY_D, toyTask, writeToyDataset } from './train-toy.js';
+
+/** ᾱ_t of the linear schedule (1e-4 .. 0.02 over T steps), in float64, written out here. */
+function alphasCumprod(T: number): Float64Array {
+  const out = new Float64Array(T);
+  let product = 1;
+  for (let t = 0; t < T; t++) {
+    const beta = 1e-4 + ((0.02 - 1e-4) * t) / (T - 1);
+    product *= 1 - beta;
+    out[t] = product;
+  }
+  return out;
+}
+
+describe('trainGpt', () => {
+  it("a step's loss is the x0-MSE of the model's prediction from x_t = sqrt(abar) θ₁ + sqrt(1 - abar) ε", async () => {
+    const data = await writeToyDataset();
+    const trainer = await GptTrainer.create({ data, task: toyTask(), model: 'tiny', batchSize: 8, lr: 1e-2, schedule: { kind: 'constant', warmupSteps: 0 }, epochSize: 64, ema: { decay: 0.9 }, gradClip: 1, normalizationSamples: 50, steps: 10, evalEvery: 0 });
+    try {
+      // A few steps first, so the decoders are no longer zero and the output depends on every input.
+      for (let i = 0; i < 3; i++) {
+        const b = await trainer.drawBatch();
+        await trainer.trainStep(b);
+        disposeBatch(b);
+      }
+      const batch = await trainer.drawBatch();
+      const [theta0, theta1, m0, m1, t, eps] = await Promise.all([batch.theta0, batch.theta1, batch.metric0, batch.metric1, batch.timesteps, batch.noise].map((x) => x.data()));
+      const B = 8;
+      const abar = alphasCumprod(1000);
+      const xt = new Float64Array(B * TOY_D);
+      for (let i = 0; i < B; i++) {
+        const a = abar[t[i]!]!;
+        for (let j = 0; j < TOY_D; j++) xt[i * TOY_D + j] = Math.sqrt(a) * theta1[i * TOY_D + j]! + Math.sqrt(1 - a) * eps[i * TOY_D + j]!;
+      }
+      const prediction = await noGrad(() => {
+        const x = tensor(Float32Array.from(xt), { shape: [B, TOY_D] });
+        const out = trainer.model.forward(x, batch.timesteps, Float32Array.from(m1), Float32Array.from(m0), batch.theta0); // [B, D]
+        x.dispose();
+        return out;
+      }).data();
+      let sse = 0;
+      for (let k = 0; k < B * TOY_D; k++) sse += (prediction[k]! - theta1[k]!) ** 2;
+      const expected = sse / (B * TOY_D);
+      const { loss } = await trainer.trainStep(batch);
+      disposeBatch(batch);
+      expect(loss).toBeGreaterThan(0.01);
+      expect(Math.abs(loss - expected) / expected).toBeLessThan(1e-4);
+      // θ₁ differs from θ₀ (pairs with a gap >= 1), both normalized by the same constant.
+      expect(Array.from(theta0)).not.toEqual(Array.from(theta1));
+      expect(trainer.normalizationCoefficient).toBeGreaterThan(0);
+    } finally {
+      await trainer.dispose();
+    }
+  });
+
+  it('learns the toy: the held-out loss falls well below its start', async () => {
+    const data = await writeToyDataset({ runs: 30, numTestRuns: 6 });
+    const held: number[] = [];
+    const result = await trainGpt({
+      data,
+      task: toyTask(),
+      model: 'tiny',
+      batchSize: 32,
+      lr: 3e-3,
+      schedule: { kind: 'constant', warmupSteps: 20 },
+      epochSize: 480,
+      ema: { decay: 0.95 },
+      gradClip: 1,
+      normalizationSamples: 200,
+      steps: 300,
+      evalEvery: 50,
+      evalPairs: 128,
+      onProgress: (e) => {
+        if (e.type === 'eval' && e.heldOutLoss !== null) held.push(e.heldOutLoss);
+      },
+    });
+    result.trained.model.dispose();
+    console.log('held-out losses', held.map((v) => v.toFixed(4)).join(' '));
+    expect(held.length).toBe(7); // step 0, then every 50 steps
+    expect(held.at(-1)!).toBeLessThan(0.3 * held[0]!);
+  });
+});

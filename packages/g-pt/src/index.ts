@@ -14,3 +14,4 @@ export { lrFactorAt, type LrScheduleConfig } from './train/lr-schedule.js';
 export { emaDecayAt, type EmaConfig } from './train/ema-schedule.js';
 export { checkDatasetForTask, type TrainTask } from './train/training-data.js';
 export type { TrainEvent, TrainEventType } from './train/events.js';
+export { landscape, landscapePlot, principalPlane, type LandscapeOptions, type LandscapeProgressEvent, type LandscapeReport } from './eval/landscape.js';

@@ -5,7 +5,7 @@
 // G.pt is conditioned on. Built-in tasks: mnist_loss, mnist_error, cifar10_loss,
 // cifar10_error, cartpole (see registry.ts); users register their own the same way.
 import type { Module } from '@gpt/nn';
-import type { Generator } from '@gpt/tensor';
+import type { Generator, Tensor } from '@gpt/tensor';
 import type { PermutationSpec, RunData, TensorSpec } from '@gpt/checkpoints';
 
 /** Whether a smaller or a larger value of the metric is better. */
@@ -83,6 +83,22 @@ export interface Task {
    * (e.g. a G.pt sample, already un-normalized). Returns one record per vector.
    */
   evaluate(params: readonly Float32Array[], options?: { signal?: AbortSignal }): Promise<Record<string, number>[]>;
+  /**
+   * Optional: the task's training objective, so that evaluation can compare one G.pt update
+   * with Adam/SGD steps from the same networks (eval/gradient-baseline.ts). Tasks without
+   * it (e.g. Cartpole) have no gradient baseline.
+   */
+  readonly gradientObjective?: GradientObjective;
+}
+
+/** A task's training loss as a differentiable function of its network (see Task.gradientObjective). */
+export interface GradientObjective {
+  /**
+   * The training loss of `network` (made by createNetwork, parameters loaded) on the batch of
+   * gradient step `step` (0-based): a scalar tensor that carries gradients. Minibatch tasks
+   * draw the batch from `generator`, which the caller seeds the same for every optimizer.
+   */
+  loss(network: Module, step: number, generator: Generator): Tensor;
 }
 
 /** How a task is built: a name plus JSON options, so that worker threads can build it too. */

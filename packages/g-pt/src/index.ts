@@ -15,3 +15,4 @@ export { emaDecayAt, type EmaConfig } from './train/ema-schedule.js';
 export { checkDatasetForTask, type TrainTask } from './train/training-data.js';
 export type { TrainEvent, TrainEventType } from './train/events.js';
 export { landscape, landscapePlot, principalPlane, type LandscapeOptions, type LandscapeProgressEvent, type LandscapeReport } from './eval/landscape.js';
+export { novelty, noveltyPlot, checkpointRuns, hungarian, UnitAligner, type CheckpointRun, type NearestCheckpoint, type NoveltyAlignment, type NoveltyOptions, type NoveltyProgressEvent, type NoveltyReport } from './eval/novelty.js';

@@ -4,10 +4,12 @@
 // two run families the held-out loss falls far below its start (it would not for a loop
 // that does not update, mixes θ₀ and θ₁'s permutations, or conditions on the wrong metric).
 import { noGrad, tensor } from '@gpt/tensor';
-import { describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { GptTrainer, trainGpt } from '../src/train/trainer.js';
 import { disposeBatch } from '../src/train/diffusion-loss.js';
-import { TOY_D, toyTask, writeToyDataset } from './train-toy.js';
+import { TOY_D, removeTempDirs, toyTask, writeToyDataset } from './train-toy.js';
+
+afterAll(removeTempDirs);
 
 /** ᾱ_t of the linear schedule (1e-4 .. 0.02 over T steps), in float64, written out here. */
 function alphasCumprod(T: number): Float64Array {

@@ -12,7 +12,6 @@ import { createManifest, runNameOf, type RunData } from '@gpt/checkpoints';
 import { DatasetWriter } from '@gpt/checkpoints/node';
 import { Linear } from '@gpt/nn';
 import { Generator, type Generator as GeneratorType } from '@gpt/tensor';
-import { afterAll } from 'vitest';
 import type { Task } from '../src/tasks/task.js';
 
 export const TOY_TENSORS = [
@@ -66,9 +65,11 @@ export function toyRun(r: number, n: number): RunData {
 }
 
 const dirs: string[] = [];
-afterAll(async () => {
-  await Promise.all(dirs.map((d) => rm(d, { recursive: true, force: true })));
-});
+
+/** Deletes the folders tempDir made (call from afterAll; this file stays free of vitest for child processes). */
+export async function removeTempDirs(): Promise<void> {
+  await Promise.all(dirs.splice(0).map((d) => rm(d, { recursive: true, force: true })));
+}
 
 export async function tempDir(prefix = 'gpt-train-'): Promise<string> {
   const dir = await mkdtemp(join(tmpdir(), prefix));

@@ -5,10 +5,12 @@
 // (G_ema, the model handed to prompting). Everything random is drawn from seeded
 // generators whose positions are part of the training state, so a resumed run continues
 // bit for bit (train-state.ts).
+import { mkdir, readFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import { openaiNormalizer, type PairBatch, type PairSampler } from '@gpt/checkpoints';
 import type { CheckpointDataset } from '@gpt/checkpoints/node';
 import { UniformSampler, createDiffusion, type GaussianDiffusion } from '@gpt/diffusion';
-import { AdamW, EMA, clipGradNorm } from '@gpt/nn';
+import { AdamW, EMA, clipGradNorm, loadStateDictBytes, saveStateDict } from '@gpt/nn';
 import { Generator, mean, noGrad, randn, tidyAsync, type Tensor } from '@gpt/tensor';
 import { Gpt } from '@gpt/transformer';
 import { createTask } from '../tasks/registry.js';
@@ -17,9 +19,26 @@ import { ensureDevice } from './device.js';
 import { disposeBatch, pairTensors, x0Losses, type DiffusionBatch } from './diffusion-loss.js';
 import { emaDecayAt, withDecay } from './ema-schedule.js';
 import type { TrainEvent } from './events.js';
+import { TrainLog } from './train-log.js';
 import { lrFactorAt } from './lr-schedule.js';
 import { trainPreset, type TrainPreset, type TrainPresetName } from './presets.js';
 import { resolveTrainConfig, stepsPerEpoch, type TrainConfig, type TrainConfigInput } from './train-config.js';
+import {
+  STATE_FILES,
+  STATE_FORMAT,
+  STATE_FORMAT_VERSION,
+  checkTokensCoverDataset,
+  loadOptimizerInto,
+  loadWeightsInto,
+  pruneCheckpoints,
+  readPointer,
+  readSavedState,
+  setPointer,
+  writeCheckpoint,
+  type BestRecord,
+  type CheckpointPointer,
+  type SavedTrainState,
+} from './train-state.js';
 import { checkDatasetForTask, estimateNormalizer, heldOutPairs, openDataset, trainTestSplit, trainingPairs, type TrainTask } from './training-data.js';
 
 /** Seeds of the independent random streams, derived from config.seed. */
@@ -55,6 +74,16 @@ export interface TrainGptOptions extends TrainConfigInput {
   readonly evaluate?: EvaluateCallback;
   /** Default: evalEvery. */
   readonly evaluateEvery?: number;
+  /** Start from these weights (e.g. converted official ones) instead of a fresh model; its config is the model config. */
+  readonly init?: TrainedGpt;
+  /** Output folder: training checkpoints, pointers and the JSONL log (none: nothing is written). */
+  readonly out?: string;
+  /** Continue the run saved in `out` (starts fresh when `out` holds no checkpoint yet). */
+  readonly resume?: boolean;
+  /** Write the training state every this many steps (default: the preset's, else 1000); also at the end and on abort. */
+  readonly checkpointEvery?: number;
+  /** Skip fsync when writing checkpoints (tests only: not crash-safe). */
+  readonly noSync?: boolean;
   readonly signal?: AbortSignal;
   readonly onProgress?: (event: TrainEvent) => void;
 }
@@ -95,6 +124,7 @@ export interface TrainPlan {
   readonly evalEvery: number;
   readonly evalPairs: number;
   readonly evaluateEvery: number;
+  readonly checkpointEvery: number;
 }
 
 /**
@@ -104,7 +134,10 @@ export interface TrainPlan {
 export class GptTrainer {
   /** Completed optimizer steps. */
   step = 0;
+  /** The best evaluation so far (by the evaluate callback's score when there is one, else the held-out loss). */
+  best: BestRecord | null = null;
   private readonly events: ((event: TrainEvent) => void) | undefined;
+  private readonly listeners = new Set<(event: TrainEvent) => void>();
   private emaModel: Gpt | null = null;
   private readonly heldOutNoiseSeed: number;
 
@@ -131,6 +164,10 @@ export class GptTrainer {
 
   /** Resolves the options, opens and checks the dataset, estimates the normalization and builds the model. */
   static async create(options: TrainGptOptions, restoredCoefficient?: number): Promise<GptTrainer> {
+    return GptTrainer.build(options, restoredCoefficient);
+  }
+
+  private static async build(options: TrainGptOptions, restoredCoefficient: number | undefined): Promise<GptTrainer> {
     const where = 'trainGpt';
     const preset = options.preset === undefined ? undefined : typeof options.preset === 'string' ? trainPreset(options.preset) : options.preset;
     const taskInput = options.task ?? preset?.task;
@@ -139,18 +176,25 @@ export class GptTrainer {
     const dataset = await openDataset(options.data, where);
     checkDatasetForTask(dataset, task, where);
     const split = trainTestSplit(dataset, options.numTestRuns, where);
-    const config = resolveTrainConfig(preset?.config ?? {}, options, where);
+    const config = resolveTrainConfig(preset?.config ?? {}, options.init ? { ...options, model: options.init.config } : options, where);
     const perEpoch = stepsPerEpoch(config, split.train.length);
     const totalSteps = options.steps ?? preset?.steps ?? (config.schedule.kind === 'cosine' ? Math.ceil(config.schedule.epochs * perEpoch) : undefined);
     if (totalSteps === undefined) throw new Error(`${where}: steps is not set (the constant schedule has no natural end)`);
     if (!(Number.isSafeInteger(totalSteps) && totalSteps > 0)) throw new Error(`${where}: steps must be a positive integer, got ${totalSteps}`);
     const evalEvery = options.evalEvery ?? preset?.evalEvery ?? 100;
     const evalPairs = options.evalPairs ?? 256;
-    for (const [name, v] of [['evalEvery', evalEvery], ['evalPairs', evalPairs], ['evaluateEvery', options.evaluateEvery ?? 0]] as const) {
+    const checkpointEvery = options.checkpointEvery ?? preset?.checkpointEvery ?? 1000;
+    for (const [name, v] of [['evalEvery', evalEvery], ['evalPairs', evalPairs], ['evaluateEvery', options.evaluateEvery ?? 0], ['checkpointEvery', checkpointEvery]] as const) {
       if (!(Number.isSafeInteger(v) && v >= 0)) throw new Error(`${where}: ${name} must be a non-negative integer, got ${v}`);
     }
     const device = await ensureDevice(options.device, where);
-    const plan: TrainPlan = { task, config, totalSteps, device, evalEvery, evalPairs, evaluateEvery: options.evaluateEvery ?? evalEvery };
+    const plan: TrainPlan = { task, config, totalSteps, device, evalEvery, evalPairs, evaluateEvery: options.evaluateEvery ?? evalEvery, checkpointEvery };
+    const parameterSizes = task.tensors.map((t) => t.shape.reduce((a, b) => a * b, 1));
+    if (options.init) {
+      if (options.init.task !== task.name) throw new Error(`${where}: init is a G.pt for task "${options.init.task}", not "${task.name}"`);
+      checkTokensCoverDataset(options.init.model.parameterSizes, options.init.config, dataset.parameterCount, `${where}: init model`);
+    }
+    checkTokensCoverDataset(parameterSizes, config.model, dataset.parameterCount, `${where}: model config`);
     const emit = options.onProgress;
     emit?.({ type: 'data', dataset: dataset.dir, task: task.name, trainRuns: split.train.length, testRuns: split.test.length, parameterCount: dataset.parameterCount });
 
@@ -171,8 +215,16 @@ export class GptTrainer {
     const pairs = await trainingPairs(dataset, task, split.train, normalizer, seed(STREAM.pairs));
     const heldOut = evalEvery > 0 && split.test.length > 0 && evalPairs > 0 ? await heldOutPairs(dataset, task, split.test, normalizer, evalPairs, seed(STREAM.heldOutPairs)) : null;
 
-    const parameterSizes = task.tensors.map((t) => t.shape.reduce((a, b) => a * b, 1));
-    const model = await new Gpt(parameterSizes, config.model, { seed: seed(STREAM.model) }).toAsync(device);
+    const model = new Gpt(parameterSizes, config.model, { seed: seed(STREAM.model) });
+    if (options.init) {
+      const dict = loadStateDictBytes(await saveStateDict(options.init.model));
+      try {
+        model.loadStateDict(dict);
+      } finally {
+        for (const t of Object.values(dict)) t.dispose();
+      }
+    }
+    await model.toAsync(device);
     const optimizer = new AdamW(model.weightDecayGroups(config.weightDecay), { lr: config.lr, betas: config.betas, weightDecay: config.weightDecay });
     const averaged = new EMA(model, emaDecayAt(config.ema, 1));
     const diffusion = createDiffusion({ steps: config.diffusionSteps, noiseSchedule: config.noiseSchedule, predictXstart: true });
@@ -262,6 +314,49 @@ export class GptTrainer {
     };
   }
 
+  /** Everything but the tensors, for state.json. */
+  savedState(): SavedTrainState {
+    const { plan, dataset } = this;
+    const { key, counter } = this.generator.getState();
+    return {
+      format: STATE_FORMAT,
+      formatVersion: STATE_FORMAT_VERSION,
+      task: plan.task.name,
+      dataset: { dir: dataset.dir, task: dataset.manifest.task, parameterCount: dataset.parameterCount, trainRuns: this.split.train.length, testRuns: this.split.test.length },
+      parameterSizes: [...this.model.parameterSizes],
+      config: plan.config,
+      plan: { totalSteps: plan.totalSteps, evalEvery: plan.evalEvery, evalPairs: plan.evalPairs, evaluateEvery: plan.evaluateEvery },
+      step: this.step,
+      epoch: this.step / this.stepsPerEpoch,
+      normalizationCoefficient: this.normalizationCoefficient,
+      random: { pairs: this.pairs.state(), diffusion: { key: [key[0], key[1]], counter } },
+      best: this.best,
+    };
+  }
+
+  /** Continues from a checkpoint folder written for this run (same task, dataset and config; checked by the caller). */
+  async restore(checkpointDir: string, state: SavedTrainState): Promise<void> {
+    if (state.parameterSizes.join(',') !== this.model.parameterSizes.join(',')) {
+      throw new Error(`${checkpointDir}: the saved model has tensors of sizes [${state.parameterSizes.join(', ')}], this run's task [${this.model.parameterSizes.join(', ')}]`);
+    }
+    await loadWeightsInto(this.model, join(checkpointDir, STATE_FILES.model));
+    await loadOptimizerInto(this.optimizer, join(checkpointDir, STATE_FILES.optimizer));
+    // The EMA: the saved G_ema's parameters (its buffers are the model's own).
+    const file = join(checkpointDir, STATE_FILES.ema);
+    const dict = loadStateDictBytes(new Uint8Array(await readFile(file)), { name: file, device: this.plan.device });
+    try {
+      this.averaged = withDecay(this.averaged, this.model, emaDecayAt(this.config.ema, Math.max(1, state.step)));
+      const names = new Set(this.averaged.shadow.keys());
+      this.averaged.loadStateDict(Object.fromEntries(Object.entries(dict).filter(([k]) => names.has(k))));
+    } finally {
+      for (const t of Object.values(dict)) t.dispose();
+    }
+    this.pairs.restore(state.random.pairs);
+    this.generator.setState(state.random.diffusion);
+    this.step = state.step;
+    this.best = state.best;
+  }
+
   /**
    * Frees the model, optimizer state and EMA, and closes a dataset opened from a folder;
    * the TrainedGpt's model stays when `keepTrained`.
@@ -276,6 +371,21 @@ export class GptTrainer {
 
   emit(event: TrainEvent): void {
     this.events?.(event);
+    for (const listener of this.listeners) listener(event);
+  }
+
+  /** Also sends the events to `listener` (the output folder's log); returns the unsubscribe. */
+  subscribe(listener: (event: TrainEvent) => void): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  /** Records an evaluation at the current step; true when it is the best so far. */
+  recordEvaluation(candidate: { by: BestRecord['by']; value: number } | null): boolean {
+    if (candidate === null || !Number.isFinite(candidate.value)) return false;
+    const better = this.best === null || this.best.by !== candidate.by || (candidate.by === 'score' ? candidate.value > this.best.value : candidate.value < this.best.value);
+    if (better) this.best = { ...candidate, step: this.step };
+    return better;
   }
 
   /** Timesteps t ~ U{0..T-1} and noise ε ~ N(0, I) for a batch of pairs, from `generator`. */
@@ -289,90 +399,181 @@ export class GptTrainer {
 }
 
 /**
- * Trains G.pt on a checkpoint dataset and returns the EMA model with its history. See
- * TrainGptOptions; presets are in presets.ts.
+ * Trains G.pt on a checkpoint dataset and returns the EMA model with its history. With
+ * `out`, the training state is saved there (see train-state.ts) and `resume` continues it.
  */
 export async function trainGpt(options: TrainGptOptions): Promise<TrainResult> {
-  const trainer = await GptTrainer.create(options);
+  const output = options.out === undefined ? null : await TrainOutput.open(options.out, options);
+  let trainer: GptTrainer | null = null;
   let kept = false;
   try {
-    const result = await runTraining(trainer, options);
+    const saved = output?.resumeFrom ?? null;
+    trainer = await GptTrainer.create(saved ? resumeOptions(options, saved.state) : options, saved?.state.normalizationCoefficient);
+    if (saved) await trainer.restore(saved.dir, saved.state);
+    const result = await runTraining(trainer, options, output);
     kept = true;
     return result;
   } finally {
-    await trainer.dispose(kept);
+    await trainer?.dispose(kept);
+    await output?.close();
   }
 }
 
-/** The loop: steps, periodic evaluation, progress events, abort between steps. */
-export async function runTraining(trainer: GptTrainer, options: Pick<TrainGptOptions, 'signal' | 'evaluate'>): Promise<TrainResult> {
+/** The options of a resumed run: the saved task, config and plan; what the caller gives must agree. */
+function resumeOptions(options: TrainGptOptions, saved: SavedTrainState): TrainGptOptions {
+  const where = `trainGpt: resume from "${options.out}"`;
+  const taskName = typeof options.task === 'string' ? options.task : options.task?.name;
+  if (taskName !== undefined && taskName !== saved.task) throw new Error(`${where}: the saved run trains task "${saved.task}", not "${taskName}"`);
+  const given = options.preset !== undefined || CONFIG_KEYS.some((k) => options[k] !== undefined);
+  if (given) {
+    const preset = options.preset === undefined ? undefined : typeof options.preset === 'string' ? trainPreset(options.preset) : options.preset;
+    const config = resolveTrainConfig(preset?.config ?? {}, options, where);
+    const differing = (Object.keys(config) as (keyof TrainConfig)[]).filter((k) => JSON.stringify(config[k]) !== JSON.stringify(saved.config[k]));
+    if (differing.length > 0) {
+      const show = (k: keyof TrainConfig) => `${k}: saved ${JSON.stringify(saved.config[k])}, given ${JSON.stringify(config[k])}`;
+      throw new Error(`${where}: a resumed run keeps its configuration, and these differ: ${differing.map(show).join('; ')}`);
+    }
+  }
+  const { preset: _preset, init: _init, ...rest } = options;
+  return {
+    ...rest,
+    ...saved.config,
+    task: typeof options.task === 'object' ? options.task : saved.task,
+    steps: options.steps ?? saved.plan.totalSteps,
+    evalEvery: options.evalEvery ?? saved.plan.evalEvery,
+    evalPairs: saved.plan.evalPairs,
+    evaluateEvery: options.evaluateEvery ?? saved.plan.evaluateEvery,
+  };
+}
+
+const CONFIG_KEYS = ['model', 'batchSize', 'lr', 'weightDecay', 'betas', 'gradClip', 'schedule', 'epochSize', 'ema', 'diffusionSteps', 'noiseSchedule', 'normalizationSamples', 'seed'] as const satisfies readonly (keyof TrainConfigInput)[];
+
+/** The output folder of a run: its log, its checkpoints and the pointers to them. */
+class TrainOutput {
+  private lastWritten: { step: number; relative: string } | null = null;
+
+  private constructor(
+    readonly dir: string,
+    readonly log: TrainLog,
+    readonly resumeFrom: { dir: string; state: SavedTrainState } | null,
+    private readonly noSync: boolean,
+  ) {}
+
+  static async open(dir: string, options: Pick<TrainGptOptions, 'resume' | 'noSync'>): Promise<TrainOutput> {
+    await mkdir(dir, { recursive: true });
+    const latest = await readPointer(dir, 'latest');
+    if (latest !== null && !options.resume) {
+      throw new Error(`trainGpt: "${dir}" already holds a training run (${latest}); pass resume to continue it, or choose another output folder`);
+    }
+    let resumeFrom: { dir: string; state: SavedTrainState } | null = null;
+    if (latest !== null) {
+      const checkpointDir = join(dir, latest);
+      resumeFrom = { dir: checkpointDir, state: await readSavedState(checkpointDir) };
+    }
+    await pruneCheckpoints(dir); // a folder a kill left half-written
+    const log = await TrainLog.open(dir, resumeFrom?.state.step ?? (options.resume ? 0 : undefined));
+    return new TrainOutput(dir, log, resumeFrom, options.noSync ?? false);
+  }
+
+  /** Writes the trainer's state (once per step) and points `pointer` at it. */
+  async save(trainer: GptTrainer, pointer: CheckpointPointer): Promise<void> {
+    let relative = this.lastWritten?.step === trainer.step ? this.lastWritten.relative : null;
+    if (relative === null) {
+      const step = trainer.step;
+      relative = await writeCheckpoint(
+        this.dir,
+        { state: trainer.savedState(), model: trainer.model, emaModel: trainer.trainedGpt().model, optimizer: trainer.optimizer },
+        { noSync: this.noSync, onFile: (file) => trainer.emit({ type: 'checkpoint-file', step, file }) },
+      );
+      this.lastWritten = { step, relative };
+    }
+    await setPointer(this.dir, pointer, relative, trainer.step, { noSync: this.noSync });
+    await pruneCheckpoints(this.dir);
+    trainer.emit({ type: 'checkpoint', step: trainer.step, dir: join(this.dir, relative), kind: pointer });
+  }
+
+  close(): Promise<void> {
+    return this.log.close();
+  }
+}
+
+/** The loop: steps, periodic evaluation and checkpoints, progress events, abort between steps. */
+export async function runTraining(trainer: GptTrainer, options: Pick<TrainGptOptions, 'signal' | 'evaluate' | 'onProgress'>, output: TrainOutput | null = null): Promise<TrainResult> {
   const { plan } = trainer;
   const history: HistoryEntry[] = [];
   const started = performance.now();
   const firstStep = trainer.step;
   let bestHeldOutLoss: number | null = null;
-  trainer.emit({
-    type: 'start',
-    step: trainer.step,
-    totalSteps: plan.totalSteps,
-    batchSize: plan.config.batchSize,
-    stepsPerEpoch: trainer.stepsPerEpoch,
-    modelParameters: trainer.model.parameters().reduce((n, p) => n + p.size, 0),
-    device: plan.device,
-    resumed: firstStep > 0,
-  });
-  if (firstStep === 0 && plan.evalEvery > 0) {
-    // The starting point of the held-out curve: the identity model (θ̂₁ = θ₀) at step 0.
-    const heldOutLoss = await trainer.heldOutLoss();
-    if (heldOutLoss !== null) trainer.emit({ type: 'eval', step: 0, heldOutLoss, score: null, metrics: {}, best: false });
-  }
-  let aborted = false;
-  while (trainer.step < plan.totalSteps) {
-    if (options.signal?.aborted) {
-      aborted = true;
-      break;
-    }
-    const batch = await trainer.drawBatch(options.signal);
-    let result: StepResult;
-    try {
-      result = await trainer.trainStep(batch);
-    } finally {
-      disposeBatch(batch);
-    }
-    const elapsed = (performance.now() - started) / 1000;
-    const stepsPerSecond = (trainer.step - firstStep) / elapsed;
+  const unsubscribe = output ? trainer.subscribe((event) => output.log.write(event)) : () => undefined;
+  try {
     trainer.emit({
-      type: 'step',
-      ...result,
+      type: 'start',
+      step: trainer.step,
       totalSteps: plan.totalSteps,
-      epoch: trainer.step / trainer.stepsPerEpoch,
-      stepsPerSecond,
-      pairsPerSecond: stepsPerSecond * plan.config.batchSize,
-      elapsedSeconds: elapsed,
-      etaSeconds: (plan.totalSteps - trainer.step) / stepsPerSecond,
+      batchSize: plan.config.batchSize,
+      stepsPerEpoch: trainer.stepsPerEpoch,
+      modelParameters: trainer.model.parameters().reduce((n, p) => n + p.size, 0),
+      device: plan.device,
+      resumed: firstStep > 0,
     });
-    const entry: { -readonly [K in keyof HistoryEntry]: HistoryEntry[K] } = { step: result.step, loss: result.loss, lr: result.lr };
-    const last = trainer.step === plan.totalSteps;
-    const heldOutDue = plan.evalEvery > 0 && (trainer.step % plan.evalEvery === 0 || last);
-    const evaluateDue = options.evaluate !== undefined && plan.evaluateEvery > 0 && (trainer.step % plan.evaluateEvery === 0 || last);
-    if (heldOutDue || evaluateDue) {
-      const heldOutLoss = heldOutDue ? await trainer.heldOutLoss() : null;
-      const evaluation = evaluateDue ? await options.evaluate!(trainer.trainedGpt(), { step: trainer.step, signal: options.signal }) : null;
-      let best = false;
-      if (heldOutLoss !== null) {
-        entry.heldOutLoss = heldOutLoss;
-        if (bestHeldOutLoss === null || heldOutLoss < bestHeldOutLoss) {
-          bestHeldOutLoss = heldOutLoss;
-          best = true;
-        }
-      }
-      if (evaluation) entry.score = evaluation.score;
-      trainer.emit({ type: 'eval', step: trainer.step, heldOutLoss, score: evaluation?.score ?? null, metrics: evaluation?.metrics ?? {}, best });
+    if (firstStep === 0 && plan.evalEvery > 0) {
+      // The starting point of the held-out curve: the identity model (θ̂₁ = θ₀) at step 0.
+      const heldOutLoss = await trainer.heldOutLoss();
+      if (heldOutLoss !== null) trainer.emit({ type: 'eval', step: 0, heldOutLoss, score: null, metrics: {}, best: false });
     }
-    history.push(entry);
+    let aborted = false;
+    while (trainer.step < plan.totalSteps) {
+      if (options.signal?.aborted) {
+        aborted = true;
+        break;
+      }
+      const batch = await trainer.drawBatch(options.signal);
+      let result: StepResult;
+      try {
+        result = await trainer.trainStep(batch);
+      } finally {
+        disposeBatch(batch);
+      }
+      const elapsed = (performance.now() - started) / 1000;
+      const stepsPerSecond = (trainer.step - firstStep) / elapsed;
+      trainer.emit({
+        type: 'step',
+        ...result,
+        totalSteps: plan.totalSteps,
+        epoch: trainer.step / trainer.stepsPerEpoch,
+        stepsPerSecond,
+        pairsPerSecond: stepsPerSecond * plan.config.batchSize,
+        elapsedSeconds: elapsed,
+        etaSeconds: (plan.totalSteps - trainer.step) / stepsPerSecond,
+      });
+      const entry: { -readonly [K in keyof HistoryEntry]: HistoryEntry[K] } = { step: result.step, loss: result.loss, lr: result.lr };
+      const last = trainer.step === plan.totalSteps;
+      const heldOutDue = plan.evalEvery > 0 && (trainer.step % plan.evalEvery === 0 || last);
+      const evaluateDue = options.evaluate !== undefined && plan.evaluateEvery > 0 && (trainer.step % plan.evaluateEvery === 0 || last);
+      let improved = false;
+      if (heldOutDue || evaluateDue) {
+        const heldOutLoss = heldOutDue ? await trainer.heldOutLoss() : null;
+        const evaluation = evaluateDue ? await options.evaluate!(trainer.trainedGpt(), { step: trainer.step, signal: options.signal }) : null;
+        if (heldOutLoss !== null) {
+          entry.heldOutLoss = heldOutLoss;
+          if (bestHeldOutLoss === null || heldOutLoss < bestHeldOutLoss) bestHeldOutLoss = heldOutLoss;
+        }
+        if (evaluation) entry.score = evaluation.score;
+        improved = trainer.recordEvaluation(options.evaluate !== undefined ? (evaluation ? { by: 'score', value: evaluation.score } : null) : heldOutLoss === null ? null : { by: 'heldOutLoss', value: heldOutLoss });
+        trainer.emit({ type: 'eval', step: trainer.step, heldOutLoss, score: evaluation?.score ?? null, metrics: evaluation?.metrics ?? {}, best: improved });
+      }
+      history.push(entry);
+      if (output) {
+        if (trainer.step % plan.checkpointEvery === 0 || last) await output.save(trainer, 'latest');
+        if (improved) await output.save(trainer, 'best');
+      }
+    }
+    if (aborted && output && trainer.step > firstStep) await output.save(trainer, 'latest');
+    const trained = trainer.trainedGpt();
+    trainer.emit({ type: 'done', step: trainer.step, elapsedSeconds: (performance.now() - started) / 1000, aborted });
+    if (aborted) options.signal!.throwIfAborted();
+    return { trained, history, config: plan.config, steps: trainer.step, bestHeldOutLoss };
+  } finally {
+    unsubscribe();
   }
-  const trained = trainer.trainedGpt();
-  trainer.emit({ type: 'done', step: trainer.step, elapsedSeconds: (performance.now() - started) / 1000, aborted });
-  if (aborted) options.signal!.throwIfAborted();
-  return { trained, history, config: plan.config, steps: trainer.step, bestHeldOutLoss };
 }

@@ -16,7 +16,7 @@ import { flattenParameters } from '@gpt/nn';
 import { Generator, matmul, tensor, type Tensor } from '@gpt/tensor';
 import { checkCheckpointsPerRun, checkRuns, runStreams, savedIterations, yieldToEventLoop } from './run-schedule.js';
 import { epochLearningRate, RunRecorder, type SupervisedTask } from './supervised.js';
-import { addClassificationSums, batchIndices, batchInputs, classificationMetrics, epochOrder, type ClassificationSums } from './supervised-data.js';
+import { batchIndices, batchInputs, epochOrder } from './supervised-data.js';
 import type { TrainRunsOptions } from './task.js';
 
 /** Sizes of an MLP with state dict [W1 [H, I], b1 [H], W2 [C, H], b2 [C]]. */
@@ -111,6 +111,13 @@ export async function trainMlpRunsBatched(task: SupervisedTask, runs: readonly n
     pending.push({ slot, checkpoint });
     if (pending.length >= EVAL_GROUP) measurePending(pending, testInputs, testSet.labels, { I, H, C }, D);
   };
+  // Reused every step (a fresh 3-6 MB batch per step would keep the garbage collector busy).
+  const fullBatch = sgd.batchSize;
+  const x = new Float32Array(K * fullBatch * I); // [K, B, I]
+  const labels = new Int32Array(K * fullBatch); // [K, B]
+  const gradPre = new Float32Array(K * H * fullBatch); // [K, H, B]
+  const gradRest = new Float32Array(K * R); // [K, R]
+  const scratch = hostScratch(H, C);
   try {
     slots.forEach((slot, k) => saveCheckpoint(slot, k, 0));
     let iteration = 0;
@@ -121,21 +128,14 @@ export async function trainMlpRunsBatched(task: SupervisedTask, runs: readonly n
         options.signal?.throwIfAborted();
         iteration++;
         const B = batchIndices(slots[0]!.order, b, sgd.batchSize).length; // every run's batch b has the same size
-        const x = new Float32Array(K * B * I); // [K, B, I]
-        const labels = new Int32Array(K * B); // [K, B]
-        slots.forEach((slot, k) => {
-          const indices = batchIndices(slot.order, b, sgd.batchSize);
-          if (cached) for (let i = 0; i < B; i++) x.set(cached.subarray(indices[i]! * I, (indices[i]! + 1) * I), (k * B + i) * I);
-          else x.set(batchInputs(trainSet, indices, task.augment, slot.data), k * B * I);
-          for (let i = 0; i < B; i++) labels[k * B + i] = trainSet.labels[indices[i]!]!;
-        });
-        const xTensor = tensor(x, { shape: [K, B, I] }); // [K, B, I]
+        slots.forEach((slot, k) => gatherBatch(task, slot, cached, b, k, B, x, labels));
+        const xTensor = tensor(x.subarray(0, K * B * I), { shape: [K, B, I] }); // [K, B, I]
         try {
           const preActivations = batchedProduct(W1, [K, H, I], xTensor, true); // [K, H, B] = W1 xᵀ
-          const gradRest = new Float32Array(K * R);
-          const gradPre = new Float32Array(K * H * B); // [K, H, B]
-          const train = slots.map((_, k) => hostLayers(k, { I, H, C, B, R }, preActivations, rest, labels, gradPre, gradRest));
-          const gradW1 = batchedProduct(gradPre, [K, H, B], xTensor, false); // [K, H, I] = dZ x
+          gradPre.fill(0);
+          gradRest.fill(0);
+          const train = slots.map((_, k) => hostLayers(k, { H, C, B, R }, preActivations, rest, labels, gradPre, gradRest, scratch));
+          const gradW1 = batchedProduct(gradPre.subarray(0, K * H * B), [K, H, B], xTensor, false); // [K, H, I] = dZ x
           sgdStep(W1, gradW1, momentumW1, lr, sgd, firstStep);
           sgdStep(rest, gradRest, momentumRest, lr, sgd, firstStep);
           firstStep = false;
@@ -161,6 +161,20 @@ export async function trainMlpRunsBatched(task: SupervisedTask, runs: readonly n
   }
 }
 
+/** Writes run k's batch b (inputs and labels) into its rows of the stacked batch. */
+function gatherBatch(task: SupervisedTask, slot: RunSlot, cached: Float32Array | null, b: number, k: number, B: number, x: Float32Array, labels: Int32Array): void {
+  const { trainSet, sgd } = task;
+  const I = cached ? cached.length / trainSet.count : 0;
+  const indices = batchIndices(slot.order, b, sgd.batchSize);
+  if (cached) {
+    for (let i = 0; i < B; i++) x.set(cached.subarray(indices[i]! * I, (indices[i]! + 1) * I), (k * B + i) * I);
+  } else {
+    const inputs = batchInputs(trainSet, indices, task.augment, slot.data); // [B, I]
+    x.set(inputs, k * inputs.length);
+  }
+  for (let i = 0; i < B; i++) labels[k * B + i] = trainSet.labels[indices[i]!]!;
+}
+
 /** a [K, M, L] (host) times bᵀ or b, with b [K, N, L] or [K, L, N] a tensor: the host values of the [K, M, N] product. */
 function batchedProduct(a: Float32Array, shape: readonly [number, number, number], b: Tensor, transB: boolean): Float32Array {
   const aTensor = tensor(a, { shape });
@@ -173,65 +187,88 @@ function batchedProduct(a: Float32Array, shape: readonly [number, number, number
   }
 }
 
+/** Per-row buffers of the host layers, allocated once per batched training. */
+interface HostScratch {
+  readonly hidden: Float64Array; // [H]
+  readonly logits: Float64Array; // [C]
+}
+
+function hostScratch(hidden: number, classes: number): HostScratch {
+  return { hidden: new Float64Array(hidden), logits: new Float64Array(classes) };
+}
+
+/**
+ * logits = W2 hidden + b2 for one example, with W2 [C, H] at w2 and b2 [C] at b2 in
+ * `params`; returns the first index of the maximum (torch.argmax's tie rule).
+ */
+function outputRow(params: Float32Array, w2: number, b2: number, hidden: Float64Array, logits: Float64Array): number {
+  const H = hidden.length;
+  let best = 0;
+  for (let c = 0; c < logits.length; c++) {
+    let s = params[b2 + c]!;
+    for (let h = 0; h < H; h++) s += params[w2 + c * H + h]! * hidden[h]!;
+    logits[c] = s;
+    if (s > logits[best]!) best = c;
+  }
+  return best;
+}
+
+/** Turns logits into softmax probabilities in place and returns the cross-entropy of `label`. */
+function softmaxCrossEntropy(logits: Float64Array, label: number): number {
+  let max = -Infinity;
+  for (let c = 0; c < logits.length; c++) max = Math.max(max, logits[c]!);
+  const target = logits[label]!;
+  let total = 0;
+  for (let c = 0; c < logits.length; c++) total += logits[c] = Math.exp(logits[c]! - max);
+  for (let c = 0; c < logits.length; c++) logits[c] = logits[c]! / total;
+  return Math.log(total) + max - target;
+}
+
 /**
  * Run k's layers after the big product, forward and backward: hidden = relu(W1 x + b1),
  * logits = W2 hidden + b2, mean cross-entropy; writes d loss / d (W1 x) into gradPre [K, H, B]
- * and the gradients of b1, W2, b2 into gradRest [K, R]. Returns the minibatch's loss and error (%).
+ * and adds the gradients of b1, W2, b2 into gradRest [K, R] (both zeroed by the caller).
+ * Returns the minibatch's loss and error (%), measured before the step.
  */
 function hostLayers(
   k: number,
-  sizes: { I: number; H: number; C: number; B: number; R: number },
+  sizes: { H: number; C: number; B: number; R: number },
   preActivations: Float32Array,
   rest: Float32Array,
   labels: Int32Array,
   gradPre: Float32Array,
   gradRest: Float32Array,
+  scratch: HostScratch,
 ): { loss: number; error: number } {
   const { H, C, B, R } = sizes;
-  const base = k * R;
-  const b1 = rest.subarray(base, base + H);
-  const w2 = rest.subarray(base + H, base + H + C * H); // [C, H]
-  const b2 = rest.subarray(base + H + C * H, base + R);
-  const gb1 = gradRest.subarray(base, base + H);
-  const gw2 = gradRest.subarray(base + H, base + H + C * H);
-  const gb2 = gradRest.subarray(base + H + C * H, base + R);
-  const pre = preActivations.subarray(k * H * B, (k + 1) * H * B); // [H, B]
-  const gPre = gradPre.subarray(k * H * B, (k + 1) * H * B); // [H, B]
-  const batchLabels = labels.subarray(k * B, (k + 1) * B);
-  const hidden = new Float32Array(B * H); // [B, H]
-  const logits = new Float32Array(B * C); // [B, C]
+  const b1 = k * R; // offsets of run k's b1 [H], W2 [C, H], b2 [C] in rest and gradRest
+  const w2 = b1 + H;
+  const b2 = w2 + C * H;
+  const pre = k * H * B; // run k's [H, B] block of preActivations and gradPre
+  const { hidden, logits } = scratch;
+  let lossSum = 0;
+  let wrong = 0;
   for (let i = 0; i < B; i++) {
-    for (let h = 0; h < H; h++) hidden[i * H + h] = Math.max(0, pre[h * B + i]! + b1[h]!);
+    for (let h = 0; h < H; h++) hidden[h] = Math.max(0, preActivations[pre + h * B + i]! + rest[b1 + h]!);
+    const label = labels[k * B + i]!;
+    if (outputRow(rest, w2, b2, hidden, logits) !== label) wrong++;
+    lossSum += softmaxCrossEntropy(logits, label);
+    // d mean-CE / d logits = (softmax - onehot) / B, kept in logits
     for (let c = 0; c < C; c++) {
-      let s = b2[c]!;
-      for (let h = 0; h < H; h++) s += w2[c * H + h]! * hidden[i * H + h]!;
-      logits[i * C + c] = s;
-    }
-  }
-  const sums: ClassificationSums = { lossSum: 0, wrong: 0 };
-  addClassificationSums(logits, batchLabels, C, sums);
-  const gLogits = new Float64Array(C);
-  for (let i = 0; i < B; i++) {
-    // d mean-CE / d logits = (softmax - onehot) / B
-    let max = -Infinity;
-    for (let c = 0; c < C; c++) max = Math.max(max, logits[i * C + c]!);
-    let total = 0;
-    for (let c = 0; c < C; c++) total += (gLogits[c] = Math.exp(logits[i * C + c]! - max));
-    for (let c = 0; c < C; c++) gLogits[c] = (gLogits[c]! / total - (c === batchLabels[i] ? 1 : 0)) / B;
-    for (let c = 0; c < C; c++) {
-      const g = gLogits[c]!;
-      gb2[c]! += g;
-      for (let h = 0; h < H; h++) gw2[c * H + h]! += g * hidden[i * H + h]!;
+      const g = (logits[c]! - (c === label ? 1 : 0)) / B;
+      logits[c] = g;
+      gradRest[b2 + c]! += g;
+      for (let h = 0; h < H; h++) gradRest[w2 + c * H + h]! += g * hidden[h]!;
     }
     for (let h = 0; h < H; h++) {
-      if (hidden[i * H + h]! <= 0) continue; // ReLU passes no gradient where it is 0
+      if (hidden[h]! <= 0) continue; // ReLU passes no gradient where it is 0
       let g = 0;
-      for (let c = 0; c < C; c++) g += w2[c * H + h]! * gLogits[c]!;
-      gPre[h * B + i] = g;
-      gb1[h]! += g;
+      for (let c = 0; c < C; c++) g += rest[w2 + c * H + h]! * logits[c]!;
+      gradPre[pre + h * B + i] = g;
+      gradRest[b1 + h]! += g;
     }
   }
-  return classificationMetrics(sums, B);
+  return { loss: lossSum / B, error: (100 * wrong) / B };
 }
 
 /** torch.optim.SGD's step (weight decay, momentum, dampening 0, Nesterov) over flat arrays; the first step starts the buffer at d. */
@@ -252,7 +289,6 @@ function sgdStep(params: Float32Array, grads: Float32Array, buffers: Float32Arra
 /** Measures the test metrics of every pending checkpoint (grouped matmuls) and empties the list. */
 function measurePending(pending: PendingEval[], testInputs: Tensor, testLabels: Int32Array, sizes: { I: number; H: number; C: number }, D: number): void {
   const { I, H, C } = sizes;
-  const N = testLabels.length;
   while (pending.length > 0) {
     const group = pending.splice(0, EVAL_GROUP);
     const m = group.length;
@@ -261,26 +297,33 @@ function measurePending(pending: PendingEval[], testInputs: Tensor, testLabels: 
     const w1Tensor = tensor(w1, { shape: [m * H, I] });
     const product = matmul(testInputs, w1Tensor, { transB: true }); // [N, m H]
     const pre = product.dataSync() as Float32Array;
-    const logits = new Float32Array(N * C); // [N, C]
+    const scratch = hostScratch(H, C);
     group.forEach(({ slot, checkpoint }, j) => {
       const row = slot.recorder.parameters.subarray(checkpoint * D, (checkpoint + 1) * D);
-      const b1 = row.subarray(H * I, H * I + H);
-      const w2 = row.subarray(H * I + H, H * I + H + C * H); // [C, H]
-      const b2 = row.subarray(H * I + H + C * H);
-      const hidden = new Float32Array(H);
-      for (let i = 0; i < N; i++) {
-        for (let h = 0; h < H; h++) hidden[h] = Math.max(0, pre[i * m * H + j * H + h]! + b1[h]!);
-        for (let c = 0; c < C; c++) {
-          let s = b2[c]!;
-          for (let h = 0; h < H; h++) s += w2[c * H + h]! * hidden[h]!;
-          logits[i * C + c] = s;
-        }
-      }
-      const sums: ClassificationSums = { lossSum: 0, wrong: 0 };
-      addClassificationSums(logits, testLabels, C, sums);
-      slot.recorder.saveCheckpoint(checkpoint, row, classificationMetrics(sums, N));
+      slot.recorder.saveTestMetrics(checkpoint, checkpointTestMetrics(pre, m, j, row, testLabels, { I, H }, scratch));
     });
     w1Tensor.dispose();
     product.dispose();
   }
+}
+
+/** Mean cross-entropy and error (%) of checkpoint j of a group of m, from the group's test pre-activations [N, m H]. */
+function checkpointTestMetrics(pre: Float32Array, m: number, j: number, row: Float32Array, labels: Int32Array, sizes: { I: number; H: number }, scratch: HostScratch): { loss: number; error: number } {
+  const { I, H } = sizes;
+  const C = scratch.logits.length;
+  const b1 = H * I; // offsets of b1 [H], W2 [C, H], b2 [C] in the flat checkpoint
+  const w2 = b1 + H;
+  const b2 = w2 + C * H;
+  const { hidden, logits } = scratch;
+  const N = labels.length;
+  let lossSum = 0;
+  let wrong = 0;
+  for (let i = 0; i < N; i++) {
+    const at = i * m * H + j * H;
+    for (let h = 0; h < H; h++) hidden[h] = Math.max(0, pre[at + h]! + row[b1 + h]!);
+    const label = labels[i]!;
+    if (outputRow(row, w2, b2, hidden, logits) !== label) wrong++;
+    lossSum += softmaxCrossEntropy(logits, label);
+  }
+  return { loss: lossSum / N, error: (100 * wrong) / N };
 }

@@ -125,11 +125,11 @@ export interface ClassificationSums {
 }
 
 /**
- * Adds rows of `logits` [N, C] (at `offset`, row-major) scored against `labels` to `sums`:
+ * Adds rows of `logits` [N, C] (row-major) scored against `labels` to `sums`:
  * cross-entropy as logsumexp - logit[label] in float64, and top-1 mistakes (argmax, first
- * maximum wins, as torch.argmax).
+ * maximum wins, as torch.argmax). Typed parameters keep this hot loop monomorphic.
  */
-export function addClassificationSums(logits: ArrayLike<number>, labels: ArrayLike<number>, classes: number, sums: ClassificationSums): void {
+export function addClassificationSums(logits: Float32Array, labels: Int32Array, classes: number, sums: ClassificationSums): void {
   const n = labels.length;
   for (let i = 0; i < n; i++) {
     const row = i * classes;

@@ -251,6 +251,10 @@ export class RunRecorder {
   /** Stores checkpoint k's parameters [D] and test metrics. */
   saveCheckpoint(k: number, flat: ArrayLike<number>, test: { loss: number; error: number }): void {
     this.parameters.set(flat, k * this.parameterCount);
+    this.saveTestMetrics(k, test);
+  }
+
+  saveTestMetrics(k: number, test: { loss: number; error: number }): void {
     this.metrics.avg_test_loss[k] = test.loss;
     this.metrics.avg_test_err[k] = test.error;
   }

@@ -82,6 +82,12 @@ export async function writeToyDataset(options: { runs?: number; n?: number; numT
   const dir = await tempDir('gpt-toy-data-');
   const manifest = createManifest({ task: options.task ?? 'toy', tensors: options.tensors ?? TOY_TENSORS, metrics: ['loss'], numTestRuns: options.numTestRuns ?? 6 });
   const writer = await DatasetWriter.create(dir, manifest, { noSync: true });
-  for (let r = 0; r < (options.runs ?? 30); r++) await writer.writeRun(runNameOf(r), toyRun(r, options.n ?? 8));
+  const D = manifest.parameterCount;
+  for (let r = 0; r < (options.runs ?? 30); r++) {
+    const run = toyRun(r, options.n ?? 8);
+    // Another layout (bad-input tests): each checkpoint's first D values.
+    const parameters = D === TOY_D ? run.parameters : Float32Array.from({ length: (options.n ?? 8) * D }, (_, i) => run.parameters[Math.floor(i / D) * TOY_D + (i % D)]!);
+    await writer.writeRun(runNameOf(r), { ...run, parameters });
+  }
   return dir;
 }

@@ -164,16 +164,28 @@ export class GptTrainer {
 
   /** Resolves the options, opens and checks the dataset, estimates the normalization and builds the model. */
   static async create(options: TrainGptOptions, restoredCoefficient?: number): Promise<GptTrainer> {
-    return GptTrainer.build(options, restoredCoefficient);
-  }
-
-  private static async build(options: TrainGptOptions, restoredCoefficient: number | undefined): Promise<GptTrainer> {
     const where = 'trainGpt';
     const preset = options.preset === undefined ? undefined : typeof options.preset === 'string' ? trainPreset(options.preset) : options.preset;
     const taskInput = options.task ?? preset?.task;
     if (taskInput === undefined) throw new Error(`${where}: no task (give task or a preset)`);
     const task = typeof taskInput === 'string' ? await createTask(taskInput) : taskInput;
     const dataset = await openDataset(options.data, where);
+    try {
+      return await GptTrainer.build(options, preset, task, dataset, restoredCoefficient);
+    } catch (error) {
+      if (typeof options.data === 'string') await dataset.close();
+      throw error;
+    }
+  }
+
+  private static async build(
+    options: TrainGptOptions,
+    preset: TrainPreset | undefined,
+    task: TrainTask,
+    dataset: CheckpointDataset,
+    restoredCoefficient: number | undefined,
+  ): Promise<GptTrainer> {
+    const where = 'trainGpt';
     checkDatasetForTask(dataset, task, where);
     const split = trainTestSplit(dataset, options.numTestRuns, where);
     const config = resolveTrainConfig(preset?.config ?? {}, options.init ? { ...options, model: options.init.config } : options, where);

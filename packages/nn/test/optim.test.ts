@@ -1,4 +1,4 @@
-import { memory, ones, setLeakWarning, tensor, tidy, type Tensor } from '@gpt/tensor';
+import { adamStep, add, lerp, lerpSquare, memory, mul, noGrad, ones, randn, setLeakWarning, tensor, tidy, zerosLike, type Tensor } from '@gpt/tensor';
 import { describe, expect, it, vi } from 'vitest';
 import {
   Adam,
@@ -84,6 +84,66 @@ describe('optimizers follow PyTorch for 5 steps on a fixed problem', () => {
       expect(memory().tensors).toBe(before);
       for (const t of [x, labels]) t.dispose();
       net.dispose();
+    });
+  }
+});
+
+describe('Adam(W) in one fused pass', () => {
+  // The update as it was written before adamUpdate: three fused passes (both moments, then
+  // the parameter), driven here by hand with the same bias-corrected numbers.
+  function unfusedSteps(decoupled: boolean, params: Float32Array[], grads: Float32Array[][], o: { lr: number; betas: [number, number]; eps: number; weightDecay: number }) {
+    return noGrad(() => {
+      const ps = params.map((p) => tensor(p));
+      const ms = ps.map((p) => zerosLike(p));
+      const vs = ps.map((p) => zerosLike(p));
+      grads.forEach((stepGrads, t) => {
+        const step = t + 1;
+        const c2 = Math.sqrt(1 - o.betas[1] ** step);
+        const alpha = (o.lr / (1 - o.betas[0] ** step)) * c2;
+        ps.forEach((p, i) => {
+          const grad = tensor(stepGrads[i]!);
+          const g = decoupled || o.weightDecay === 0 ? grad : tidy(() => add(grad, mul(p, o.weightDecay)));
+          const m = lerp(ms[i]!, g, 1 - o.betas[0]);
+          const v = lerpSquare(vs[i]!, g, 1 - o.betas[1]);
+          const next = adamStep(p, m, v, decoupled ? 1 - o.lr * o.weightDecay : 1, alpha, o.eps * c2);
+          for (const old of [ms[i]!, vs[i]!, p, grad, ...(g !== grad ? [g] : [])]) old.dispose();
+          [ps[i], ms[i], vs[i]] = [next, m, v];
+        });
+      });
+      const out = { params: ps.map((t) => t.dataSync()), m: ms.map((t) => t.dataSync()), v: vs.map((t) => t.dataSync()) };
+      for (const t of [...ps, ...ms, ...vs]) t.dispose();
+      return out;
+    });
+  }
+
+  for (const [name, Cls, decoupled] of [['Adam', Adam, false], ['AdamW', AdamW, true]] as const) {
+    it(`${name} matches lerp + lerpSquare + adamStep over 4 steps (weight decay, sizes below and above the WASM threshold)`, () => {
+      const before = memory().tensors;
+      const sizes = [[3, 5], [4100], [70000]];
+      const initial = sizes.map((shape, i) => randn(shape, { seed: 10 + i }));
+      const grads = [0, 1, 2, 3].map((t) => sizes.map((shape, i) => randn(shape, { seed: 100 * t + i })));
+      const options = { lr: 3e-3, betas: [0.8, 0.95] as [number, number], eps: 1e-6, weightDecay: 0.05 };
+      const params = initial.map((t) => t.detach());
+      for (const p of params) p.requiresGrad = true;
+      const optimizer = new Cls(params, options);
+      for (const stepGrads of grads) {
+        params.forEach((p, i) => (p.grad = stepGrads[i]!.detach()));
+        optimizer.step();
+        optimizer.zeroGrad();
+      }
+      const expected = unfusedSteps(decoupled, initial.map((t) => t.dataSync() as Float32Array), grads.map((g) => g.map((t) => t.dataSync() as Float32Array)), options);
+      const state = optimizer.stateDict().state;
+      params.forEach((p, i) => {
+        const what = `${name} parameter ${i}`;
+        expectClose(p.dataSync(), expected.params[i]!, 1e-7, 1e-6, what);
+        expectClose((state[i]!.expAvg as Tensor).dataSync(), expected.m[i]!, 1e-7, 1e-6, `${what} expAvg`);
+        expectClose((state[i]!.expAvgSq as Tensor).dataSync(), expected.v[i]!, 1e-7, 1e-6, `${what} expAvgSq`);
+        expect(state[i]!.step).toBe(4);
+      });
+      for (const s of Object.values(state)) for (const v of Object.values(s)) if (typeof v !== 'number') v.dispose();
+      optimizer.dispose();
+      for (const t of [...params, ...initial, ...grads.flat()]) t.dispose();
+      expect(memory().tensors).toBe(before);
     });
   }
 });

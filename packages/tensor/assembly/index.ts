@@ -4,16 +4,18 @@
 // same memory. JS writes a job block (job.ts) and each participating thread calls
 // run(job); the exported constants let JS lay out job blocks without duplicating them.
 
-import { JOB_KIND, claimSlot, scratchOf, claimTask, finishTask, jobWord, KIND_COPY, KIND_ELEMENTWISE, KIND_GEMM, KIND_IM2COL, KIND_ROWS } from './job';
+import { JOB_KIND, claimSlot, scratchOf, claimTask, finishTask, jobWord, KIND_COPY, KIND_ELEMENTWISE, KIND_GEMM, KIND_IM2COL, KIND_ROWS, KIND_ADAM } from './job';
 import { gemmTask } from './gemm';
 import { elementwiseTask } from './elementwise';
 import { stridedCopyTask } from './strided-copy';
 import { rowsTask } from './rows';
 import { im2colTask } from './im2col';
+import { adamTask } from './adam';
 
 export {
-  JOB_KIND, JOB_TASKS, JOB_NEXT, JOB_DONE, JOB_SLOT, JOB_SCRATCH, JOB_SCRATCH_BYTES, JOB_MAX_SLOTS, JOB_ARGS, KIND_GEMM, KIND_ELEMENTWISE, KIND_COPY, KIND_ROWS, KIND_IM2COL,
+  JOB_KIND, JOB_TASKS, JOB_NEXT, JOB_DONE, JOB_SLOT, JOB_SCRATCH, JOB_SCRATCH_BYTES, JOB_MAX_SLOTS, JOB_ARGS, KIND_GEMM, KIND_ELEMENTWISE, KIND_COPY, KIND_ROWS, KIND_IM2COL, KIND_ADAM,
 } from './job';
+export { ADAM_COUNT, ADAM_TASK_SIZE, ADAM_ARRAYS, ADAM_SCALARS } from './adam';
 export * from './im2col';
 export * from './rows';
 export { COPY_RANK, COPY_SRC, COPY_DST, COPY_ROWS_PER_TASK, COPY_SHAPE, COPY_SRC_STRIDES, COPY_DST_STRIDES } from './strided-copy';
@@ -37,6 +39,7 @@ export function run(job: usize): void {
     else if (kind == KIND_COPY) stridedCopyTask(job, t, scratch);
     else if (kind == KIND_ROWS) rowsTask(job, t, scratch);
     else if (kind == KIND_IM2COL) im2colTask(job, t);
+    else if (kind == KIND_ADAM) adamTask(job, t);
     else unreachable();
     finishTask(job);
   }

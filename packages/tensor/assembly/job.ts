@@ -25,6 +25,7 @@ export const KIND_ELEMENTWISE: i32 = 2;
 export const KIND_COPY: i32 = 3;
 export const KIND_ROWS: i32 = 4;
 export const KIND_IM2COL: i32 = 5;
+export const KIND_ADAM: i32 = 6;
 
 @inline export function jobWord(job: usize, index: i32): i32 {
   return load<i32>(job + (<usize>index << 2));

@@ -3,7 +3,7 @@
 // live in ops.ts and gradients in gradients.ts, so a backend never sees autograd.
 
 import type { DType, TypedArray } from './dtype.js';
-import type { OpAttrs, OpName, TensorMeta } from './ops.js';
+import type { MultiOutputOp, OpAttrs, OpName, TensorMeta } from './ops.js';
 import type { Shape } from './shape.js';
 
 /** A tensor as a kernel sees it: a contiguous row-major buffer plus its shape and dtype. */
@@ -16,11 +16,14 @@ export interface TensorInfo<B = unknown> {
 /** Ops every backend implements. `reshape` is absent: it is a view handled by the engine. */
 export type KernelOp = Exclude<OpName, 'reshape'>;
 
+/** What a kernel returns: one buffer, or one per output for the ops of MULTI_OUTPUT (all of meta `out`). */
+export type KernelOutput<K extends KernelOp, B> = K extends MultiOutputOp ? readonly B[] : B;
+
 export type Kernel<K extends KernelOp, B> = (
   inputs: readonly TensorInfo<B>[],
   attrs: OpAttrs[K],
   out: TensorMeta,
-) => B;
+) => KernelOutput<K, B>;
 
 /** One kernel per op: a backend missing one does not compile. */
 export type Kernels<B> = { readonly [K in KernelOp]: Kernel<K, B> };
@@ -41,7 +44,7 @@ export interface Backend<B = unknown> {
   /** Synchronous read, only for backends whose memory the host can see (the CPU). */
   readSync?(buffer: B, dtype: DType, size: number): TypedArray;
   free(buffer: B): void;
-  run<K extends KernelOp>(op: K, inputs: readonly TensorInfo<B>[], attrs: OpAttrs[K], out: TensorMeta): B;
+  run<K extends KernelOp>(op: K, inputs: readonly TensorInfo<B>[], attrs: OpAttrs[K], out: TensorMeta): KernelOutput<K, B>;
   memory(): BackendMemory;
   /**
    * Whether scaledDotProductAttention should run the fused `attention` op here for items of

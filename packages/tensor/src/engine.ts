@@ -4,7 +4,7 @@
 
 import type { Backend, TensorInfo } from './backend.js';
 import { bytesPerElement } from './dtype.js';
-import { OPS, SAVED_FOR_BACKWARD, type OpAttrs, type OpName, type TensorMeta } from './ops.js';
+import { MULTI_OUTPUT, OPS, SAVED_FOR_BACKWARD, type MultiOutputOp, type OpAttrs, type OpName, type TensorMeta } from './ops.js';
 import { sizeOf } from './shape.js';
 import { getBackend, Storage } from './storage.js';
 import { Node, Tensor } from './tensor.js';
@@ -42,8 +42,27 @@ function commonBackend(op: string, inputs: readonly Tensor[]): Backend {
   return backend;
 }
 
+/**
+ * Runs an op of several outputs (MULTI_OUTPUT): validate, dispatch the kernel, wrap each
+ * buffer. These ops have no gradient, so they refuse inputs that would record one.
+ */
+export function runOpOutputs<K extends MultiOutputOp>(op: K, inputs: readonly Tensor[], attrs: OpAttrs[K]): Tensor[] {
+  for (const t of inputs) t.assertAlive(op);
+  if (gradEnabled && inputs.some((t) => t.requiresGrad)) {
+    throw new Error(`${op}: has no gradient rule, so it cannot be used on tensors that require grad (wrap it in noGrad or detach the input)`);
+  }
+  const metas = inputs.map((t) => ({ shape: t.shape, dtype: t.dtype }));
+  const out = (OPS[op] as { infer(i: readonly TensorMeta[], a: OpAttrs[K]): TensorMeta }).infer(metas, attrs);
+  const backend = commonBackend(op, inputs);
+  const infos: TensorInfo[] = inputs.map((t) => ({ buffer: t.storage.buffer, shape: t.shape, dtype: t.dtype }));
+  const buffers = backend.run(op, infos, attrs, out) as readonly unknown[];
+  if (buffers.length !== MULTI_OUTPUT[op]) throw new Error(`${op}: the ${backend.name} kernel returned ${buffers.length} outputs, expected ${MULTI_OUTPUT[op]}`);
+  const bytes = sizeOf(out.shape) * bytesPerElement(out.dtype);
+  return buffers.map((buffer) => new Tensor(new Storage(backend, buffer, bytes), out.shape, out.dtype, op));
+}
+
 /** Runs one primitive op: validate, dispatch the kernel, record for autograd. */
-export function runOp<K extends OpName>(op: K, inputs: readonly Tensor[], attrs: OpAttrs[K], device?: string): Tensor {
+export function runOp<K extends Exclude<OpName, MultiOutputOp>>(op: K, inputs: readonly Tensor[], attrs: OpAttrs[K], device?: string): Tensor {
   for (const t of inputs) t.assertAlive(op);
   const metas = inputs.map((t) => ({ shape: t.shape, dtype: t.dtype }));
   const out = (OPS[op] as { infer(i: readonly TensorMeta[], a: OpAttrs[K]): TensorMeta }).infer(metas, attrs);
@@ -53,7 +72,7 @@ export function runOp<K extends OpName>(op: K, inputs: readonly Tensor[], attrs:
     storage = inputs[0]!.storage.retain();
   } else {
     const infos: TensorInfo[] = inputs.map((t) => ({ buffer: t.storage.buffer, shape: t.shape, dtype: t.dtype }));
-    const buffer = backend.run(op as Exclude<K, 'reshape'>, infos, attrs as OpAttrs[Exclude<K, 'reshape'>], out);
+    const buffer = backend.run(op as Exclude<K, 'reshape'>, infos, attrs as OpAttrs[Exclude<K, 'reshape'>], out) as unknown;
     storage = new Storage(backend, buffer, sizeOf(out.shape) * bytesPerElement(out.dtype));
   }
   const result = new Tensor(storage, out.shape, out.dtype, op);

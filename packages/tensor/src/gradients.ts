@@ -223,6 +223,7 @@ export const GRADIENTS: Rules<OpName> = {
   avgPool2d: (g, { metas: [x], attrs }) => [runOp('avgPool2dBackprop', [g], { ...attrs, inputShape: x!.shape })],
   avgPool2dBackprop: null,
   fill: null,
+  adamUpdate: null,
   randomUniform: null,
   randomNormal: null,
 };

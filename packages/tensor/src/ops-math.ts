@@ -2,8 +2,8 @@
 // accepted wherever a tensor is and become scalars of the other operand's dtype.
 
 import type { DType } from './dtype.js';
-import { runOp } from './engine.js';
-import type { BinaryOp, FusedOp, UnaryOp } from './ops.js';
+import { runOp, runOpOutputs } from './engine.js';
+import type { BinaryOp, FusedOp, OpAttrs, UnaryOp } from './ops.js';
 import { normalizeAxes, normalizeAxis, sizeOf } from './shape.js';
 import { toTyped } from './dtype.js';
 import { uploadStorage } from './storage.js';
@@ -106,6 +106,21 @@ export const lerpSquare = (avg: Tensor, x: Tensor, weight: Operand): Tensor => f
  */
 export const adamStep = (param: Tensor, m: Tensor, v: Tensor, decay: Operand, alpha: Operand, eps: Operand): Tensor =>
   fused('adamStep', [param, m, v, decay, alpha, eps]);
+
+/** The numbers of one adamUpdate: the moments' lerp weights, and the step's decay, alpha and eps. */
+export type AdamUpdateScalars = OpAttrs['adamUpdate'];
+
+/**
+ * One Adam(W) update in a single pass over memory, returning [param', expAvg', expAvgSq']:
+ *   m' = m + momentWeight (g - m),  v' = v + varianceWeight (g² - v),
+ *   param' = param·decay - alpha·m' / (sqrt(v') + eps).
+ * What lerp, lerpSquare and adamStep compute in three passes; all four tensors share one
+ * shape. No gradient.
+ */
+export function adamUpdate(param: Tensor, grad: Tensor, expAvg: Tensor, expAvgSq: Tensor, scalars: AdamUpdateScalars): [Tensor, Tensor, Tensor] {
+  const { momentWeight, varianceWeight, decay, alpha, eps } = scalars;
+  return runOpOutputs('adamUpdate', [param, grad, expAvg, expAvgSq], { momentWeight, varianceWeight, decay, alpha, eps }) as [Tensor, Tensor, Tensor];
+}
 
 /** Limits values to [min, max] (either bound may be omitted). */
 export function clamp(x: Tensor, min?: number, max?: number): Tensor {

@@ -188,11 +188,27 @@ export interface OpAttrs extends UnaryAttrs, BinaryAttrs, FusedAttrs {
   avgPool2d: Pool2dAttrs;
   avgPool2dBackprop: Pool2dAttrs & { readonly inputShape: Shape };
   fill: { readonly shape: Shape; readonly dtype: DType; readonly value: number };
+  /**
+   * One Adam(W) update of one parameter in a single pass over memory, from inputs
+   * [param, grad, expAvg, expAvgSq] (one shape) to three outputs [param', expAvg', expAvgSq']:
+   *   m' = m + momentWeight (g - m),  v' = v + varianceWeight (g² - v),
+   *   param' = param·decay - alpha·m' / (sqrt(v') + eps)
+   * (bias corrections folded into alpha and eps, see @gpt/nn's Adam). The numbers are attributes:
+   * kernels take them as arguments (WebGPU in its parameter block), so nothing recompiles per step.
+   */
+  adamUpdate: { readonly momentWeight: number; readonly varianceWeight: number; readonly decay: number; readonly alpha: number; readonly eps: number };
   randomUniform: RandomAttrs;
   randomNormal: RandomAttrs;
 }
 
 export type OpName = keyof OpAttrs;
+
+/**
+ * Ops with several outputs, and how many: each output has the meta their `infer` returns.
+ * Their kernels return one buffer per output; they have no gradient (engine.runOpOutputs).
+ */
+export const MULTI_OUTPUT = { adamUpdate: 3 } as const satisfies Partial<Record<OpName, number>>;
+export type MultiOutputOp = keyof typeof MULTI_OUTPUT;
 
 export interface OpDef<K extends OpName> {
   /** Validates inputs and attributes and returns the output's shape and dtype. */
@@ -663,6 +679,19 @@ export const OPS: { readonly [K in OpName]: OpDef<K> } = {
       return { shape, dtype };
     },
   },
+  adamUpdate: {
+    infer(inputs, attrs) {
+      expectArity('adamUpdate', inputs, 4);
+      inputs.forEach((t, i) => expectDType('adamUpdate', t, ['float32'], ['param', 'grad', 'expAvg', 'expAvgSq'][i]));
+      if (inputs.some((t) => !sameShape(t.shape, inputs[0]!.shape))) {
+        throw new Error(`adamUpdate: param, grad, expAvg and expAvgSq must have one shape, got ${inputs.map((t) => shapeToString(t.shape)).join(', ')}`);
+      }
+      for (const [name, value] of Object.entries(attrs)) {
+        if (!Number.isFinite(value)) throw new Error(`adamUpdate: ${name} must be a finite number, got ${value}`);
+      }
+      return inputs[0]!;
+    },
+  },
   randomUniform: randomDef('randomUniform'),
   randomNormal: randomDef('randomNormal'),
 };
@@ -753,6 +782,7 @@ export const SAVED_FOR_BACKWARD = {
   avgPool2d: {},
   avgPool2dBackprop: null,
   fill: null,
+  adamUpdate: null,
   randomUniform: null,
   randomNormal: null,
 } as const satisfies { readonly [K in OpName]: SavedForBackward | null };

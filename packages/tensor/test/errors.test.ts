@@ -218,7 +218,12 @@ describe('autograd misuse', () => {
     const p = requiringGrad(T.ones([3]));
     const m = T.zeros([3]);
     expect(() => T.adamStep(p, m, m, 1, 0.1, 1e-8)).toThrow(/^adamStep: has no gradient rule, so it cannot be used on tensors that require grad/);
-    for (const t of [p, m]) t.dispose();
+    const scalars = { momentWeight: 0.1, varianceWeight: 0.001, decay: 1, alpha: 0.1, eps: 1e-8 };
+    expect(() => T.adamUpdate(p, m, m, m, scalars)).toThrow(/^adamUpdate: has no gradient rule, so it cannot be used on tensors that require grad/);
+    const long = T.zeros([4]);
+    expect(() => T.adamUpdate(m, m, long, m, scalars)).toThrow('adamUpdate: param, grad, expAvg and expAvgSq must have one shape, got [3], [3], [4], [3]');
+    expect(() => T.adamUpdate(m, m, m, m, { ...scalars, alpha: Number.NaN })).toThrow('adamUpdate: alpha must be a finite number, got NaN');
+    for (const t of [p, m, long]) t.dispose();
   });
 
   it('valueAndGrad of a non-scalar function', () => {

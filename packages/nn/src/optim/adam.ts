@@ -2,7 +2,7 @@
 // Adam adds weightDecay * p to the gradient (L2); AdamW decays the parameter
 // directly, p *= 1 - lr * weightDecay, before the Adam step (decoupled decay).
 
-import { adamStep, add, lerp, lerpSquare, mul, zerosLike, type Tensor } from '@gpt/tensor';
+import { adamUpdate, add, mul, zerosLike, type Tensor } from '@gpt/tensor';
 import { checkNumber, Optimizer, type ParamGroup, type ParamGroupInput, type ParamState } from './optimizer.js';
 
 export interface AdamOptions {
@@ -49,14 +49,18 @@ abstract class AdamBase extends Optimizer<AdamOptions, AdamScalar> {
   }
 
   protected update(p: Tensor, grad: Tensor, group: ParamGroup<AdamOptions>, state: ParamState, s: Readonly<Record<AdamScalar, Tensor>>): Tensor {
+    // The numbers as step() computed them for `s`, read before the step count moves; the fused
+    // kernel takes them as arguments.
+    const scalars = this.stepScalars(group, state);
     state.step = ((state.step as number | undefined) ?? 0) + 1;
     const g = !this.decoupled && group.weightDecay !== 0 ? add(grad, mul(p, s.weightDecay)) : grad;
-    // Three fused passes over memory: both moments, then the parameter.
-    const m = lerp((state.expAvg as Tensor | undefined) ?? zerosLike(p), g, s.momentWeight);
-    const v = lerpSquare((state.expAvgSq as Tensor | undefined) ?? zerosLike(p), g, s.varianceWeight);
-    this.setState(state, 'expAvg', m);
-    this.setState(state, 'expAvgSq', v);
-    return adamStep(p, m, v, s.decay, s.alpha, s.eps);
+    // One pass over memory: both moments and the parameter (lerp, lerpSquare and adamStep in one kernel).
+    const m = (state.expAvg as Tensor | undefined) ?? zerosLike(p);
+    const v = (state.expAvgSq as Tensor | undefined) ?? zerosLike(p);
+    const [param, expAvg, expAvgSq] = adamUpdate(p, g, m, v, scalars);
+    this.setState(state, 'expAvg', expAvg);
+    this.setState(state, 'expAvgSq', expAvgSq);
+    return param;
   }
 }
 

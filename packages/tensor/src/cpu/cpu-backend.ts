@@ -3,20 +3,20 @@
 // each call to TypeScript or to the WASM SIMD kernels (kernel-policy.ts,
 // chosen by size or forced with setCpuKernels).
 
-import type { Backend, Kernels, TensorInfo } from '../backend.js';
+import type { Backend, KernelOutput, Kernels, TensorInfo } from '../backend.js';
 import { allocTyped, bytesPerElement, type DType, type TypedArray } from '../dtype.js';
 import { BINARY, FUSED, UNARY, WHERE_EXPR, type BinaryOp, type FusedOp, type OpAttrs, type TensorMeta, type UnaryOp } from '../ops.js';
 import { normalizeAxis, sizeOf } from '../shape.js';
 import { attention, attentionBackward } from './attention.js';
 import { conv2d, conv2dBackpropFilter, conv2dBackpropInput, avgPool2d, avgPool2dBackprop } from './conv.js';
-import { cast, elementwise } from './elementwise.js';
+import { adamUpdate, cast, elementwise } from './elementwise.js';
 import type { Expr } from '../expr.js';
 import type { BatchedGemm } from '../kernels-common/gemm-batch.js';
 import { matmul } from './matmul.js';
 import { concat, expand, gather, pad, permute, scatterAdd, slice } from './movement.js';
 import { layerNorm, layerNormBackward, softmax } from './nn.js';
 import { randomNormal, randomUniform } from './random.js';
-import { allocateF32, dispatchConv, dispatchCopies, dispatchElementwise, dispatchGemm, dispatchRows, releaseCpuBuffer } from './kernel-policy.js';
+import { allocateF32, dispatchAdamUpdate, dispatchConv, dispatchCopies, dispatchElementwise, dispatchGemm, dispatchRows, releaseCpuBuffer } from './kernel-policy.js';
 import { concatPlan, expandPlan, padPlan, permutePlan, slicePlan } from '../wasm/wasm-movement.js';
 import { argReduce, reduce } from './reduce.js';
 
@@ -71,11 +71,11 @@ export class CpuBackend implements Backend<TypedArray> {
     return { uploads: this.uploads, uploadBytes: this.uploadBytes };
   }
 
-  run<K extends keyof Kernels<TypedArray>>(op: K, inputs: readonly Info[], attrs: OpAttrs[K], out: TensorMeta): TypedArray {
-    const kernel = this.kernels[op] as (i: readonly Info[], a: OpAttrs[K], o: TensorMeta) => TypedArray;
+  run<K extends keyof Kernels<TypedArray>>(op: K, inputs: readonly Info[], attrs: OpAttrs[K], out: TensorMeta): KernelOutput<K, TypedArray> {
+    const kernel = this.kernels[op] as (i: readonly Info[], a: OpAttrs[K], o: TensorMeta) => TypedArray | readonly TypedArray[];
     const result = kernel(inputs, attrs, out);
-    this.liveBytes += result.byteLength;
-    return result;
+    for (const buffer of Array.isArray(result) ? result : [result]) this.liveBytes += (buffer as TypedArray).byteLength;
+    return result as KernelOutput<K, TypedArray>;
   }
 
   private readonly kernels: Kernels<TypedArray> = {
@@ -120,6 +120,7 @@ export class CpuBackend implements Backend<TypedArray> {
     avgPool2d: ([x], attrs, out) => avgPool2d(x as F32, attrs, out),
     avgPool2dBackprop: ([dy], attrs, out) => avgPool2dBackprop(dy as F32, attrs, out),
     fill: (_i, { shape, dtype, value }) => allocTyped(dtype, sizeOf(shape)).fill(value),
+    adamUpdate: (inputs, attrs) => dispatchAdamUpdate(inputs, attrs) ?? adamUpdate(asF32(inputs), attrs),
     randomUniform: (_i, attrs) => randomUniform(attrs),
     randomNormal: (_i, attrs) => randomNormal(attrs),
   };

@@ -3,7 +3,7 @@
 
 import { allocTyped, type TypedArray } from '../dtype.js';
 import { compileJs, type Expr, type ScalarFn } from '../expr.js';
-import type { TensorMeta } from '../ops.js';
+import type { OpAttrs, TensorMeta } from '../ops.js';
 import { broadcastStrides, sameShape, sizeOf } from '../shape.js';
 import type { TensorInfo } from '../backend.js';
 import { forEachStrided } from './strided.js';
@@ -72,6 +72,26 @@ function wideElementwise(f: ScalarFn, inputs: readonly TensorInfo<TypedArray>[],
     }
   });
   return result;
+}
+
+/**
+ * adamUpdate in one loop: [param', expAvg', expAvgSq'] from [param, grad, expAvg, expAvgSq],
+ * each operation rounded to float32 in the order the WASM and WGSL kernels use (and the
+ * lerp, lerpSquare and adamStep expressions it replaces), so every backend gives the same bits
+ * up to sqrt and division, which are correctly rounded everywhere.
+ */
+export function adamUpdate(inputs: readonly TensorInfo<Float32Array>[], attrs: OpAttrs['adamUpdate']): Float32Array[] {
+  const [p, g, m, v] = inputs.map((t) => t.buffer) as [Float32Array, Float32Array, Float32Array, Float32Array];
+  const f = Math.fround;
+  const [w1, w2, decay, alpha, eps] = [attrs.momentWeight, attrs.varianceWeight, attrs.decay, attrs.alpha, attrs.eps].map(f) as [number, number, number, number, number];
+  const [outP, outM, outV] = [0, 1, 2].map(() => new Float32Array(p.length)) as [Float32Array, Float32Array, Float32Array];
+  for (let i = 0; i < p.length; i++) {
+    const gi = g[i]!;
+    const m2 = (outM[i] = f(m[i]! + f(w1 * f(gi - m[i]!))));
+    const v2 = (outV[i] = f(v[i]! + f(w2 * f(f(gi * gi) - v[i]!))));
+    outP[i] = f(f(p[i]! * decay) - f(f(alpha * m2) / f(f(Math.sqrt(v2)) + eps)));
+  }
+  return [outP, outM, outV];
 }
 
 /** dtype conversion with C semantics: float -> int truncates toward zero, anything -> bool is x != 0. */

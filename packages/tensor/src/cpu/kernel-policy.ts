@@ -14,6 +14,7 @@ import type { BatchedGemm, GemmBatch } from '../kernels-common/gemm-batch.js';
 import type { OpAttrs, TensorMeta } from '../ops.js';
 import { sizeOf } from '../shape.js';
 import { ThreadPool, availableCores, threadsUnavailableReason } from '../wasm/thread-pool.js';
+import { wasmAdamUpdate } from '../wasm/wasm-adam.js';
 import { wasmElementwise } from '../wasm/wasm-elementwise.js';
 import { wasmStridedCopies, type CopyPlan } from '../wasm/wasm-movement.js';
 import { sumLayout, wasmRows, type RowOp } from '../wasm/wasm-rows.js';
@@ -201,6 +202,27 @@ export function dispatchElementwise(expr: Expr, inputs: readonly TensorInfo<Type
   } catch (error) {
     if (!p?.failed) throw error;
     return wasmElementwise(k, null, expr, f32, out);
+  }
+}
+
+/**
+ * adamUpdate in WASM (one pass writing the parameter and both moments), or null when the
+ * mode or size call for the TypeScript kernel; split over the pool like elementwise ops.
+ */
+export function dispatchAdamUpdate(inputs: readonly TensorInfo<TypedArray>[], attrs: OpAttrs['adamUpdate']): Float32Array[] | null {
+  if (mode === 'ts') return null;
+  const count = inputs[0]!.buffer.length;
+  if (mode === 'auto' && count < AUTO_ELEMENTWISE_MIN) return null;
+  const k = loadKernels();
+  if (!k) return null;
+  const threaded = mode === 'wasm-threads' || (mode === 'auto' && count >= AUTO_ELEMENTWISE_THREADS_MIN);
+  const p = threaded ? threadPool(k) : null;
+  const f32 = inputs as readonly TensorInfo<Float32Array>[];
+  try {
+    return wasmAdamUpdate(k, p, f32, attrs);
+  } catch (error) {
+    if (!p?.failed) throw error;
+    return wasmAdamUpdate(k, null, f32, attrs);
   }
 }
 

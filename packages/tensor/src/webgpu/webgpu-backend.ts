@@ -9,7 +9,7 @@
 // make the next read reject.
 /// <reference types="@webgpu/types" />
 
-import type { Backend, BackendMemory, Kernels, KernelOp } from '../backend.js';
+import type { Backend, BackendMemory, KernelOutput, Kernels, KernelOp } from '../backend.js';
 import { allocTyped, type DType, type TypedArray } from '../dtype.js';
 import { BINARY, FUSED, UNARY, type BinaryOp, type FusedOp, type OpAttrs, type TensorMeta, type UnaryOp } from '../ops.js';
 import { shapeToString, sizeOf } from '../shape.js';
@@ -17,6 +17,7 @@ import { BufferPool, type PooledBuffer } from './buffer-pool.js';
 import { CommandRecorder } from './command-recorder.js';
 import { BUFFER_USAGE, MAP_MODE_READ } from './gpu-constants.js';
 import { PipelineCache } from './pipeline-cache.js';
+import { runAdamUpdate } from './kernels/adam-update.js';
 import { attentionFits, runAttention } from './kernels/attention.js';
 import { runAvgPool2d, runAvgPool2dBackprop } from './kernels/avg-pool2d.js';
 import { runCast } from './kernels/cast.js';
@@ -351,9 +352,9 @@ export class WebGPUBackend extends EventTarget implements Backend<GpuTensorBuffe
     return [x, y, 1];
   }
 
-  run<K extends KernelOp>(op: K, inputs: readonly GpuInfo[], attrs: OpAttrs[K], out: TensorMeta): GpuTensorBuffer {
+  run<K extends KernelOp>(op: K, inputs: readonly GpuInfo[], attrs: OpAttrs[K], out: TensorMeta): KernelOutput<K, GpuTensorBuffer> {
     this.assertUsable(op);
-    const kernel = this.kernels[op] as unknown as (i: readonly GpuInfo[], a: OpAttrs[K], o: TensorMeta) => GpuTensorBuffer;
+    const kernel = this.kernels[op] as unknown as (i: readonly GpuInfo[], a: OpAttrs[K], o: TensorMeta) => KernelOutput<K, GpuTensorBuffer>;
     return kernel(inputs, attrs, out);
   }
 
@@ -413,6 +414,7 @@ export class WebGPUBackend extends EventTarget implements Backend<GpuTensorBuffe
     avgPool2d: this.bind((ctx, [x], attrs: OpAttrs['avgPool2d'], out) => runAvgPool2d(ctx, x!, attrs, out)),
     avgPool2dBackprop: this.bind((ctx, [dy], attrs: OpAttrs['avgPool2dBackprop'], out) => runAvgPool2dBackprop(ctx, dy!, attrs, out)),
     fill: this.bind((ctx, _i, attrs: OpAttrs['fill'], out) => runFill(ctx, attrs, out)),
+    adamUpdate: (inputs, attrs, out) => runAdamUpdate(this.context, inputs, attrs, out),
     randomUniform: this.bind((ctx, _i, attrs: OpAttrs['randomUniform'], out) => runRandom(ctx, 'uniform', attrs, out)),
     randomNormal: this.bind((ctx, _i, attrs: OpAttrs['randomNormal'], out) => runRandom(ctx, 'normal', attrs, out)),
   };

@@ -100,6 +100,21 @@ export const lerpSquare = (avg: NdArray, x: NdArray, w: NdArray): NdArray =>
 export const adamStep = (p: NdArray, m: NdArray, v: NdArray, decay: NdArray, alpha: NdArray, eps: NdArray): NdArray =>
   mapBroadcast('float32', [p, m, v, decay, alpha, eps], (pv, mv, vv, d, a, e) => pv * d - (a * mv) / (Math.sqrt(vv) + e));
 
+/** One Adam(W) update from its definition: [param', m', v'] (scalars as the kernels see them, in float32). */
+export function adamUpdate(
+  p: NdArray,
+  g: NdArray,
+  m: NdArray,
+  v: NdArray,
+  s: { momentWeight: number; varianceWeight: number; decay: number; alpha: number; eps: number },
+): NdArray[] {
+  const [w1, w2, decay, alpha, eps] = [s.momentWeight, s.varianceWeight, s.decay, s.alpha, s.eps].map(Math.fround) as [number, number, number, number, number];
+  const m2 = mapBroadcast('float32', [m, g], (mv, gv) => mv + w1 * (gv - mv));
+  const v2 = mapBroadcast('float32', [v, g], (vv, gv) => vv + w2 * (gv * gv - vv));
+  const p2 = mapBroadcast('float32', [p, m2, v2], (pv, mv, vv) => pv * decay - (alpha * mv) / (Math.sqrt(vv) + eps));
+  return [p2, m2, v2];
+}
+
 /** dy * d/dx selu(x) = dy scale (1 where x > 0, else alpha e^x). */
 export const seluBackward = (dy: NdArray, x: NdArray): NdArray =>
   mapBroadcast('float32', [dy, x], (g, v) => g * 1.0507009873554805 * (v > 0 ? 1 : 1.6732632423543772 * Math.exp(v)));

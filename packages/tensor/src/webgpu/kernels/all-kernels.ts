@@ -1,6 +1,7 @@
 // Every WGSL program the backend can build (each kernel's variants), for the test
 // that validates every one of them with Dawn's null backend.
 
+import { adamUpdateSpec } from './adam-update.js';
 import { attentionVariants } from './attention.js';
 import { avgPool2dVariants } from './avg-pool2d.js';
 import { castVariants } from './cast.js';
@@ -27,6 +28,7 @@ export function allKernelSpecs(): KernelSpec[] {
     ...softmaxVariants(),
     ...layerNormVariants(),
     ...attentionVariants(),
+    adamUpdateSpec(),
     ...matmulVariants(),
     ...conv2dVariants(),
     ...avgPool2dVariants(),

@@ -351,6 +351,25 @@ function fusedCases(): OpCase[] {
       tolerance: 'transcendental',
     }),
   );
+  // adamUpdate: the three passes above in one (the parameter and both moments out); odd
+  // lengths reach the SIMD loop's scalar tail, 5000 elements split over the worker pool.
+  const adamScalars = [
+    { momentWeight: 0.1, varianceWeight: 0.001, decay: 0.9999, alpha: 3.1e-4, eps: 1e-8 },
+    { momentWeight: 0.5, varianceWeight: 0.25, decay: 1, alpha: 0.02, eps: 1e-3 },
+  ];
+  for (const [shape, k] of [[[3, 4], 0], [[701], 1], [[5000], 0], [[0], 0], [[], 1]] as [number[], number][]) {
+    const scalars = adamScalars[k]!;
+    cases.push(
+      opCase({
+        subject: 'adamUpdate',
+        name: `float32 ${shapes(shape)} momentWeight ${scalars.momentWeight}`,
+        inputs: [f32(shape), f32(shape), f32(shape), f32(shape, positive)],
+        run: (p, g, m, v) => T.adamUpdate(p, g!, m!, v!, scalars),
+        reference: (p, g, m, v) => R.adamUpdate(p, g!, m!, v!, scalars),
+        tolerance: 'transcendental',
+      }),
+    );
+  }
   const geluBackward = (g: Tensor, x: Tensor) => runOp('geluBackward', [g, x], {});
   for (const [sg, sx] of [[[3, 4], [3, 4]], [[700], [700]], [[2, 4], [4]], [[], []]] as number[][][]) {
     cases.push(opCase({ subject: 'geluBackward', name: `float32 ${shapes(sg!, sx!)}`, inputs: [f32(sg!), f32(sx!, uniform(-4, 4))], run: geluBackward, reference: R.geluBackward, tolerance: 'transcendental' }));

@@ -27,3 +27,4 @@ export { novelty, noveltyPlot, checkpointRuns, hungarian, UnitAligner, type Chec
 export { loadTrainedGpt, readSavedState, resolveCheckpointDir, STATE_FILES, type LoadTrainedGptOptions, type SavedTrainState, type BestRecord, type CheckpointPointer } from './train/train-state.js';
 export { readTrainLog, TRAIN_LOG_FILE } from './train/train-log.js';
 export { latentWalk, latentWalkPlot, latentWalkFilterFrames, firstLayerFilters, slerp, type LatentWalkFrame, type LatentWalkOptions, type LatentWalkProgressEvent, type LatentWalkReport, type LatentWalkResult } from './eval/latent-walk.js';
+export { loadOfficialGpt, officialGptName, expectedGptStateShapes, OFFICIAL_GPT_MODELS, type LoadOfficialOptions, type OfficialGptName, type OfficialLoadProgressEvent } from './sample/official.js';

@@ -35,7 +35,7 @@ export {
   parameterCountOf,
   validateManifest,
 } from './manifest.js';
-export { type RunData, type RunLayout, runNameOf } from './run-file.js';
+export { type RunData, type RunLayout, firstNonFinite, runNameOf } from './run-file.js';
 export { type CheckpointSource, type RunSplit, splitRuns } from './checkpoint-source.js';
 export {
   OFFICIAL_MAX_ABS_PARAMETER,

@@ -27,4 +27,7 @@ export { novelty, noveltyPlot, checkpointRuns, hungarian, UnitAligner, type Chec
 export { loadTrainedGpt, readSavedState, resolveCheckpointDir, STATE_FILES, type LoadTrainedGptOptions, type SavedTrainState, type BestRecord, type CheckpointPointer } from './train/train-state.js';
 export { readTrainLog, TRAIN_LOG_FILE } from './train/train-log.js';
 export { latentWalk, latentWalkPlot, latentWalkFilterFrames, firstLayerFilters, slerp, type LatentWalkFrame, type LatentWalkOptions, type LatentWalkProgressEvent, type LatentWalkReport, type LatentWalkResult } from './eval/latent-walk.js';
+export { generateDataset, runIndices, DEFAULT_CHECKPOINTS_PER_RUN, DEFAULT_RUNS_PER_BATCH, type GenerateDatasetOptions, type GenerateDatasetResult, type DatasetProgressEvent } from './data/generate.js';
+export { acquireDatasetLock, DatasetLockedError, LOCK_FILE, type DatasetLock, type LockOwner } from './data/dataset-lock.js';
+export { DatasetConflictError } from './data/dataset-manifest.js';
 export { loadOfficialGpt, officialGptName, expectedGptStateShapes, OFFICIAL_GPT_MODELS, type LoadOfficialOptions, type OfficialGptName, type OfficialLoadProgressEvent } from './sample/official.js';

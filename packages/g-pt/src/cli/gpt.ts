@@ -19,6 +19,8 @@ interface CommandEntry {
 export const COMMANDS: Readonly<Record<string, CommandEntry>> = {
   // Each command adds itself here when its module exists, e.g.
   // data: { summary: 'generate a checkpoint dataset of a task', load: () => import('./data.js') },
+  data: { summary: 'generate a checkpoint dataset of a task (resumable)', load: () => import('./data.js') },
+  convert: { summary: 'convert an official G.pt LMDB checkpoint dataset into this format', load: () => import('./convert.js') },
 };
 
 export function gptHelp(): string {

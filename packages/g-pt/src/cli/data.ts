@@ -1,0 +1,138 @@
+// `gpt data`: generate a checkpoint dataset (generateDataset) with a progress bar. Ctrl-C
+// stops it cleanly (workers terminated, every finished run kept) and says how to resume.
+import { isAbsolute, resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { type DatasetProgressEvent, generateDataset } from '../data/generate.js';
+import { CliUsageError, defineCli, type CliValues } from './options.js';
+import { ProgressDisplay, formatDuration, formatRate } from './progress.js';
+import { describeRuntime } from './runtime.js';
+
+export const cli = defineCli({
+  name: 'gpt data',
+  summary:
+    'Generates a checkpoint dataset: RUNS training runs of a task (run r seeded by r), each saving its initialization, ' +
+    'random intermediate iterations and its final iteration with their metrics, one file per run in DIR/runs. ' +
+    'Interrupted (Ctrl-C, kill -9, a crash)? Run the same command again: it trains exactly the missing runs.',
+  options: {
+    task: { type: 'string', required: true, placeholder: 'NAME', description: 'the task: mnist_loss, mnist_error, cifar10_loss, cifar10_error, cartpole, or a custom one (--task-module)' },
+    runs: { type: 'integer', required: true, min: 1, max: 1_000_000, placeholder: 'N', description: 'number of runs (runs 0..N-1)' },
+    out: { type: 'string', required: true, placeholder: 'DIR', description: 'dataset folder (created; an interrupted one is completed)' },
+    checkpointsPerRun: { type: 'integer', default: 200, min: 2, description: 'checkpoints saved per run, initialization and final iteration included' },
+    workers: { type: 'integer', min: 0, description: 'worker threads (default: one per core; 0 trains in the main thread)' },
+    batch: { type: 'integer', default: 16, min: 1, placeholder: 'K', description: 'runs per batch, trained at once; an interruption costs at most one batch per worker' },
+    testRuns: { type: 'integer', min: 0, placeholder: 'M', description: "runs of the test split (default: the folder's, else 5% capped at the paper's 500 MNIST / 2050 CIFAR-10 and Cartpole)" },
+    dataDir: { type: 'string', placeholder: 'D', description: "the task's data folder (MNIST IDX files, CIFAR-10 binary batches; default: the bundled MNIST digits)" },
+    taskOptions: { type: 'string', placeholder: 'JSON', description: 'more task options as a JSON object, e.g. \'{"recipe":{"epochs":5}}\'' },
+    taskModule: { type: 'string', placeholder: 'FILE', description: 'a module that registers a custom task (imported here and in every worker)' },
+    noSync: { type: 'boolean', description: 'skip fsync per run (faster; a killed process is still safe, a power loss is not)' },
+    json: { type: 'boolean', description: 'print the progress events as JSON lines instead of a bar' },
+  },
+});
+
+function parseTaskOptions(values: CliValues<typeof cli.options>): Record<string, unknown> {
+  let options: Record<string, unknown> = {};
+  if (values.taskOptions !== undefined) {
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(values.taskOptions);
+    } catch (error) {
+      throw new CliUsageError(`--task-options is not valid JSON (${(error as Error).message})`, '--task-options');
+    }
+    if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) throw new CliUsageError('--task-options must be a JSON object, e.g. {"recipe":{"epochs":5}}', '--task-options');
+    options = parsed as Record<string, unknown>;
+  }
+  if (values.dataDir !== undefined) options = { ...options, dataDir: resolve(values.dataDir) };
+  return options;
+}
+
+/** The module URL of --task-module (a path, relative to the working folder, or a URL). */
+function taskModuleUrl(spec: string): string {
+  if (/^[a-z][a-z0-9+.-]*:/i.test(spec) && !isAbsolute(spec)) return spec;
+  return pathToFileURL(resolve(spec)).href;
+}
+
+function formatBytes(bytes: number): string {
+  if (bytes < 1024 ** 2) return `${(bytes / 1024).toFixed(1)} KB`;
+  if (bytes < 1024 ** 3) return `${(bytes / 1024 ** 2).toFixed(1)} MB`;
+  return `${(bytes / 1024 ** 3).toFixed(2)} GB`;
+}
+
+export async function main(values: CliValues<typeof cli.options>): Promise<void> {
+  const taskOptions = parseTaskOptions(values);
+  const taskModule = values.taskModule === undefined ? undefined : taskModuleUrl(values.taskModule);
+  if (taskModule) await import(taskModule);
+  const out = resolve(values.out);
+  const log = (line: string): void => {
+    if (!values.json) process.stdout.write(`${line}\n`);
+  };
+  log(describeRuntime());
+
+  const controller = new AbortController();
+  let interrupts = 0;
+  const onSigint = (): void => {
+    interrupts += 1;
+    if (interrupts > 1) process.exit(130); // a second Ctrl-C: stop without waiting
+    controller.abort(new Error('interrupted (Ctrl-C)'));
+  };
+  process.on('SIGINT', onSigint);
+
+  let display: ProgressDisplay | undefined;
+  let done = 0;
+  let total = values.runs;
+  const onProgress = (event: DatasetProgressEvent): void => {
+    if (values.json) {
+      process.stdout.write(`${JSON.stringify(event)}\n`);
+      return;
+    }
+    if (event.type === 'started') {
+      done = event.existing;
+      total = event.total;
+      const where = event.workers > 0 ? `${event.workers} worker thread${event.workers === 1 ? '' : 's'}` : 'the main thread';
+      log(`task ${event.task} -> ${event.out}: ${event.total} runs, ${values.checkpointsPerRun} checkpoints each`);
+      if (event.existing > 0) log(`resuming: ${event.existing} runs already complete, ${event.missing} to train`);
+      if (event.missing > 0) log(`training ${event.missing} runs in ${event.batches} batches of up to ${event.runsPerBatch} on ${where}`);
+      if (event.inThreadReason) log(`note: ${event.inThreadReason}`);
+      display = new ProgressDisplay({ label: 'runs', total: event.total, initialDone: event.existing, rateUnit: 'h' });
+    } else if (event.type === 'run-redo') {
+      (display ? display.log.bind(display) : log)(`run ${event.name} is damaged and will be trained again: ${event.problem}`);
+    } else if (event.type === 'run-written') {
+      done = event.done;
+      if (event.nonFinite) display?.log(`run ${event.name} diverged (NaN or Infinity in its parameters); kept, the bad-run filter skips it`);
+      display?.update({ done: event.done, ratePerSecond: event.runsPerHour / 3600, etaSeconds: event.etaSeconds, text: `${formatBytes(event.bytes)}/run` });
+    }
+  };
+
+  try {
+    const result = await generateDataset({
+      task: values.task,
+      taskOptions,
+      ...(taskModule ? { taskModule } : {}),
+      runs: values.runs,
+      out,
+      checkpointsPerRun: values.checkpointsPerRun,
+      ...(values.workers !== undefined ? { workers: values.workers } : {}),
+      runsPerBatch: values.batch,
+      ...(values.testRuns !== undefined ? { numTestRuns: values.testRuns } : {}),
+      noSync: values.noSync,
+      signal: controller.signal,
+      onProgress,
+    });
+    display?.finish();
+    const rate = result.written.length > 0 ? `, ${formatRate(result.runsPerHour / 3600, 'h')}` : '';
+    log(`wrote ${result.written.length} runs (${formatBytes(result.bytes)}) in ${formatDuration(result.seconds)}${rate}; ${result.written.length + result.skipped.length}/${total} runs complete in ${out}`);
+    if (result.nonFinite.length > 0) log(`${result.nonFinite.length} runs diverged (kept; the bad-run filter skips them when reading)`);
+  } catch (error) {
+    display?.finish();
+    if (controller.signal.aborted) {
+      process.stderr.write(`gpt data: interrupted; ${done} of ${total} runs are complete in ${out}. Run the same command again to resume.\n`);
+      process.exitCode = 130;
+      return;
+    }
+    if (/^unknown task/.test((error as Error).message) && !values.taskModule) {
+      throw new CliUsageError(`--task: ${(error as Error).message} (a custom task needs --task-module FILE)`, '--task');
+    }
+    throw error;
+  } finally {
+    process.off('SIGINT', onSigint);
+  }
+}

@@ -13,6 +13,7 @@ import { relu, reshape, tidy, type Generator, type Tensor } from '@gpt/tensor';
 import { trainMlpRunsBatched } from './batched-mlp.js';
 import { checkRuns } from './run-schedule.js';
 import { buildSupervisedTask, type SgdRecipe, type SupervisedMetricName, type SupervisedTask } from './supervised.js';
+import { firstImages } from './supervised-data.js';
 import type { PromptConstants, TaskFactory } from './task.js';
 import { optionalInteger, optionalObject, optionalString, rejectUnknownOptions } from './task-options.js';
 
@@ -69,12 +70,6 @@ function loadMnistData(dataDir: string | undefined): Promise<{ train: ImageDatas
     data.catch(() => dataCache.delete(key));
   }
   return data;
-}
-
-function firstImages(dataset: ImageDataset, count: number): ImageDataset {
-  if (count >= dataset.count) return dataset;
-  const size = dataset.channels * dataset.height * dataset.width;
-  return { ...dataset, name: `${dataset.name} (first ${count})`, count, pixels: dataset.pixels.subarray(0, count * size), labels: dataset.labels.subarray(0, count) };
 }
 
 /** Builds mnist_loss or mnist_error with its data loaded. */

@@ -25,6 +25,9 @@ export function getTaskFactory(name: string): TaskFactory {
 
 /** Builds the task registered as `name` with `options` (data folders, recipe knobs). */
 export async function createTask(name: string, options: Record<string, unknown> = {}): Promise<Task> {
+  // The built-in tasks register when builtin.ts loads; importing it here (not statically:
+  // builtin.ts imports this module) makes them known to any caller, a worker thread included.
+  await import('./builtin.js');
   return getTaskFactory(name).create(options);
 }
 

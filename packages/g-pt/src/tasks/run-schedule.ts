@@ -13,8 +13,9 @@
 //      permutation(T - 1) (Fisher-Yates), whose first checkpointsPerRun - 2 entries plus 1
 //      are the intermediate iterations (then sorted), plus 0 and T.
 //   4. The data stream new Generator(dataSeed) drives training (supervised tasks: one
-//      permutation of the training set per epoch, then each batch's augmentation draws;
-//      Cartpole: PPO's own seed, taken as dataSeed's generator.int(0, 2^31)).
+//      permutation of the training set per epoch, then each batch's augmentation draws).
+//      Cartpole instead runs trainPpo with seed initSeed, whose generator draws the policy
+//      first (step 2's network), then the critic, the environment seeds and the action noise.
 import { Generator } from '@gpt/tensor';
 
 export interface RunStreams {

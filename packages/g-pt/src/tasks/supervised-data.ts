@@ -29,6 +29,13 @@ export interface ExampleSet {
   gather(indices: ArrayLike<number>): Float32Array;
 }
 
+/** The first `count` images of `dataset` (views, no copy); for quick runs on a subset. */
+export function firstImages(dataset: ImageDataset, count: number): ImageDataset {
+  if (count >= dataset.count) return dataset;
+  const size = dataset.channels * dataset.height * dataset.width;
+  return { ...dataset, name: `${dataset.name} (first ${count})`, count, pixels: dataset.pixels.subarray(0, count * size), labels: dataset.labels.subarray(0, count) };
+}
+
 function isImageDataset(data: SupervisedData): data is ImageDataset {
   return (data as ImageDataset).pixels instanceof Uint8Array;
 }

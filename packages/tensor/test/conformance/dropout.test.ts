@@ -2,7 +2,7 @@
 // values are scaled by 1/(1-p) so the mean is preserved, and masks depend only
 // on the seed (or advance with a generator).
 
-import { dropout, Generator, memory, ones, type Tensor } from '@gpt/tensor';
+import { dropout, Generator, getBackend, memory, ones, type Tensor } from '@gpt/tensor';
 import { expect, it } from 'vitest';
 import { describeEachDevice } from '../device-suite.js';
 
@@ -15,6 +15,32 @@ async function read(t: Tensor): Promise<number[]> {
 }
 
 describeEachDevice((device) => {
+  it('p 0 and training false are views of the input: no kernel runs, and the values and gradient pass through', async () => {
+    const x = ones([4, 3], { device: device.device });
+    x.requiresGrad = true;
+    const backend = getBackend(device.device);
+    const original = backend.run;
+    const ran: string[] = [];
+    backend.run = ((...args: Parameters<typeof original>) => {
+      ran.push(args[0]);
+      return original.apply(backend, args);
+    }) as typeof original;
+    let outputs: Tensor[];
+    try {
+      outputs = [dropout(x, 0, { seed: 1 }), dropout(x, 0.5, { training: false })];
+    } finally {
+      backend.run = original;
+    }
+    expect(ran).toEqual([]);
+    for (const y of outputs) {
+      expect(y).not.toBe(x);
+      expect(await y.data()).toEqual(new Float32Array(12).fill(1));
+    }
+    outputs[0]!.backward(ones([4, 3], { device: device.device }));
+    expect(await x.grad!.data()).toEqual(new Float32Array(12).fill(1));
+    for (const t of [...outputs, x.grad!, x]) t.dispose();
+  });
+
   it.each([0.1, 0.5, 0.9])('drops a fraction p = %s and scales the rest by 1/(1-p)', async (p) => {
     const x = ones([N], { device: device.device });
     const y = await read(dropout(x, p, { seed: 17 }));

@@ -21,6 +21,7 @@ export const COMMANDS: Readonly<Record<string, CommandEntry>> = {
   // data: { summary: 'generate a checkpoint dataset of a task', load: () => import('./data.js') },
   data: { summary: 'generate a checkpoint dataset of a task (resumable)', load: () => import('./data.js') },
   convert: { summary: 'convert an official G.pt LMDB checkpoint dataset into this format', load: () => import('./convert.js') },
+  train: { summary: 'train G.pt on a checkpoint dataset (resumable)', load: () => import('./train.js') },
 };
 
 export function gptHelp(): string {

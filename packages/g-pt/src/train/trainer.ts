@@ -292,8 +292,10 @@ export class GptTrainer {
     if (!held) return null;
     const generator = new Generator(this.heldOutNoiseSeed);
     let sum = 0;
-    for (let start = 0; start < held.size; start += this.config.batchSize) {
-      const end = Math.min(held.size, start + this.config.batchSize);
+    // Chunks of at least 64 pairs: a small training batch would make this many small forward passes.
+    const chunk = Math.max(this.config.batchSize, 64);
+    for (let start = 0; start < held.size; start += chunk) {
+      const end = Math.min(held.size, start + chunk);
       const batch = this.withDiffusionDraws(pairTensors(held, this.plan.device, start, end), generator);
       try {
         const losses = await noGrad(() => x0Losses(this.diffusion, this.model, batch)); // [b]

@@ -1,0 +1,149 @@
+// `gpt train`: trains G.pt on a checkpoint dataset (trainGpt) with a progress bar (step,
+// loss, steps/s, ETA) or JSON lines, writing the training state and the JSONL log of every
+// metric to --out. Ctrl-C saves the last step; `--resume` continues exactly from there.
+import { basename, resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { GPT_PRESETS } from '@gpt/transformer';
+import '../tasks/builtin.js';
+import type { TrainEvent } from '../train/events.js';
+import { TRAIN_PRESETS, type TrainPresetName } from '../train/presets.js';
+import { trainGpt, type TrainGptOptions } from '../train/trainer.js';
+import { CliUsageError, defineCli, type CliValues } from './options.js';
+import { ProgressDisplay, formatDuration } from './progress.js';
+import { describeRuntime } from './runtime.js';
+
+const PRESET_NAMES = Object.keys(TRAIN_PRESETS) as TrainPresetName[];
+
+export const cli = defineCli({
+  name: 'gpt train',
+  summary:
+    'Trains G.pt on a checkpoint dataset: the Gpt transformer learns to denoise later checkpoints of a run given an earlier one and both metrics ' +
+    '(x0-prediction diffusion, AdamW, EMA). Writes the training state every --checkpoint-every steps and a JSONL log of every metric to --out. ' +
+    'Interrupted (Ctrl-C, kill -9)? Run the same command with --resume: it continues exactly from the last saved step.',
+  options: {
+    data: { type: 'string', required: true, placeholder: 'DIR', description: 'the checkpoint dataset folder (made by gpt data)' },
+    preset: { type: 'string', choices: PRESET_NAMES, description: 'model and optimization settings (the paper five, or the CPU-sized *-small); not needed with --resume' },
+    task: { type: 'string', placeholder: 'NAME', description: "the task (its network and metric); default: the preset's" },
+    out: { type: 'string', placeholder: 'DIR', description: 'output folder for the training state and train.jsonl (default: ./gpt-train-PRESET)' },
+    resume: { type: 'boolean', description: 'continue the run saved in --out (starts fresh when there is none yet)' },
+    device: { type: 'string', choices: ['cpu', 'webgpu'], default: 'cpu', description: 'where to train' },
+    model: { type: 'string', choices: Object.keys(GPT_PRESETS), description: "the G.pt backbone (a @gpt/transformer preset) instead of the preset's" },
+    steps: { type: 'integer', min: 1, placeholder: 'N', description: "train until this many steps (default: the preset's)" },
+    batchSize: { type: 'integer', min: 1, placeholder: 'N', description: "pairs per step (default: the preset's)" },
+    lr: { type: 'number', min: 0, placeholder: 'X', description: "base learning rate (default: the preset's)" },
+    seed: { type: 'integer', placeholder: 'N', description: 'seed of the initialization, pairs, timesteps and noise (default 0)' },
+    evalEvery: { type: 'integer', min: 0, placeholder: 'N', description: "held-out loss on test-split pairs every N steps (default: the preset's; 0: never)" },
+    checkpointEvery: { type: 'integer', min: 1, placeholder: 'N', description: "save the training state every N steps (default: the preset's)" },
+    testRuns: { type: 'integer', min: 0, placeholder: 'M', description: "hold out the last M runs (default: the dataset's split)" },
+    normalizationSamples: { type: 'integer', min: 2, placeholder: 'N', description: 'checkpoints read to estimate the normalization constant (default 25,000)' },
+    noSync: { type: 'boolean', description: 'skip fsync when saving the training state (faster; a killed process is still safe, a power loss is not)' },
+    taskModule: { type: 'string', placeholder: 'FILE', description: 'a module that registers a custom task' },
+    json: { type: 'boolean', description: 'print the progress events as JSON lines instead of a bar' },
+  },
+});
+
+type Values = CliValues<typeof cli.options>;
+
+/** The options trainGpt gets from the command line (only the flags given override the preset). */
+function trainOptions(values: Values, out: string): Omit<TrainGptOptions, 'signal' | 'onProgress'> {
+  return Object.fromEntries(
+    Object.entries({
+      data: resolve(values.data),
+      preset: values.preset,
+      task: values.task,
+      out,
+      resume: values.resume,
+      device: values.device,
+      model: values.model,
+      steps: values.steps,
+      batchSize: values.batchSize,
+      lr: values.lr,
+      seed: values.seed,
+      evalEvery: values.evalEvery,
+      checkpointEvery: values.checkpointEvery,
+      numTestRuns: values.testRuns,
+      normalizationSamples: values.normalizationSamples,
+      noSync: values.noSync || undefined,
+    }).filter(([, v]) => v !== undefined),
+  ) as unknown as TrainGptOptions;
+}
+
+export async function main(values: Values): Promise<void> {
+  if (values.preset === undefined && !values.resume) throw new CliUsageError(`--preset is required (one of ${PRESET_NAMES.join(', ')}), except with --resume`, '--preset');
+  if (values.taskModule !== undefined) await import(pathToFileURL(resolve(values.taskModule)).href);
+  const out = resolve(values.out ?? `gpt-train-${values.preset ?? basename(values.data)}`);
+  const log = (line: string): void => {
+    if (!values.json) process.stdout.write(`${line}\n`);
+  };
+  log(describeRuntime().replace(/^device \S+/, `device ${values.device}`));
+
+  const controller = new AbortController();
+  let interrupts = 0;
+  const onSigint = (): void => {
+    interrupts += 1;
+    if (interrupts > 1) process.exit(130); // a second Ctrl-C: stop without saving
+    controller.abort(new Error('interrupted (Ctrl-C)'));
+  };
+  process.on('SIGINT', onSigint);
+
+  let display: ProgressDisplay | undefined;
+  let step = 0;
+  const onProgress = (event: TrainEvent): void => {
+    if (values.json) {
+      process.stdout.write(`${JSON.stringify(event)}\n`);
+      return;
+    }
+    switch (event.type) {
+      case 'data':
+        log(`task ${event.task} on ${event.dataset}: ${event.trainRuns} training runs, ${event.testRuns} held out, D = ${event.parameterCount}`);
+        break;
+      case 'normalization-progress':
+        display ??= new ProgressDisplay({ label: 'normalize', total: event.total });
+        display.update({ done: event.done });
+        break;
+      case 'normalization':
+        display?.finish();
+        display = undefined;
+        log(event.restored ? `normalization constant ${event.coefficient.toPrecision(6)} (restored)` : `normalization constant ${event.coefficient.toPrecision(6)} (0.538 / std ${event.std!.toPrecision(4)} over ${event.numSamples} checkpoints)`);
+        break;
+      case 'start':
+        step = event.step;
+        log(`${event.resumed ? `resuming at step ${event.step}` : 'training'}: ${(event.modelParameters / 1e6).toFixed(2)}M-parameter G.pt on ${event.device}, batch ${event.batchSize}, ${event.stepsPerEpoch} steps per epoch, to step ${event.totalSteps}; state and log in ${out}`);
+        display = new ProgressDisplay({ label: 'train', total: event.totalSteps, initialDone: event.step });
+        break;
+      case 'step':
+        step = event.step;
+        display?.update({ done: event.step, ratePerSecond: event.stepsPerSecond, etaSeconds: event.etaSeconds, text: `loss ${event.loss.toPrecision(4)} lr ${event.lr.toExponential(2)} ${event.pairsPerSecond.toFixed(1)} pairs/s` });
+        break;
+      case 'eval': {
+        const parts = [event.heldOutLoss === null ? null : `held-out loss ${event.heldOutLoss.toPrecision(4)}`, event.score === null ? null : `score ${event.score.toPrecision(4)}`].filter(Boolean);
+        (display ? display.log.bind(display) : log)(`step ${event.step}: ${parts.join(', ')}${event.best ? ' (best)' : ''}`);
+        break;
+      }
+      case 'done':
+        display?.finish();
+        display = undefined;
+        if (!event.aborted) log(`trained to step ${event.step} in ${formatDuration(event.elapsedSeconds)}; the EMA model is in ${out} (loadTrainedGpt)`);
+        break;
+      default:
+        break;
+    }
+  };
+
+  try {
+    await trainGpt({ ...trainOptions(values, out), signal: controller.signal, onProgress });
+  } catch (error) {
+    display?.finish();
+    if (controller.signal.aborted) {
+      process.stderr.write(`gpt train: interrupted at step ${step}; the state is saved in ${out}. Run the same command with --resume to continue.\n`);
+      process.exitCode = 130;
+      return;
+    }
+    if (/^unknown task/.test((error as Error).message) && !values.taskModule) {
+      throw new CliUsageError(`--task: ${(error as Error).message} (a custom task needs --task-module FILE)`, '--task');
+    }
+    throw error;
+  } finally {
+    process.off('SIGINT', onSigint);
+  }
+}

@@ -1,0 +1,69 @@
+// `gpt train` in-process through the dispatcher: a run with --json prints typed events and
+// writes the state and train.jsonl to --out; the bar mode prints its summary lines; running
+// again without --resume refuses to touch the saved run, --resume continues it, and a
+// missing --preset is a usage error (exit code 2).
+import { afterAll, afterEach, describe, expect, it, vi } from 'vitest';
+import { runGpt } from '../src/cli/gpt.js';
+import { registerTask } from '../src/tasks/registry.js';
+import { readTrainLog } from '../src/train/train-log.js';
+import { readPointer } from '../src/train/train-state.js';
+import { removeTempDirs, tempDir, toyTask, writeToyDataset } from './train-toy.js';
+
+afterAll(removeTempDirs);
+afterEach(() => {
+  vi.restoreAllMocks();
+  process.exitCode = undefined;
+});
+
+registerTask({ name: 'toy_cli', description: 'the toy', create: async () => toyTask('toy_cli') });
+
+async function gpt(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  let stdout = '';
+  let stderr = '';
+  vi.spyOn(process.stdout, 'write').mockImplementation((chunk: string | Uint8Array) => ((stdout += String(chunk)), true));
+  vi.spyOn(process.stderr, 'write').mockImplementation((chunk: string | Uint8Array) => ((stderr += String(chunk)), true));
+  process.exitCode = undefined;
+  try {
+    await runGpt(args);
+  } finally {
+    vi.restoreAllMocks();
+  }
+  const code = Number(process.exitCode ?? 0);
+  process.exitCode = undefined;
+  return { code, stdout, stderr };
+}
+
+describe('gpt train', () => {
+  it('trains, logs, refuses to overwrite, resumes', async () => {
+    const data = await writeToyDataset({ runs: 8, numTestRuns: 2 });
+    const out = await tempDir();
+    const common = ['train', '--data', data, '--preset', 'cartpole-small', '--model', 'tiny', '--no-sync', '--task', 'toy_cli', '--out', out, '--batch-size', '4', '--normalization-samples', '20', '--eval-every', '2', '--checkpoint-every', '2'];
+
+    const first = await gpt([...common, '--steps', '3', '--json']);
+    expect(first.stderr).toBe('');
+    expect(first.code).toBe(0);
+    const events = first.stdout.trim().split('\n').map((line) => JSON.parse(line) as { type: string; step?: number });
+    expect(events.filter((e) => e.type === 'step').map((e) => e.step)).toEqual([1, 2, 3]);
+    expect(events.map((e) => e.type)).toEqual(expect.arrayContaining(['data', 'normalization', 'start', 'eval', 'checkpoint', 'done']));
+    expect(await readPointer(out, 'latest')).toBe('checkpoints/step-000000003');
+    const logged = await readTrainLog(out);
+    expect(logged.filter((r) => r.type === 'step')).toHaveLength(3);
+    expect(logged.find((r) => r.type === 'eval' && r.step === 2)).toMatchObject({ heldOutLoss: expect.any(Number) });
+
+    const again = await gpt([...common, '--steps', '5']);
+    expect(again.code).toBe(1);
+    expect(again.stderr).toContain('already holds a training run (checkpoints/step-000000003); pass resume');
+
+    const resumed = await gpt([...common, '--steps', '5', '--resume']);
+    expect(resumed.code).toBe(0);
+    expect(resumed.stdout).toContain('resuming at step 3');
+    expect(resumed.stdout).toMatch(/trained to step 5 in \d+:\d\d; the EMA model is in /);
+    expect(await readPointer(out, 'latest')).toBe('checkpoints/step-000000005');
+  });
+
+  it('--preset is required without --resume', async () => {
+    const { code, stderr } = await gpt(['train', '--data', 'x']);
+    expect(code).toBe(2);
+    expect(stderr).toContain('--preset is required (one of mnist_loss');
+  });
+});

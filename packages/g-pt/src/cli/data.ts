@@ -80,12 +80,13 @@ export async function main(values: CliValues<typeof cli.options>): Promise<void>
   let done = 0;
   let total = values.runs;
   const onProgress = (event: DatasetProgressEvent): void => {
+    if (event.type === 'started') done = event.existing;
+    if (event.type === 'run-written') done = event.done;
     if (values.json) {
       process.stdout.write(`${JSON.stringify(event)}\n`);
       return;
     }
     if (event.type === 'started') {
-      done = event.existing;
       total = event.total;
       const where = event.workers > 0 ? `${event.workers} worker thread${event.workers === 1 ? '' : 's'}` : 'the main thread';
       log(`task ${event.task} -> ${event.out}: ${event.total} runs, ${values.checkpointsPerRun} checkpoints each`);
@@ -96,7 +97,6 @@ export async function main(values: CliValues<typeof cli.options>): Promise<void>
     } else if (event.type === 'run-redo') {
       (display ? display.log.bind(display) : log)(`run ${event.name} is damaged and will be trained again: ${event.problem}`);
     } else if (event.type === 'run-written') {
-      done = event.done;
       if (event.nonFinite) display?.log(`run ${event.name} diverged (NaN or Infinity in its parameters); kept, the bad-run filter skips it`);
       display?.update({ done: event.done, ratePerSecond: event.runsPerHour / 3600, etaSeconds: event.etaSeconds, text: `${formatBytes(event.bytes)}/run` });
     }

@@ -38,8 +38,8 @@ export function inThreadTrainer(task: Task, checkpointsPerRun: number, signal: A
   };
 }
 
-// This module's own URL, also in the CommonJS build (where import.meta is empty).
-const HERE: string = typeof __filename === 'string' ? pathToFileURL(__filename).href : import.meta.url;
+// This module's own URL (the CommonJS build gets it through tsup's import.meta.url shim).
+const HERE: string = import.meta.url;
 
 /**
  * How to start the worker module. From the built package it is dist/data-worker.{js,cjs}

@@ -4,7 +4,7 @@
 // typed arrays. It writes nothing: the main thread is the dataset's only writer.
 import { parentPort, workerData } from 'node:worker_threads';
 import { getCpuKernels, setCpuKernels } from '@gpt/tensor';
-import '../tasks/builtin.js'; // registers the built-in tasks in this thread
+import { registerBuiltinTasks } from '../tasks/builtin.js';
 import { createTask } from '../tasks/registry.js';
 import type { Task } from '../tasks/task.js';
 import { type MainToWorker, type WorkerSetup, type WorkerToMain, packRuns } from './worker-protocol.js';
@@ -26,6 +26,8 @@ function fail(error: unknown): void {
 async function setUp(setup: WorkerSetup): Promise<Task> {
   // The workers share the cores: each keeps its kernels to its share of threads.
   setCpuKernels(getCpuKernels(), { threads: setup.kernelThreads });
+  // Called, not just imported: the bundler drops side-effect-only imports (sideEffects: false).
+  registerBuiltinTasks();
   if (setup.moduleUrl) await import(setup.moduleUrl);
   return createTask(setup.task, setup.taskOptions);
 }

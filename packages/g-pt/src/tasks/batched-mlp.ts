@@ -132,8 +132,6 @@ export async function trainMlpRunsBatched(task: SupervisedTask, runs: readonly n
         const xTensor = tensor(x.subarray(0, K * B * I), { shape: [K, B, I] }); // [K, B, I]
         try {
           const preActivations = batchedProduct(W1, [K, H, I], xTensor, true); // [K, H, B] = W1 xᵀ
-          gradPre.fill(0);
-          gradRest.fill(0);
           const train = slots.map((_, k) => hostLayers(k, { H, C, B, R }, preActivations, rest, labels, gradPre, gradRest, scratch));
           const gradW1 = batchedProduct(gradPre.subarray(0, K * H * B), [K, H, B], xTensor, false); // [K, H, I] = dZ x
           sgdStep(W1, gradW1, momentumW1, lr, sgd, firstStep);
@@ -187,26 +185,44 @@ function batchedProduct(a: Float32Array, shape: readonly [number, number, number
   }
 }
 
-/** Per-row buffers of the host layers, allocated once per batched training. */
+/** Buffers of the host layers, allocated once per batched training. */
 interface HostScratch {
   readonly hidden: Float64Array; // [H]
   readonly logits: Float64Array; // [C]
+  /** One run's output layer [C, H] and bias [C], and their gradient sums, in float64. */
+  readonly w2: Float64Array;
+  readonly b2: Float64Array;
+  readonly gw2: Float64Array;
+  readonly gb2: Float64Array;
+  readonly gb1: Float64Array; // [H]
 }
 
 function hostScratch(hidden: number, classes: number): HostScratch {
-  return { hidden: new Float64Array(hidden), logits: new Float64Array(classes) };
+  return {
+    hidden: new Float64Array(hidden),
+    logits: new Float64Array(classes),
+    w2: new Float64Array(classes * hidden),
+    b2: new Float64Array(classes),
+    gw2: new Float64Array(classes * hidden),
+    gb2: new Float64Array(classes),
+    gb1: new Float64Array(hidden),
+  };
 }
 
-/**
- * logits = W2 hidden + b2 for one example, with W2 [C, H] at w2 and b2 [C] at b2 in
- * `params`; returns the first index of the maximum (torch.argmax's tie rule).
- */
-function outputRow(params: Float32Array, w2: number, b2: number, hidden: Float64Array, logits: Float64Array): number {
+/** Copies the output layer W2 [C, H] at `w2` and b2 [C] at `b2` of `params` into the scratch (float64, read many times). */
+function loadOutputLayer(params: Float32Array, w2: number, b2: number, scratch: HostScratch): void {
+  scratch.w2.set(params.subarray(w2, w2 + scratch.w2.length));
+  scratch.b2.set(params.subarray(b2, b2 + scratch.b2.length));
+}
+
+/** logits = W2 hidden + b2 for one example (the scratch's output layer); returns the first index of the maximum (torch.argmax's tie rule). */
+function outputRow(scratch: HostScratch): number {
+  const { hidden, logits, w2, b2 } = scratch;
   const H = hidden.length;
   let best = 0;
   for (let c = 0; c < logits.length; c++) {
-    let s = params[b2 + c]!;
-    for (let h = 0; h < H; h++) s += params[w2 + c * H + h]! * hidden[h]!;
+    let s = b2[c]!;
+    for (let h = 0; h < H; h++) s += w2[c * H + h]! * hidden[h]!;
     logits[c] = s;
     if (s > logits[best]!) best = c;
   }
@@ -227,8 +243,8 @@ function softmaxCrossEntropy(logits: Float64Array, label: number): number {
 /**
  * Run k's layers after the big product, forward and backward: hidden = relu(W1 x + b1),
  * logits = W2 hidden + b2, mean cross-entropy; writes d loss / d (W1 x) into gradPre [K, H, B]
- * and adds the gradients of b1, W2, b2 into gradRest [K, R] (both zeroed by the caller).
- * Returns the minibatch's loss and error (%), measured before the step.
+ * and the gradients of b1, W2, b2 into gradRest [K, R]. Returns the minibatch's loss and
+ * error (%), measured before the step.
  */
 function hostLayers(
   k: number,
@@ -242,32 +258,38 @@ function hostLayers(
 ): { loss: number; error: number } {
   const { H, C, B, R } = sizes;
   const b1 = k * R; // offsets of run k's b1 [H], W2 [C, H], b2 [C] in rest and gradRest
-  const w2 = b1 + H;
-  const b2 = w2 + C * H;
+  const w2Offset = b1 + H;
+  const b2Offset = w2Offset + C * H;
   const pre = k * H * B; // run k's [H, B] block of preActivations and gradPre
-  const { hidden, logits } = scratch;
+  loadOutputLayer(rest, w2Offset, b2Offset, scratch);
+  const { hidden, logits, w2, gw2, gb2, gb1 } = scratch;
+  gw2.fill(0);
+  gb2.fill(0);
+  gb1.fill(0);
   let lossSum = 0;
   let wrong = 0;
   for (let i = 0; i < B; i++) {
     for (let h = 0; h < H; h++) hidden[h] = Math.max(0, preActivations[pre + h * B + i]! + rest[b1 + h]!);
     const label = labels[k * B + i]!;
-    if (outputRow(rest, w2, b2, hidden, logits) !== label) wrong++;
+    if (outputRow(scratch) !== label) wrong++;
     lossSum += softmaxCrossEntropy(logits, label);
     // d mean-CE / d logits = (softmax - onehot) / B, kept in logits
     for (let c = 0; c < C; c++) {
       const g = (logits[c]! - (c === label ? 1 : 0)) / B;
       logits[c] = g;
-      gradRest[b2 + c]! += g;
-      for (let h = 0; h < H; h++) gradRest[w2 + c * H + h]! += g * hidden[h]!;
+      gb2[c]! += g;
+      for (let h = 0; h < H; h++) gw2[c * H + h]! += g * hidden[h]!;
     }
     for (let h = 0; h < H; h++) {
-      if (hidden[h]! <= 0) continue; // ReLU passes no gradient where it is 0
       let g = 0;
-      for (let c = 0; c < C; c++) g += rest[w2 + c * H + h]! * logits[c]!;
+      if (hidden[h]! > 0) for (let c = 0; c < C; c++) g += w2[c * H + h]! * logits[c]!; // ReLU passes no gradient where it is 0
       gradPre[pre + h * B + i] = g;
-      gradRest[b1 + h]! += g;
+      gb1[h]! += g;
     }
   }
+  gradRest.set(gb1, b1);
+  gradRest.set(gw2, w2Offset);
+  gradRest.set(gb2, b2Offset);
   return { loss: lossSum / B, error: (100 * wrong) / B };
 }
 
@@ -313,7 +335,7 @@ function checkpointTestMetrics(pre: Float32Array, m: number, j: number, row: Flo
   const C = scratch.logits.length;
   const b1 = H * I; // offsets of b1 [H], W2 [C, H], b2 [C] in the flat checkpoint
   const w2 = b1 + H;
-  const b2 = w2 + C * H;
+  loadOutputLayer(row, w2, w2 + C * H, scratch);
   const { hidden, logits } = scratch;
   const N = labels.length;
   let lossSum = 0;
@@ -322,7 +344,7 @@ function checkpointTestMetrics(pre: Float32Array, m: number, j: number, row: Flo
     const at = i * m * H + j * H;
     for (let h = 0; h < H; h++) hidden[h] = Math.max(0, pre[at + h]! + row[b1 + h]!);
     const label = labels[i]!;
-    if (outputRow(row, w2, b2, hidden, logits) !== label) wrong++;
+    if (outputRow(scratch) !== label) wrong++;
     lossSum += softmaxCrossEntropy(logits, label);
   }
   return { loss: lossSum / N, error: (100 * wrong) / N };

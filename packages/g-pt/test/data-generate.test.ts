@@ -313,6 +313,13 @@ describe('generateDataset: bad input changes nothing', () => {
     expect(reopened.manifest.split.numTestRuns).toBe(2);
     await reopened.close();
 
+    // A dataset folder whose generation stopped before its first run takes the new settings.
+    const empty = freshDir();
+    await expect(generateDataset(settings(empty, { checkpointsPerRun: 100 }))).rejects.toThrow(/checkpointsPerRun must be in 2\.\.61, got 100/);
+    expect(runFiles(empty)).toEqual([]);
+    await generateDataset(settings(empty, { runs: 2 }));
+    expect(await expectOnlyCompleteRuns(empty)).toBe(2);
+
     // A folder with other files and no manifest.
     const home = freshDir();
     rmSync(home, { recursive: true, force: true });

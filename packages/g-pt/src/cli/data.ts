@@ -94,8 +94,12 @@ export async function main(values: CliValues<typeof cli.options>): Promise<void>
       if (event.missing > 0) log(`training ${event.missing} runs in ${event.batches} batches of up to ${event.runsPerBatch} on ${where}`);
       if (event.inThreadReason) log(`note: ${event.inThreadReason}`);
       display = new ProgressDisplay({ label: 'runs', total: event.total, initialDone: event.existing, rateUnit: 'h' });
+      display.update({ done: event.existing, text: 'starting' });
     } else if (event.type === 'run-redo') {
       (display ? display.log.bind(display) : log)(`run ${event.name} is damaged and will be trained again: ${event.problem}`);
+    } else if (event.type === 'run-progress') {
+      // Until the first batch is written the bar would stand still: show how far training is.
+      display?.update({ done, text: `run ${event.run} at ${Math.floor((100 * event.done) / Math.max(1, event.total))}%` });
     } else if (event.type === 'run-written') {
       if (event.nonFinite) display?.log(`run ${event.name} diverged (NaN or Infinity in its parameters); kept, the bad-run filter skips it`);
       display?.update({ done: event.done, ratePerSecond: event.runsPerHour / 3600, etaSeconds: event.etaSeconds, text: `${formatBytes(event.bytes)}/run` });

@@ -194,7 +194,8 @@ export class ProgressDisplay {
     this.lastDraw = now;
     const line = this.current();
     if (this.tty) {
-      this.stream.write(`\r${formatProgressLine(line, this.stream.columns ?? 80)}\x1b[K`);
+      const columns = this.stream.columns || 80; // 0 or absent when the terminal does not say
+      this.stream.write(`\r${formatProgressLine(line, columns)}\x1b[K`);
       this.drawn = true;
     } else {
       this.stream.write(`${formatProgressText(line)}\n`);

@@ -1,7 +1,7 @@
 // The manifest of a generated dataset, and the check that a folder may receive this
 // generation's runs: it is new (or empty), or it holds runs of the same task, network,
 // recipe and checkpoint count, so that resuming never mixes runs of two recipes.
-import { readdir } from 'node:fs/promises';
+import { readdir, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import { type DatasetManifest, MANIFEST_FILE, createManifest } from '@gpt/checkpoints';
 import { RUNS_DIR, readManifest } from '@gpt/checkpoints/node';
@@ -76,6 +76,13 @@ export async function checkExistingDataset(dir: string, wanted: DatasetManifest,
     return null;
   }
   const current = await readManifest(dir);
+  const runFiles = (await readdir(join(dir, RUNS_DIR)).catch(() => [] as string[])).filter((e) => e.endsWith('.safetensors') && !e.startsWith('.'));
+  if (runFiles.length === 0 && (current.metadata as { generator?: unknown } | undefined)?.generator === GENERATOR_NAME) {
+    // An earlier generation stopped before its first run (e.g. a bad option its task
+    // rejected): no run to keep consistent with, so the new settings replace its manifest.
+    await unlink(join(dir, MANIFEST_FILE));
+    return null;
+  }
   const asked = wanted.metadata as { taskName: string; recipe: Record<string, unknown>; checkpointsPerRun: number };
   const refuse = (problem: string): never => {
     throw new DatasetConflictError(`${where} holds ${problem}; choose another folder to generate this dataset. Nothing was changed.`);

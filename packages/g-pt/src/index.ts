@@ -31,3 +31,4 @@ export { generateDataset, runIndices, DEFAULT_CHECKPOINTS_PER_RUN, DEFAULT_RUNS_
 export { acquireDatasetLock, DatasetLockedError, LOCK_FILE, type DatasetLock, type LockOwner } from './data/dataset-lock.js';
 export { DatasetConflictError } from './data/dataset-manifest.js';
 export { loadOfficialGpt, officialGptName, expectedGptStateShapes, OFFICIAL_GPT_MODELS, type LoadOfficialOptions, type OfficialGptName, type OfficialLoadProgressEvent } from './sample/official.js';
+export { promptAlignmentEvaluator, type AlignmentEvaluatorOptions } from './train/alignment-evaluator.js';

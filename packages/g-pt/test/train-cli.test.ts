@@ -1,5 +1,5 @@
 // `gpt train` in-process through the dispatcher: a run with --json prints typed events and
-// writes the state and train.jsonl to --out; the bar mode prints its summary lines; running
+// writes the state and train.jsonl (held-out loss, prompt alignment) to --out; the bar mode prints its summary lines; running
 // again without --resume refuses to touch the saved run, --resume continues it, and a
 // missing --preset is a usage error (exit code 2).
 import { afterAll, afterEach, describe, expect, it, vi } from 'vitest';
@@ -37,7 +37,7 @@ describe('gpt train', () => {
   it('trains, logs, refuses to overwrite, resumes', async () => {
     const data = await writeToyDataset({ runs: 8, numTestRuns: 2 });
     const out = await tempDir();
-    const common = ['train', '--data', data, '--preset', 'cartpole-small', '--model', 'tiny', '--no-sync', '--task', 'toy_cli', '--out', out, '--batch-size', '4', '--normalization-samples', '20', '--eval-every', '2', '--checkpoint-every', '2'];
+    const common = ['train', '--data', data, '--preset', 'cartpole-small', '--model', 'tiny', '--no-sync', '--task', 'toy_cli', '--out', out, '--batch-size', '4', '--normalization-samples', '20', '--eval-every', '2', '--checkpoint-every', '2', '--align-every', '2', '--align-networks', '2', '--align-steps', '3'];
 
     const first = await gpt([...common, '--steps', '3', '--json']);
     expect(first.stderr).toBe('');
@@ -48,7 +48,9 @@ describe('gpt train', () => {
     expect(await readPointer(out, 'latest')).toBe('checkpoints/step-000000003');
     const logged = await readTrainLog(out);
     expect(logged.filter((r) => r.type === 'step')).toHaveLength(3);
-    expect(logged.find((r) => r.type === 'eval' && r.step === 2)).toMatchObject({ heldOutLoss: expect.any(Number) });
+    // Held-out loss and prompt alignment (the toy's metric over a 20-prompt sweep) at step 2, and the best pointer by that score.
+    expect(logged.find((r) => r.type === 'eval' && r.step === 2)).toMatchObject({ heldOutLoss: expect.any(Number), score: expect.any(Number), metrics: { medianR2: expect.any(Number) } });
+    expect(await readPointer(out, 'best')).toMatch(/^checkpoints\/step-00000000[23]$/);
 
     const again = await gpt([...common, '--steps', '5']);
     expect(again.code).toBe(1);

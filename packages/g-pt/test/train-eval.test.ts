@@ -8,6 +8,9 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { STATE_FILES, loadTrainedGpt, readPointer } from '../src/train/train-state.js';
 import { trainGpt, type TrainGptOptions } from '../src/train/trainer.js';
 import { readTrainLog } from '../src/train/train-log.js';
+import { promptAlignmentEvaluator } from '../src/train/alignment-evaluator.js';
+import { promptAlignment } from '../src/eval/alignment.js';
+import { CheckpointDataset } from '@gpt/checkpoints/node';
 import { removeTempDirs, tempDir, toyTask, writeToyDataset } from './train-toy.js';
 
 afterAll(removeTempDirs);
@@ -79,5 +82,24 @@ describe('evaluation during training', () => {
     const lowest = evals.reduce((a, b) => (b.heldOutLoss < a.heldOutLoss ? b : a));
     expect(await readPointer(out, 'best')).toBe(`checkpoints/step-${String(lowest.step).padStart(9, '0')}`);
     expect(result.bestHeldOutLoss).toBe(lowest.heldOutLoss);
+  });
+
+  it('promptAlignmentEvaluator scores the EMA model on the first checkpoints of the test runs', async () => {
+    const data = await writeToyDataset({ runs: 12, numTestRuns: 3 });
+    const out = await tempDir();
+    const sweep = { prompts: 4, steps: 5 };
+    const result = await trainGpt({ ...options(data, out), evaluate: promptAlignmentEvaluator(toyTask(), data, { networks: 2, ...sweep }), evaluateEvery: 3 });
+    result.trained.model.dispose();
+    const scored = (await readTrainLog(out)).filter((r) => r.type === 'eval' && r.score !== null);
+    expect(scored.map((r) => r.step)).toEqual([3, 6]);
+    // The same score, computed directly from the saved EMA model and the test runs' initial checkpoints.
+    const dataset = await CheckpointDataset.open(data);
+    const inits = await Promise.all(dataset.split.test.slice(0, 2).map((run) => dataset.readCheckpoint(run, 0)));
+    await dataset.close();
+    const trained = await loadTrainedGpt(out);
+    const report = await promptAlignment(trained, toyTask(), inits, { sampler: 'ddim', seed: 0, ...sweep });
+    trained.model.dispose();
+    expect(scored[1]!.score).toBe(report.promptAlignment);
+    expect(scored[1]!.metrics).toMatchObject({ medianR2: report.medianR2 });
   });
 });

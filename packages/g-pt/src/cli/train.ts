@@ -8,6 +8,9 @@ import '../tasks/builtin.js';
 import type { TrainEvent } from '../train/events.js';
 import { TRAIN_PRESETS, type TrainPresetName } from '../train/presets.js';
 import { trainGpt, type TrainGptOptions } from '../train/trainer.js';
+import { promptAlignmentEvaluator } from '../train/alignment-evaluator.js';
+import { readSavedState, resolveCheckpointDir } from '../train/train-state.js';
+import { createTask } from '../tasks/registry.js';
 import { CliUsageError, defineCli, type CliValues } from './options.js';
 import { ProgressDisplay, formatDuration } from './progress.js';
 import { describeRuntime } from './runtime.js';
@@ -36,6 +39,10 @@ export const cli = defineCli({
     checkpointEvery: { type: 'integer', min: 1, placeholder: 'N', description: "save the training state every N steps (default: the preset's)" },
     testRuns: { type: 'integer', min: 0, placeholder: 'M', description: "hold out the last M runs (default: the dataset's split)" },
     normalizationSamples: { type: 'integer', min: 2, placeholder: 'N', description: 'checkpoints read to estimate the normalization constant (default 25,000)' },
+    alignEvery: { type: 'integer', min: 0, placeholder: 'N', description: "prompt alignment of the EMA model every N steps, keeping the best checkpoint (default: the preset's; 0: never)" },
+    alignNetworks: { type: 'integer', min: 1, default: 16, placeholder: 'K', description: 'test-split initializations optimized per prompt-alignment evaluation' },
+    alignSampler: { type: 'string', choices: ['ddim', 'ddpm'], default: 'ddim', description: 'sampler of the prompt-alignment evaluation' },
+    alignSteps: { type: 'integer', min: 1, default: 50, placeholder: 'N', description: 'model calls per sample in the prompt-alignment evaluation' },
     noSync: { type: 'boolean', description: 'skip fsync when saving the training state (faster; a killed process is still safe, a power loss is not)' },
     taskModule: { type: 'string', placeholder: 'FILE', description: 'a module that registers a custom task' },
     json: { type: 'boolean', description: 'print the progress events as JSON lines instead of a bar' },
@@ -66,6 +73,30 @@ function trainOptions(values: Values, out: string): Omit<TrainGptOptions, 'signa
       noSync: values.noSync || undefined,
     }).filter(([, v]) => v !== undefined),
   ) as unknown as TrainGptOptions;
+}
+
+/**
+ * The prompt-alignment evaluation (on unless --align-every 0): it needs the whole task
+ * (its evaluate), made here from the task's name (given, the preset's, or the saved run's).
+ */
+async function alignmentHook(values: Values, out: string): Promise<Pick<TrainGptOptions, 'task' | 'evaluate' | 'evaluateEvery'>> {
+  const preset = values.preset === undefined ? undefined : TRAIN_PRESETS[values.preset];
+  let every = values.alignEvery ?? preset?.alignEvery;
+  let taskName = values.task ?? preset?.task;
+  if (values.resume && (every === undefined || taskName === undefined)) {
+    const saved = await readSavedState(await resolveCheckpointDir(out)).catch(() => null);
+    every ??= saved?.plan.evaluateEvery;
+    taskName ??= saved?.task;
+  }
+  if (!every || taskName === undefined) return { evaluateEvery: 0 };
+  const task = await createTask(taskName);
+  const evaluate = promptAlignmentEvaluator(task, resolve(values.data), {
+    networks: values.alignNetworks,
+    sampler: values.alignSampler,
+    steps: values.alignSteps,
+    device: values.device,
+  });
+  return { task, evaluate, evaluateEvery: every };
 }
 
 export async function main(values: Values): Promise<void> {
@@ -131,7 +162,8 @@ export async function main(values: Values): Promise<void> {
   };
 
   try {
-    await trainGpt({ ...trainOptions(values, out), signal: controller.signal, onProgress });
+    const alignment = await alignmentHook(values, out);
+    await trainGpt({ ...trainOptions(values, out), ...alignment, signal: controller.signal, onProgress });
   } catch (error) {
     display?.finish();
     if (controller.signal.aborted) {

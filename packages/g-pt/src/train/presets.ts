@@ -14,6 +14,8 @@ export interface TrainPreset {
   readonly evalEvery: number;
   /** Training state written every this many steps. */
   readonly checkpointEvery: number;
+  /** Prompt alignment of the EMA model every this many steps (the best is kept; `gpt train` wires it, see alignment-evaluator.ts). */
+  readonly alignEvery: number;
   readonly config: TrainConfigInput;
 }
 
@@ -64,6 +66,7 @@ export const TRAIN_PRESETS = {
     description: "the paper's MNIST test-loss G.pt: 12 x 1536 (378M), batch 1024, 2000 epochs",
     evalEvery: 5000,
     checkpointEvery: 5000,
+    alignEvery: 25_000,
     config: { ...PAPER_MNIST, batchSize: 1024 },
   },
   mnist_error: {
@@ -71,6 +74,7 @@ export const TRAIN_PRESETS = {
     description: "the paper's MNIST test-error G.pt: 12 x 1536 (378M), batch 512, 2000 epochs",
     evalEvery: 5000,
     checkpointEvery: 5000,
+    alignEvery: 25_000,
     config: { ...PAPER_MNIST, batchSize: 512 },
   },
   cifar10_loss: {
@@ -78,6 +82,7 @@ export const TRAIN_PRESETS = {
     description: "the paper's CIFAR-10 test-loss G.pt: 12 x 2048 (640M), batch 550, 15000 epochs",
     evalEvery: 5000,
     checkpointEvery: 5000,
+    alignEvery: 25_000,
     config: PAPER_CIFAR10,
   },
   cifar10_error: {
@@ -85,6 +90,7 @@ export const TRAIN_PRESETS = {
     description: "the paper's CIFAR-10 test-error G.pt: 12 x 2048 (640M), batch 550, 15000 epochs",
     evalEvery: 5000,
     checkpointEvery: 5000,
+    alignEvery: 25_000,
     config: PAPER_CIFAR10,
   },
   cartpole: {
@@ -92,6 +98,7 @@ export const TRAIN_PRESETS = {
     description: "the paper's Cartpole G.pt: 12 x 1536, 12 heads (347M), batch 8192, lr 2e-4, no clipping, 2000 epochs of 806,400",
     evalEvery: 5000,
     checkpointEvery: 5000,
+    alignEvery: 25_000,
     config: {
       model: GPT_PRESETS.cartpole,
       batchSize: 8192,
@@ -109,6 +116,7 @@ export const TRAIN_PRESETS = {
     steps: 5000,
     evalEvery: 250,
     checkpointEvery: 500,
+    alignEvery: 1000,
     config: { ...SMALL_COMMON, model: GPT_PRESETS.mnistSmall },
   },
   'cifar10-small': {
@@ -117,6 +125,7 @@ export const TRAIN_PRESETS = {
     steps: 5000,
     evalEvery: 250,
     checkpointEvery: 500,
+    alignEvery: 1000,
     config: { ...SMALL_COMMON, gradClip: 0.1, model: GPT_PRESETS.cifar10Small },
   },
   'cartpole-small': {
@@ -125,6 +134,7 @@ export const TRAIN_PRESETS = {
     steps: 5000,
     evalEvery: 250,
     checkpointEvery: 500,
+    alignEvery: 1000,
     config: { ...SMALL_COMMON, lr: 2e-4, gradClip: null, model: GPT_PRESETS.cartpoleSmall },
   },
 } as const satisfies Record<string, TrainPreset>;

@@ -72,7 +72,7 @@ export interface TrainGptOptions extends TrainConfigInput {
   readonly evalPairs?: number;
   /** Called with the EMA model every `evaluateEvery` steps (e.g. prompt alignment); the best score's checkpoint is kept. */
   readonly evaluate?: EvaluateCallback;
-  /** Default: evalEvery. */
+  /** Default: the preset's alignEvery, else evalEvery. */
   readonly evaluateEvery?: number;
   /** Start from these weights (e.g. converted official ones) instead of a fresh model; its config is the model config. */
   readonly init?: TrainedGpt;
@@ -200,7 +200,8 @@ export class GptTrainer {
       if (!(Number.isSafeInteger(v) && v >= 0)) throw new Error(`${where}: ${name} must be a non-negative integer, got ${v}`);
     }
     const device = await ensureDevice(options.device, where);
-    const plan: TrainPlan = { task, config, totalSteps, device, evalEvery, evalPairs, evaluateEvery: options.evaluateEvery ?? evalEvery, checkpointEvery };
+    const evaluateEvery = options.evaluateEvery ?? preset?.alignEvery ?? evalEvery;
+    const plan: TrainPlan = { task, config, totalSteps, device, evalEvery, evalPairs, evaluateEvery, checkpointEvery };
     const parameterSizes = task.tensors.map((t) => t.shape.reduce((a, b) => a * b, 1));
     if (options.init) {
       if (options.init.task !== task.name) throw new Error(`${where}: init is a G.pt for task "${options.init.task}", not "${task.name}"`);

@@ -5,7 +5,7 @@ import { resolve } from 'node:path';
 import { OFFICIAL_TASKS } from '@gpt/checkpoints';
 import { type ConvertProgressEvent, convertOfficialDataset } from '@gpt/checkpoints/lmdb';
 import { defineCli, type CliValues } from './options.js';
-import { ProgressDisplay, formatDuration } from './progress.js';
+import { ProgressDisplay, abortOnSigint, formatDuration } from './progress.js';
 
 export const cli = defineCli({
   name: 'gpt convert',
@@ -30,9 +30,7 @@ export const cli = defineCli({
 export async function main(values: CliValues<typeof cli.options>): Promise<void> {
   const task = OFFICIAL_TASKS[values.task as keyof typeof OFFICIAL_TASKS];
   const out = resolve(values.out);
-  const controller = new AbortController();
-  const onSigint = (): void => controller.abort(new Error('interrupted (Ctrl-C)'));
-  process.on('SIGINT', onSigint);
+  const interrupt = abortOnSigint();
   let display: ProgressDisplay | undefined;
   let complete = 0;
   let total = 0;
@@ -59,7 +57,7 @@ export async function main(values: CliValues<typeof cli.options>): Promise<void>
       onInvalidRun: values.skipInvalid ? 'skip' : 'throw',
       verifyDone: values.verifyDone,
       noSync: values.noSync,
-      signal: controller.signal,
+      signal: interrupt.signal,
       onProgress,
     });
     display?.finish();
@@ -71,13 +69,13 @@ export async function main(values: CliValues<typeof cli.options>): Promise<void>
     }
   } catch (error) {
     display?.finish();
-    if (controller.signal.aborted) {
+    if (interrupt.signal.aborted) {
       process.stderr.write(`gpt convert: interrupted; ${complete} of ${total} runs are converted in ${out}. Run the same command again to resume.\n`);
       process.exitCode = 130;
       return;
     }
     throw error;
   } finally {
-    process.off('SIGINT', onSigint);
+    interrupt.dispose();
   }
 }

@@ -4,7 +4,7 @@ import { isAbsolute, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { type DatasetProgressEvent, generateDataset } from '../data/generate.js';
 import { CliUsageError, defineCli, type CliValues } from './options.js';
-import { ProgressDisplay, formatDuration, formatRate } from './progress.js';
+import { ProgressDisplay, abortOnSigint, formatDuration, formatRate } from './progress.js';
 import { describeRuntime } from './runtime.js';
 
 export const cli = defineCli({
@@ -67,14 +67,7 @@ export async function main(values: CliValues<typeof cli.options>): Promise<void>
   };
   log(describeRuntime());
 
-  const controller = new AbortController();
-  let interrupts = 0;
-  const onSigint = (): void => {
-    interrupts += 1;
-    if (interrupts > 1) process.exit(130); // a second Ctrl-C: stop without waiting
-    controller.abort(new Error('interrupted (Ctrl-C)'));
-  };
-  process.on('SIGINT', onSigint);
+  const interrupt = abortOnSigint();
 
   let display: ProgressDisplay | undefined;
   let done = 0;
@@ -118,7 +111,7 @@ export async function main(values: CliValues<typeof cli.options>): Promise<void>
       runsPerBatch: values.batch,
       ...(values.testRuns !== undefined ? { numTestRuns: values.testRuns } : {}),
       noSync: values.noSync,
-      signal: controller.signal,
+      signal: interrupt.signal,
       onProgress,
     });
     display?.finish();
@@ -127,7 +120,7 @@ export async function main(values: CliValues<typeof cli.options>): Promise<void>
     if (result.nonFinite.length > 0) log(`${result.nonFinite.length} runs diverged (kept; the bad-run filter skips them when reading)`);
   } catch (error) {
     display?.finish();
-    if (controller.signal.aborted) {
+    if (interrupt.signal.aborted) {
       process.stderr.write(`gpt data: interrupted; ${done} of ${total} runs are complete in ${out}. Run the same command again to resume.\n`);
       process.exitCode = 130;
       return;
@@ -137,6 +130,6 @@ export async function main(values: CliValues<typeof cli.options>): Promise<void>
     }
     throw error;
   } finally {
-    process.off('SIGINT', onSigint);
+    interrupt.dispose();
   }
 }

@@ -4,6 +4,8 @@
 // (bar, done/total, rate, ETA, text); when the output is a file or a pipe (CI logs,
 // `| tee`) it prints a plain line now and then instead, so logs stay readable.
 // The formatting functions are pure and exported, so they are tested without a terminal.
+// abortOnSigint is the other half of a long command's terminal manners: Ctrl-C aborts the
+// work through an AbortSignal (so it can stop cleanly and say how to resume).
 
 /** Where the display writes: process.stderr by default; tests pass their own. */
 export interface ProgressStream {
@@ -201,4 +203,19 @@ export class ProgressDisplay {
       this.stream.write(`${formatProgressText(line)}\n`);
     }
   }
+}
+
+/**
+ * Ctrl-C as an AbortSignal for a long command: the first SIGINT aborts `signal` (the
+ * command stops cleanly and can say how to resume); a second one exits at once with code
+ * 130. `dispose()` removes the handler.
+ */
+export function abortOnSigint(): { signal: AbortSignal; dispose(): void } {
+  const controller = new AbortController();
+  const onSigint = (): void => {
+    if (controller.signal.aborted) process.exit(130); // a second Ctrl-C: do not wait
+    controller.abort(new Error('interrupted (Ctrl-C)'));
+  };
+  process.on('SIGINT', onSigint);
+  return { signal: controller.signal, dispose: () => process.off('SIGINT', onSigint) };
 }

@@ -13,7 +13,7 @@ import {
 } from './webgpu/webgpu-init.js';
 import type { WebGPUBackend } from './webgpu/webgpu-backend.js';
 
-export { adapterLabel, type WebGPUProbe, type AdapterSummary, type GpuEntryPoint } from './webgpu/webgpu-init.js';
+export { adapterLabel, isSoftwareAdapter, type WebGPUProbe, type AdapterSummary, type GpuEntryPoint } from './webgpu/webgpu-init.js';
 export { WebGPUBackend, type WebGPUBackendOptions, type WebGPUStats, type GpuTensorBuffer } from './webgpu/webgpu-backend.js';
 
 export interface NodeWebGPUOptions extends Omit<WebGPUInitOptions, 'gpu'> {

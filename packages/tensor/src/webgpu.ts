@@ -5,5 +5,5 @@
 //   const y = matmul(a, b);
 //   console.log(await y.data());                         // readback is async
 
-export { initWebGPU, probeWebGPU, adapterLabel, type WebGPUInitOptions, type WebGPUProbe, type AdapterSummary, type GpuEntryPoint } from './webgpu/webgpu-init.js';
+export { initWebGPU, probeWebGPU, adapterLabel, isSoftwareAdapter, type WebGPUInitOptions, type WebGPUProbe, type AdapterSummary, type GpuEntryPoint } from './webgpu/webgpu-init.js';
 export { WebGPUBackend, type WebGPUBackendOptions, type WebGPUStats, type GpuTensorBuffer } from './webgpu/webgpu-backend.js';

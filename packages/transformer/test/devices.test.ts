@@ -4,7 +4,8 @@
 // within the conformance suite's gradient tolerance (rtol 1e-4, atol 2e-5 of each tensor's scale).
 
 import { AdamW, type Linear } from '@gpt/nn';
-import { cpuKernelsStatus, cpuThreadsReady, memory, mse, randn, setCpuKernels, tensor, tidy, type Tensor } from '@gpt/tensor';
+import { cpuKernelsStatus, cpuThreadsReady, getBackend, memory, mse, randn, setCpuKernels, tensor, tidy, type Tensor } from '@gpt/tensor';
+import type { WebGPUBackend } from '@gpt/tensor/webgpu-node';
 import { afterEach, describe, expect, it, type TestContext } from 'vitest';
 import { Gpt } from '../src/index.js';
 import { needWebGPU } from '../../tensor/test/need-webgpu.js';
@@ -122,9 +123,20 @@ describe('one Gpt training step agrees across devices', () => {
     expect(memory().tensors).toBe(before);
   });
 
-  it('webgpu matches the TypeScript kernels', async (context: TestContext) => {
-    await needWebGPU(context);
-    const expected = await referenceStep();
-    expectSameStep(await trainStep('webgpu'), expected);
-  });
+  // Both attention paths: the fused kernel (the default on hardware GPUs) and the composite
+  // (the default on software adapters such as llvmpipe).
+  for (const fused of [true, false]) {
+    it(`webgpu matches the TypeScript kernels (${fused ? 'fused attention kernel' : 'composite attention'})`, async (context: TestContext) => {
+      await needWebGPU(context);
+      const expected = await referenceStep();
+      const gpu = getBackend('webgpu') as WebGPUBackend;
+      const previous = gpu.fusedAttention;
+      gpu.fusedAttention = fused;
+      try {
+        expectSameStep(await trainStep('webgpu'), expected);
+      } finally {
+        gpu.fusedAttention = previous;
+      }
+    });
+  }
 });

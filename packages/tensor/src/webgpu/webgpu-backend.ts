@@ -46,6 +46,12 @@ export interface WebGPUBackendOptions {
   maxPooledBytes?: number;
   /** A line describing the adapter, shown by `describe()`. */
   adapterDescription?: string;
+  /**
+   * Whether scaledDotProductAttention runs the fused attention kernel here for short
+   * sequences (default true; initWebGPU turns it off on software adapters such as
+   * llvmpipe, where the composite's register-blocked matmuls measured faster).
+   */
+  fusedAttention?: boolean;
 }
 
 /** Detailed counters beyond `memory()`. */
@@ -98,6 +104,8 @@ export class WebGPUBackend extends EventTarget implements Backend<GpuTensorBuffe
   private readonly maxBufferSize: number;
   private readonly maxGroups: number;
   private readonly adapterDescription: string;
+  /** See WebGPUBackendOptions.fusedAttention; may be changed at any time (it only steers scaledDotProductAttention). */
+  fusedAttention: boolean;
   private liveBuffers = 0;
   private liveBytes = 0;
   private retiring = 0;
@@ -119,6 +127,7 @@ export class WebGPUBackend extends EventTarget implements Backend<GpuTensorBuffe
     this.device = device as GPUDevice;
     this.name = options.name ?? 'webgpu';
     this.adapterDescription = options.adapterDescription ?? 'unknown adapter';
+    this.fusedAttention = options.fusedAttention ?? true;
     const limits = this.device.limits;
     this.maxBinding = Math.min(limits.maxStorageBufferBindingSize, limits.maxBufferSize);
     this.maxBufferSize = limits.maxBufferSize;
@@ -225,9 +234,12 @@ export class WebGPUBackend extends EventTarget implements Backend<GpuTensorBuffe
     });
   }
 
-  /** One dispatch per pass instead of two batched matmuls, a scale and a softmax, when an item's scores fit in workgroup memory. */
+  /**
+   * One dispatch per pass instead of two batched matmuls, a scale and a softmax, when an
+   * item's scores fit in workgroup memory and `fusedAttention` is on.
+   */
   fusesAttention(tq: number, tk: number): boolean {
-    return attentionFits(tq, tk);
+    return this.fusedAttention && attentionFits(tq, tk);
   }
 
   memory(): BackendMemory {

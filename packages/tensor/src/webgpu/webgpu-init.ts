@@ -55,6 +55,15 @@ export function adapterLabel(a: AdapterSummary): string {
   return parts.length > 0 ? parts.join(' / ') : 'unnamed adapter';
 }
 
+/**
+ * Whether the adapter runs on the CPU (llvmpipe/lavapipe, SwiftShader, a fallback adapter):
+ * there the fused attention kernel measured 2-6x slower than the composite (workgroup
+ * barriers and scattered loads are expensive on a CPU), so it is off by default.
+ */
+export function isSoftwareAdapter(a: AdapterSummary): boolean {
+  return a.isFallbackAdapter || /llvmpipe|lavapipe|swiftshader/i.test(adapterLabel(a));
+}
+
 type AdapterResult = { adapter: GPUAdapter } | { reason: string };
 
 async function findAdapter(options: WebGPUInitOptions): Promise<AdapterResult> {
@@ -118,7 +127,12 @@ export async function initWebGPU(options: WebGPUInitOptions = {}): Promise<WebGP
   } catch (error) {
     throw new Error(`initWebGPU: requestDevice() failed on ${adapterLabel(summarize(adapter))}: ${(error as Error).message ?? String(error)}`);
   }
-  const backend = new WebGPUBackend(device, { ...options, adapterDescription: options.adapterDescription ?? adapterLabel(summarize(adapter)) });
+  const summary = summarize(adapter);
+  const backend = new WebGPUBackend(device, {
+    ...options,
+    adapterDescription: options.adapterDescription ?? adapterLabel(summary),
+    fusedAttention: options.fusedAttention ?? !isSoftwareAdapter(summary),
+  });
   registerBackend(backend);
   if (options.setDefault) setDefaultDevice(backend.name);
   return backend;

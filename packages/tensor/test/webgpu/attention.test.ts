@@ -1,10 +1,13 @@
-// scaledDotProductAttention on WebGPU picks the fused kernel by itself for short sequences:
-// one dispatch forward and one per input gradient (the composite records ~10), with the
-// CPU composite's values; past the kernel's workgroup memory it composes primitives again,
-// and the op itself refuses such sizes with the shapes in the message.
+// scaledDotProductAttention on WebGPU picks the fused kernel by itself for short sequences
+// (on hardware adapters; software ones like llvmpipe keep the composite, measured faster
+// there, unless `fusedAttention` is set): one dispatch forward and one per input gradient
+// (the composite records ~10), with the CPU composite's values; past the kernel's workgroup
+// memory it composes primitives again, and the op itself refuses such sizes with the shapes
+// in the message.
 
 import { randn, scaledDotProductAttention, sum, mul, tidy, type Tensor } from '@gpt/tensor';
 import { runOp } from '@gpt/tensor/internal';
+import { isSoftwareAdapter, probeWebGPU } from '@gpt/tensor/webgpu-node';
 import { expect, it } from 'vitest';
 import { describeWebGPU } from './webgpu-suite.js';
 
@@ -51,6 +54,14 @@ async function run(device: string, inputs: Tensor[], record?: { run: (...args: n
 }
 
 describeWebGPU('fused attention on WebGPU', (gpu) => {
+  it('is on by default on hardware adapters and off on software ones', async () => {
+    const probe = await probeWebGPU();
+    if (!probe.available) throw new Error(probe.reason);
+    expect(gpu().fusedAttention).toBe(!isSoftwareAdapter(probe.adapter));
+    expect(isSoftwareAdapter({ vendor: 'mesa', architecture: '', device: 'llvmpipe (LLVM 15.0.6, 256 bits)', description: '', isFallbackAdapter: false })).toBe(true);
+    expect(isSoftwareAdapter({ vendor: 'nvidia', architecture: 'hopper', device: 'NVIDIA H200', description: '', isFallbackAdapter: false })).toBe(false);
+  });
+
   for (const [tokens, headDim] of [
     [18, 64],
     [26, 128],
@@ -59,7 +70,9 @@ describeWebGPU('fused attention on WebGPU', (gpu) => {
     it(`T ${tokens}, head dim ${headDim}: one dispatch forward, one per gradient, the CPU composite's values`, async () => {
       const inputs = [randn([3, 2, tokens, headDim], { seed: 1 }), randn([3, 2, tokens, headDim], { seed: 2 }), randn([3, 2, tokens, headDim], { seed: 3 }), randn([3, 2, tokens, headDim], { seed: 4 })];
       const cpu = await run('cpu', inputs);
-      const gpuRun = await run('webgpu', inputs, gpu());
+      const previous = gpu().fusedAttention;
+      gpu().fusedAttention = true;
+      const gpuRun = await run('webgpu', inputs, gpu()).finally(() => (gpu().fusedAttention = previous));
       expect(gpuRun.ops.filter((op) => op === 'attention')).toHaveLength(1);
       expect(gpuRun.ops.filter((op) => op === 'attentionBackward')).toHaveLength(3);
       expect(gpuRun.ops).not.toContain('matmul');
@@ -75,7 +88,9 @@ describeWebGPU('fused attention on WebGPU', (gpu) => {
   it('composes primitives past the kernel (T 40: 1600 scores > 1024) with the same values', async () => {
     const inputs = [randn([2, 40, 8], { seed: 5 }), randn([2, 40, 8], { seed: 6 }), randn([2, 40, 8], { seed: 7 }), randn([2, 40, 8], { seed: 8 })];
     const cpu = await run('cpu', inputs);
-    const gpuRun = await run('webgpu', inputs, gpu());
+    const previous = gpu().fusedAttention;
+    gpu().fusedAttention = true;
+    const gpuRun = await run('webgpu', inputs, gpu()).finally(() => (gpu().fusedAttention = previous));
     expect(gpuRun.ops).not.toContain('attention');
     expect(gpuRun.ops).toContain('softmax');
     cpu.values.forEach((expected, i) => expect(maxAbsDifference(gpuRun.values[i]!, expected)).toBeLessThan(1e-4));

@@ -31,7 +31,7 @@ const FINAL_STAGE: Record<AttentionMode, string> = {
   forward: `for (var n = li; n < tq * ev; n += WG) {
     let i = n / ev;
     let c = n % ev;
-    var acc = 0.0;
+    var acc = ZERO;
     for (var j = 0u; j < tk; j++) { acc += p[i * tk + j] * v[v0 + j * ev + c]; }
     out[o0 + n] = acc;
   }`,
@@ -39,7 +39,7 @@ const FINAL_STAGE: Record<AttentionMode, string> = {
   v: `for (var n = li; n < tk * ev; n += WG) {
     let j = n / ev;
     let c = n % ev;
-    var acc = 0.0;
+    var acc = ZERO;
     for (var i = 0u; i < tq; i++) { acc += p[i * tk + j] * g[o0 + i * ev + c]; }
     out[v0 + n] = acc;
   }`,
@@ -47,7 +47,7 @@ const FINAL_STAGE: Record<AttentionMode, string> = {
   q: `for (var n = li; n < tq * e; n += WG) {
     let i = n / e;
     let c = n % e;
-    var acc = 0.0;
+    var acc = ZERO;
     for (var j = 0u; j < tk; j++) { acc += ds[i * tk + j] * k[k0 + j * e + c]; }
     out[q0 + n] = acc;
   }`,
@@ -55,7 +55,7 @@ const FINAL_STAGE: Record<AttentionMode, string> = {
   k: `for (var n = li; n < tk * e; n += WG) {
     let j = n / e;
     let c = n % e;
-    var acc = 0.0;
+    var acc = ZERO;
     for (var i = 0u; i < tq; i++) { acc += ds[i * tk + j] * q[q0 + i * e + c]; }
     out[k0 + n] = acc;
   }`,
@@ -66,7 +66,7 @@ const SCORE_GRADIENT = `for (var n = li; n < tq * tk; n += WG) {
     let i = n / tk;
     let j = n % tk;
     var dp = 0.0;
-    for (var c = 0u; c < ev; c++) { dp += g[o0 + i * ev + c] * v[v0 + j * ev + c]; }
+    for (var c = 0u; c < ev; c++) { dp += DOT(g[o0 + i * ev + c], v[v0 + j * ev + c]); }
     ds[n] = dp;
   }
   workgroupBarrier();
@@ -77,12 +77,18 @@ const SCORE_GRADIENT = `for (var n = li; n < tq * tk; n += WG) {
   }
   workgroupBarrier();`;
 
-/** Bindings: forward 1 q, 2 k, 3 v, 4 out; backward 1 g, 2 q, 3 k, 4 v, 5 out. */
-export function attentionSpec(mode: AttentionMode): KernelSpec {
-  return kernelSpec(`attention:${mode}`, () => {
+/**
+ * Bindings: forward 1 q, 2 k, 3 v, 4 out; backward 1 g, 2 q, 3 k, 4 v, 5 out. With `vec4` (both
+ * head dims multiples of 4, as every G.pt config's are) the arrays are read and written as
+ * vec4<f32> and every offset below counts vec4s: a quarter of the loads, which is most of the
+ * time on llvmpipe, where each invocation's load of a scattered address is a scalar gather.
+ */
+export function attentionSpec(mode: AttentionMode, vec4 = false): KernelSpec {
+  return kernelSpec(`attention:${mode}:${vec4 ? 'vec4' : 'f32'}`, () => {
     const backward = mode !== 'forward';
     const names = backward ? ['g', 'q', 'k', 'v'] : ['q', 'k', 'v'];
-    const bindings = [...names.map((name, i) => storage(i + 1, name, 'f32', 'read')), storage(names.length + 1, 'out', 'f32', 'read_write')];
+    const type = vec4 ? 'vec4<f32>' : 'f32';
+    const bindings = [...names.map((name, i) => storage(i + 1, name, type, 'read')), storage(names.length + 1, 'out', type, 'read_write')];
     const needsDs = mode === 'q' || mode === 'k';
     const code = `${PARAMS_WGSL}
 ${FLOAT_CLASS_WGSL}
@@ -97,8 +103,8 @@ fn main(${MAIN_ARGS}) {
   if (b >= pu(${BATCH}u)) { return; }
   let tq = pu(${TQ}u);
   let tk = pu(${TK}u);
-  let e = pu(${E}u);
-  let ev = pu(${EV}u);
+  let e = pu(${E}u) / ${vec4 ? 4 : 1}u;
+  let ev = pu(${EV}u) / ${vec4 ? 4 : 1}u;
   let scale = pf(${SCALE}u);
   let q0 = b * tq * e;
   let k0 = b * tk * e;
@@ -108,9 +114,9 @@ fn main(${MAIN_ARGS}) {
   for (var n = li; n < tq * tk; n += WG) {
     let i = n / tk;
     let j = n % tk;
-    var dot = 0.0;
-    for (var c = 0u; c < e; c++) { dot += q[q0 + i * e + c] * k[k0 + j * e + c]; }
-    p[n] = dot * scale;
+    var score = 0.0;
+    for (var c = 0u; c < e; c++) { score += DOT(q[q0 + i * e + c], k[k0 + j * e + c]); }
+    p[n] = score * scale;
   }
   workgroupBarrier();
   for (var i = li; i < tq; i += WG) {
@@ -129,7 +135,9 @@ fn main(${MAIN_ARGS}) {
   ${needsDs ? SCORE_GRADIENT : ''}
   ${FINAL_STAGE[mode]}
 }
-`;
+`
+      .replace(/ZERO/g, vec4 ? 'vec4<f32>(0.0)' : '0.0')
+      .replace(/DOT\(([^,]+), ([^)]+\])\)/g, vec4 ? 'dot($1, $2)' : '$1 * $2');
     return { code, storage: [...names.map(() => 'read' as const), 'read_write'] };
   });
 }
@@ -152,10 +160,11 @@ export function runAttention(ctx: KernelContext, inputs: readonly GpuInfo[], sca
   const result = ctx.allocate(op, out);
   // Every entry of the output is written (sums over an empty axis give 0), so only an empty batch skips the dispatch.
   const params = new Params().u32(BATCH, batch).u32(TQ, tq).u32(TK, tk).u32(E, e).u32(EV, ev).f32(SCALE, scale);
-  if (batch > 0) ctx.dispatch(op, attentionSpec(wrt), params, [...inputs.map((t) => t.buffer), result], ctx.grid(op, batch, 1));
+  const vec4 = e % 4 === 0 && ev % 4 === 0;
+  if (batch > 0) ctx.dispatch(op, attentionSpec(wrt, vec4), params, [...inputs.map((t) => t.buffer), result], ctx.grid(op, batch, 1));
   return result;
 }
 
 export function attentionVariants(): KernelSpec[] {
-  return (['forward', 'q', 'k', 'v'] as const).map(attentionSpec);
+  return (['forward', 'q', 'k', 'v'] as const).flatMap((mode) => [attentionSpec(mode), attentionSpec(mode, true)]);
 }

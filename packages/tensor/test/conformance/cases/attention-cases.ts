@@ -24,6 +24,8 @@ const GEOMETRIES: Geometry[] = [
   { batch: [2, 3], tq: 5, tk: 7, e: 4, ev: 6, grad: true },
   { batch: [], tq: 3, tk: 4, e: 2, ev: 3, grad: true },
   { batch: [1], tq: 1, tk: 1, e: 3, ev: 2, grad: true },
+  // Head dims that are multiples of 4: WebGPU's vec4 kernels.
+  { batch: [2], tq: 5, tk: 6, e: 4, ev: 8, grad: true },
   { batch: [2, 4], tq: 18, tk: 18, e: 64, ev: 64, grad: false },
   { batch: [1, 2], tq: 26, tk: 26, e: 128, ev: 128, grad: false },
   { batch: [3], tq: 32, tk: 32, e: 8, ev: 8, grad: false },

@@ -87,9 +87,12 @@ describe('landscape', () => {
     const { task, seen, batches } = recordingTask();
     const trained = tinyTrainedGpt(task, { perturb: 0.05 });
     const start = Float32Array.from(new Generator(3).normal(9));
-    const report = await landscape(trained, task, start, { samples: 4, sampler: 'ddim', steps: 5, gridSize: 5, evaluateBatch: 7, seed: 2 });
+    const { report, samples } = await landscape(trained, task, start, { samples: 4, sampler: 'ddim', steps: 5, gridSize: 5, evaluateBatch: 7, seed: 2 });
     const S = 4;
     expect(report.samples).toHaveLength(S);
+    expect(samples).toEqual(seen.slice(1, 1 + S)); // the vectors optimize() measured
+    samples.forEach((v, i) => expect(report.samples[i]!.metric).toBe(quadraticLoss(v)));
+    expect(report.pairwiseDistances[0]![1]).toBeCloseTo(euclidean(samples[0]!, samples[1]!), 10);
     expect(report.start.metric).toBeCloseTo(quadraticLoss(start), 10);
     // evaluate() saw: the start (optimize), the 4 samples (optimize), then 25 grid points and 6 midpoints in batches of <= 7.
     const grid = seen.slice(1 + S, 1 + S + 25);
@@ -140,7 +143,7 @@ describe('landscape', () => {
   it('reports identical samples (a fresh G.pt is the identity update) without failing', async () => {
     const task = quadraticTask();
     const start = Float32Array.from(new Generator(4).normal(9));
-    const report = await landscape(tinyTrainedGpt(task), task, start, { samples: 3, sampler: 'ddim', steps: 4, gridSize: 3 });
+    const { report } = await landscape(tinyTrainedGpt(task), task, start, { samples: 3, sampler: 'ddim', steps: 4, gridSize: 3 });
     expect(report.distanceSummary.max).toBeLessThan(1e-5);
     expect(report.plane.directionSources[0]).not.toBe('pca');
     for (const m of report.midpoints) expect(Math.abs(m.penalty)).toBeLessThan(1e-6);

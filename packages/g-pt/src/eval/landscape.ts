@@ -69,11 +69,17 @@ export interface LandscapeReport {
   readonly grid: { readonly xs: readonly number[]; readonly ys: readonly number[]; readonly values: readonly (readonly number[])[] };
 }
 
+export interface LandscapeResult {
+  readonly report: LandscapeReport;
+  /** The generated raw parameter vectors, in report.samples order (e.g. for novelty()). */
+  readonly samples: Float32Array[];
+}
+
 /**
  * Samples `samples` G.pt updates of one network for one prompt and maps the landscape
  * around them (see the file comment).
  */
-export async function landscape(trained: TrainedGpt, task: Task, params: Float32Array, options: LandscapeOptions = {}): Promise<LandscapeReport> {
+export async function landscape(trained: TrainedGpt, task: Task, params: Float32Array, options: LandscapeOptions = {}): Promise<LandscapeResult> {
   const count = options.samples ?? 8;
   if (!Number.isInteger(count) || count < 2) throw new Error(`landscape: samples must be an integer >= 2, got ${count}`);
   const gridSize = options.gridSize ?? 21;
@@ -123,7 +129,7 @@ export async function landscape(trained: TrainedGpt, task: Task, params: Float32
 
   const distances = vectors.map((a) => vectors.map((b) => euclidean(a, b)));
   const offDiagonal = pairs.map(([i, j]) => distances[i]![j]!).sort((a, b) => a - b);
-  return {
+  const report: LandscapeReport = {
     task: task.name,
     metric: { ...task.metric },
     prompt,
@@ -137,6 +143,7 @@ export async function landscape(trained: TrainedGpt, task: Task, params: Float32
     plane: { explainedVariance: plane.variances, totalVariance: plane.totalVariance, directionSources: plane.sources },
     grid: { xs, ys, values: gridValues },
   };
+  return { report, samples: vectors };
 }
 
 /** The heat map of a landscape report, samples and (when inside the grid) the start marked. */

@@ -52,9 +52,9 @@ export function heatmapSpec(options: HeatmapOptions): TopLevelSpec {
       data: { values: cells },
       mark: { type: 'rect' },
       encoding: {
-        x: { field: 'x', type: 'quantitative', title: options.xTitle, scale: xScale },
+        x: { field: 'x', type: 'quantitative', title: options.xTitle, scale: xScale, axis: { grid: false } },
         x2: { field: 'x2' },
-        y: { field: 'y', type: 'quantitative', title: options.yTitle, scale: yScale },
+        y: { field: 'y', type: 'quantitative', title: options.yTitle, scale: yScale, axis: { grid: false } },
         y2: { field: 'y2' },
         color: { field: 'value', type: 'quantitative', title: options.valueTitle, scale: { scheme: options.scheme ?? 'viridis', reverse: options.reverse ?? false } },
       },

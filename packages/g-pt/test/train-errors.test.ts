@@ -7,22 +7,13 @@ import { join } from 'node:path';
 import { resolveGptConfig, Gpt } from '@gpt/transformer';
 import { afterAll, describe, expect, it } from 'vitest';
 import { registerTask } from '../src/tasks/registry.js';
-import { trainGpt, type TrainGptOptions } from '../src/train/trainer.js';
-import { removeTempDirs, tempDir, toyTask, writeToyDataset } from './train-toy.js';
+import { trainGpt } from '../src/train/trainer.js';
+import { removeTempDirs, tempDir, toyTask, toyTrainOptions, writeToyDataset } from './train-toy.js';
 
 afterAll(removeTempDirs);
 
-const BASE = {
-  model: 'tiny',
-  batchSize: 4,
-  lr: 1e-3,
-  schedule: { kind: 'constant', warmupSteps: 0 },
-  epochSize: 16,
-  ema: { decay: 0.9 },
-  normalizationSamples: 20,
-  evalEvery: 0,
-  steps: 1,
-} as const satisfies Partial<TrainGptOptions>;
+/** The toy options without data and task (each case gives its own). */
+const { data: _data, task: _task, ...BASE } = toyTrainOptions('', { batchSize: 4, steps: 1 });
 
 describe('trainGpt bad input', () => {
   it('a dataset of another task, a missing folder, a folder that is not a dataset', async () => {

@@ -11,30 +11,14 @@ import { readTrainLog } from '../src/train/train-log.js';
 import { promptAlignmentEvaluator } from '../src/train/alignment-evaluator.js';
 import { promptAlignment } from '../src/eval/alignment.js';
 import { CheckpointDataset } from '@gpt/checkpoints/node';
-import { removeTempDirs, tempDir, toyTask, writeToyDataset } from './train-toy.js';
+import { removeTempDirs, tempDir, toyTask, toyTrainOptions, writeToyDataset } from './train-toy.js';
 
 afterAll(removeTempDirs);
 
 const EMA_METADATA = { metadata: { format: 'gpt-state-dict', role: 'G_ema' } };
 
 function options(data: string, out: string): TrainGptOptions {
-  return {
-    data,
-    out,
-    task: toyTask(),
-    model: 'tiny',
-    batchSize: 8,
-    lr: 3e-3,
-    schedule: { kind: 'constant', warmupSteps: 0 },
-    epochSize: 24,
-    ema: { decay: 0.8 },
-    normalizationSamples: 40,
-    evalEvery: 2,
-    evalPairs: 16,
-    checkpointEvery: 100,
-    steps: 6,
-    noSync: true,
-  };
+  return toyTrainOptions(data, { out, ema: { decay: 0.8 }, evalEvery: 2, evalPairs: 16, checkpointEvery: 100, steps: 6 });
 }
 
 describe('evaluation during training', () => {

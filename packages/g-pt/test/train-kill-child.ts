@@ -3,24 +3,12 @@
 // "PAUSED" and blocks so that the parent can kill -9 it at exactly that moment.
 // argv: DATA OUT PAUSE_STEP PAUSE_FILE
 import { trainGpt } from '../src/train/trainer.js';
-import { toyTask } from './train-toy.js';
+import { toyTrainOptions } from './train-toy.js';
 
 const [data, out, pauseStep, pauseFile] = process.argv.slice(2) as [string, string, string, string];
 
 await trainGpt({
-  data,
-  out,
-  task: toyTask(),
-  model: 'tiny',
-  batchSize: 8,
-  lr: 3e-3,
-  schedule: { kind: 'constant', warmupSteps: 0 },
-  epochSize: 24,
-  ema: { decay: 0.9 },
-  normalizationSamples: 40,
-  evalEvery: 0,
-  checkpointEvery: 2,
-  steps: 100,
+  ...toyTrainOptions(data, { out, checkpointEvery: 2, steps: 100, noSync: false }), // real fsyncs: the path a crash meets
   onProgress: (event) => {
     if (event.type === 'checkpoint' && event.kind === 'latest') process.stdout.write(`SAVED ${event.step}\n`);
     if (event.type === 'checkpoint-file' && event.step === Number(pauseStep) && event.file === pauseFile) {

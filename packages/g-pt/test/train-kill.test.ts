@@ -10,7 +10,7 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
 import { STATE_FILES, loadTrainedGpt, readPointer } from '../src/train/train-state.js';
 import { trainGpt, type TrainGptOptions } from '../src/train/trainer.js';
-import { removeTempDirs, tempDir, toyTask, writeToyDataset } from './train-toy.js';
+import { removeTempDirs, tempDir, toyTrainOptions, writeToyDataset } from './train-toy.js';
 
 afterAll(removeTempDirs);
 
@@ -40,23 +40,9 @@ function killWhilePaused(args: string[]): Promise<string> {
   });
 }
 
+/** The child's options (train-kill-child.ts), without its fsyncs. */
 function resumeOptions(data: string, out: string, steps: number): TrainGptOptions {
-  return {
-    data,
-    out,
-    task: toyTask(),
-    model: 'tiny',
-    batchSize: 8,
-    lr: 3e-3,
-    schedule: { kind: 'constant', warmupSteps: 0 },
-    epochSize: 24,
-    ema: { decay: 0.9 },
-    normalizationSamples: 40,
-    evalEvery: 0,
-    checkpointEvery: 2,
-    steps,
-    noSync: true,
-  };
+  return toyTrainOptions(data, { out, checkpointEvery: 2, steps });
 }
 
 describe('kill -9 during a checkpoint write', () => {

@@ -7,7 +7,7 @@ import { memory, noGrad, tensor } from '@gpt/tensor';
 import { afterAll, describe, expect, it } from 'vitest';
 import { GptTrainer, trainGpt } from '../src/train/trainer.js';
 import { disposeBatch } from '../src/train/diffusion-loss.js';
-import { TOY_D, removeTempDirs, toyTask, writeToyDataset } from './train-toy.js';
+import { TOY_D, removeTempDirs, toyTrainOptions, writeToyDataset } from './train-toy.js';
 
 afterAll(removeTempDirs);
 
@@ -26,7 +26,7 @@ function alphasCumprod(T: number): Float64Array {
 describe('trainGpt', () => {
   it("a step's loss is the x0-MSE of the model's prediction from x_t = sqrt(abar) θ₁ + sqrt(1 - abar) ε", async () => {
     const data = await writeToyDataset();
-    const trainer = await GptTrainer.create({ data, task: toyTask(), model: 'tiny', batchSize: 8, lr: 1e-2, schedule: { kind: 'constant', warmupSteps: 0 }, epochSize: 64, ema: { decay: 0.9 }, gradClip: 1, normalizationSamples: 50, steps: 10, evalEvery: 0 });
+    const trainer = await GptTrainer.create(toyTrainOptions(data, { lr: 1e-2, gradClip: 1, steps: 10 }));
     try {
       // A few steps first, so the decoders are no longer zero and the output depends on every input.
       for (let i = 0; i < 3; i++) {
@@ -68,19 +68,7 @@ describe('trainGpt', () => {
     const data = await writeToyDataset({ runs: 30, numTestRuns: 6 });
     const held: number[] = [];
     const result = await trainGpt({
-      data,
-      task: toyTask(),
-      model: 'tiny',
-      batchSize: 32,
-      lr: 3e-3,
-      schedule: { kind: 'constant', warmupSteps: 20 },
-      epochSize: 480,
-      ema: { decay: 0.95 },
-      gradClip: 1,
-      normalizationSamples: 200,
-      steps: 150,
-      evalEvery: 50,
-      evalPairs: 128,
+      ...toyTrainOptions(data, { batchSize: 32, schedule: { kind: 'constant', warmupSteps: 20 }, ema: { decay: 0.95 }, gradClip: 1, normalizationSamples: 200, steps: 150, evalEvery: 50, evalPairs: 128 }),
       onProgress: (e) => {
         if (e.type === 'eval' && e.heldOutLoss !== null) held.push(e.heldOutLoss);
       },
@@ -94,7 +82,7 @@ describe('trainGpt', () => {
   it('holds no more tensors after step 1: steps, held-out losses, EMA decay switches and the EMA model leak nothing', async () => {
     const data = await writeToyDataset();
     const live = memory().tensors;
-    const trainer = await GptTrainer.create({ data, task: toyTask(), model: 'tiny', batchSize: 8, lr: 1e-2, schedule: { kind: 'constant', warmupSteps: 0 }, epochSize: 64, ema: { decay: 0.9, earlyDecay: 0.5, earlySteps: 5 }, gradClip: 1, normalizationSamples: 50, steps: 20, evalEvery: 5, evalPairs: 20 });
+    const trainer = await GptTrainer.create(toyTrainOptions(data, { ema: { decay: 0.9, earlyDecay: 0.5, earlySteps: 5 }, gradClip: 1, steps: 20, evalEvery: 5, evalPairs: 20 }));
     const counts: number[] = [];
     for (let i = 0; i < 12; i++) {
       const batch = await trainer.drawBatch();

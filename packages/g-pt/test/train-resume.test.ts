@@ -10,7 +10,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { readTrainLog } from '../src/train/train-log.js';
 import { STATE_FILES, loadTrainedGpt, readPointer } from '../src/train/train-state.js';
 import { trainGpt, type TrainGptOptions } from '../src/train/trainer.js';
-import { removeTempDirs, tempDir, toyTask, writeToyDataset } from './train-toy.js';
+import { removeTempDirs, tempDir, toyTask, toyTrainOptions, writeToyDataset } from './train-toy.js';
 import { saveStateDict } from '@gpt/nn';
 
 afterAll(removeTempDirs);
@@ -18,23 +18,15 @@ afterAll(removeTempDirs);
 const STEPS = 6;
 
 async function options(data: string, out: string): Promise<TrainGptOptions> {
-  return {
-    data,
+  return toyTrainOptions(data, {
     out,
-    task: toyTask(),
-    model: 'tiny',
-    batchSize: 8,
-    lr: 3e-3,
     schedule: { kind: 'cosine', epochs: 2, warmupEpochs: 0.5 },
-    epochSize: 24,
     ema: { decay: 0.9, earlyDecay: 0.5, earlySteps: 4 },
     gradClip: 0.5,
-    normalizationSamples: 40,
     evalEvery: 2,
     evalPairs: 16,
     checkpointEvery: 2,
-    noSync: true,
-  };
+  });
 }
 
 async function finalFiles(out: string): Promise<Record<string, Buffer>> {

@@ -13,6 +13,7 @@ import { DatasetWriter } from '@gpt/checkpoints/node';
 import { Linear } from '@gpt/nn';
 import { Generator, type Generator as GeneratorType } from '@gpt/tensor';
 import type { Task } from '../src/tasks/task.js';
+import type { TrainGptOptions } from '../src/train/trainer.js';
 
 export const TOY_TENSORS = [
   { name: 'w', shape: [4, 3] },
@@ -62,6 +63,27 @@ export function toyRun(r: number, n: number): RunData {
     loss.push(1 - s);
   }
   return { parameters, iterations: Array.from({ length: n }, (_, k) => k), metrics: { loss } };
+}
+
+/**
+ * trainGpt options for the toy: the tiny G.pt, batch 8, AdamW 3e-3 at a constant lr, EMA
+ * 0.9, no fsync, no held-out loss; each test overrides what it is about.
+ */
+export function toyTrainOptions(data: string, overrides: Partial<TrainGptOptions> = {}): TrainGptOptions {
+  return {
+    data,
+    task: toyTask(),
+    model: 'tiny',
+    batchSize: 8,
+    lr: 3e-3,
+    schedule: { kind: 'constant', warmupSteps: 0 },
+    epochSize: 24,
+    ema: { decay: 0.9 },
+    normalizationSamples: 40,
+    evalEvery: 0,
+    noSync: true,
+    ...overrides,
+  };
 }
 
 const dirs: string[] = [];

@@ -5,30 +5,12 @@ import { afterAll, describe, expect, it, type TestContext } from 'vitest';
 import { loadTrainedGpt } from '../src/train/train-state.js';
 import { trainGpt, type TrainGptOptions } from '../src/train/trainer.js';
 import { needWebGPU } from '../../tensor/test/need-webgpu.js';
-import { removeTempDirs, tempDir, toyTask, writeToyDataset } from './train-toy.js';
+import { removeTempDirs, tempDir, toyTrainOptions, writeToyDataset } from './train-toy.js';
 
 afterAll(removeTempDirs);
 
 function options(data: string, device: string, out?: string): TrainGptOptions {
-  return {
-    data,
-    device,
-    ...(out ? { out } : {}),
-    task: toyTask(),
-    model: 'tiny',
-    batchSize: 8,
-    lr: 3e-3,
-    schedule: { kind: 'constant', warmupSteps: 0 },
-    epochSize: 24,
-    ema: { decay: 0.8 },
-    gradClip: 1,
-    normalizationSamples: 40,
-    evalEvery: 2,
-    evalPairs: 16,
-    checkpointEvery: 2,
-    steps: 4,
-    noSync: true,
-  };
+  return toyTrainOptions(data, { device, ...(out ? { out } : {}), ema: { decay: 0.8 }, gradClip: 1, evalEvery: 2, evalPairs: 16, checkpointEvery: 2, steps: 4 });
 }
 
 describe('training on webgpu', () => {

@@ -17,8 +17,10 @@ export function unbroadcast(grad: Tensor, shape: readonly number[]): Tensor {
   if (sameShape(grad.shape, shape)) return grad;
   const lead = grad.rank - shape.length;
   const axes: number[] = [];
+  // Axes of size 1 need no sum (only the reshape below): a [1, N] bias gradient becomes [N]
+  // as a view, not through a reduction kernel that copies it.
   for (let i = 0; i < grad.rank; i++) {
-    if (i < lead || (shape[i - lead] === 1 && grad.shape[i] !== 1)) axes.push(i);
+    if (grad.shape[i] !== 1 && (i < lead || shape[i - lead] === 1)) axes.push(i);
   }
   const summed = axes.length > 0 ? runOp('sum', [grad], { axes }) : grad;
   return runOp('reshape', [summed], { shape });

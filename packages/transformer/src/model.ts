@@ -180,7 +180,10 @@ export class GptBackbone extends Module {
       const normalized = this.ln_in.forward(stack(encoded, 1)); // [N, T, C]
       let h = this.drop.forward(add(normalized, this.pos_emb)); // [N, T, C]
       for (const block of this.blocks) h = block.forward(h); // [N, T, C]
-      const features = this.ln_f.forward(h); // [N, T, C]
+      // Only the first K tokens are decoded, and LayerNorm is per token: ln_f on those alone, and
+      // the per-token slices (whose gradients are zero-padded and summed) over [N, K, C], not [N, T, C].
+      const first = slice(h, [null, [0, this.output_parameter_projections.length], null]); // [N, K, C]
+      const features = this.ln_f.forward(first); // [N, K, C]
       const decoded = this.output_parameter_projections.map((decoder, j) => decoder.forward(slice(features, [null, j, null]))); // K x [N, size_j]
       return concat(decoded, 1); // [N, D]
     });

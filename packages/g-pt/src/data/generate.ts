@@ -24,6 +24,11 @@ import { type BatchTrainer, type TrainedBatch, defaultWorkerCount, inThreadTrain
 export const DEFAULT_CHECKPOINTS_PER_RUN = 200;
 /** Runs per trainRuns call; a batch is also what a kill can cost (it is retrained whole). */
 export const DEFAULT_RUNS_PER_BATCH = 16;
+/**
+ * Datasets whose task trains run by run (no batched trainer): batching them gains nothing,
+ * delays every progress update by a whole batch and loses more to a kill.
+ */
+const RUN_BY_RUN_DATASETS: readonly string[] = ['cartpole'];
 /** Run names have 6 digits, like the official run folders; larger indices would not sort. */
 export const MAX_RUN_INDEX = 999_999;
 
@@ -45,7 +50,7 @@ export interface GenerateDatasetOptions {
   checkpointsPerRun?: number;
   /** Worker threads (default: one per core); 0 trains in this thread. */
   workers?: number;
-  /** Consecutive runs per trainRuns call (default 16). */
+  /** Consecutive runs per trainRuns call (default 16; 1 for Cartpole, which trains run by run). */
   runsPerBatch?: number;
   /**
    * Runs at the end (by name) that form the test split. Default: the folder's when it
@@ -163,7 +168,7 @@ export async function generateDataset(options: GenerateDatasetOptions): Promise<
   const runs = runIndices(options.runs);
   const checkpointsPerRun = checkInteger('checkpointsPerRun', options.checkpointsPerRun ?? DEFAULT_CHECKPOINTS_PER_RUN, 2, 'the initialization and the final iteration at least');
   const workersAsked = checkInteger('workers', options.workers ?? defaultWorkerCount(), 0, '0 trains in this thread');
-  const runsPerBatch = checkInteger('runsPerBatch', options.runsPerBatch ?? DEFAULT_RUNS_PER_BATCH, 1, 'runs per trainRuns call');
+  if (options.runsPerBatch !== undefined) checkInteger('runsPerBatch', options.runsPerBatch, 1, 'runs per trainRuns call');
   if (options.numTestRuns !== undefined) checkInteger('numTestRuns', options.numTestRuns, 0, 'runs of the test split');
   signal?.throwIfAborted();
 
@@ -171,6 +176,7 @@ export async function generateDataset(options: GenerateDatasetOptions): Promise<
   const taskOptions = options.taskOptions ?? {};
   const task = await factory.create(taskOptions);
   signal?.throwIfAborted();
+  const runsPerBatch = options.runsPerBatch ?? (RUN_BY_RUN_DATASETS.includes(task.dataset) ? 1 : DEFAULT_RUNS_PER_BATCH);
 
   await mkdir(out, { recursive: true });
   const lock = await acquireDatasetLock(out);

@@ -10,8 +10,7 @@
 //   pnpm example multimodality-landscape --gpt out/gpt --data out/data  # a `gpt train` folder and its dataset
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { CheckpointDataset } from '@gpt/checkpoints/node';
-import { checkpointRuns, landscape, landscapePlot, novelty, noveltyPlot, writePlot } from '@gpt/g-pt';
+import { landscape, landscapePlot, noveltyAgainstDataset, noveltyPlot, writePlot } from '@gpt/g-pt';
 import { defineCli, describeRuntime, runCli, type CliValues } from '@gpt/g-pt/cli';
 import { QUICK_GPT_OPTIONS, quickGpt, unseenInitializations } from './quick-gpt.js';
 import { writeJson } from './write-json.js';
@@ -71,24 +70,13 @@ export async function main(options: CliValues<typeof cli.options>): Promise<void
   if (!datasetDir) {
     console.log('novelty: skipped (give --data with the dataset the G.pt learned from)');
   } else {
-    const data = await CheckpointDataset.open(datasetDir);
-    try {
-      // Held-out test runs' final checkpoints: how far a genuinely new trained network lies from the training set.
-      const heldOut = await Promise.all(data.split.test.map(async (run) => data.readCheckpoint(run, (await data.numCheckpoints(run)) - 1)));
-      const result = await novelty(task, samples, checkpointRuns(data, data.split.train, controller.signal), {
-        references: [{ name: 'held-out run (final checkpoint)', vectors: heldOut }],
-        normalizationCoefficient: trained.normalizationCoefficient,
-        signal: controller.signal,
-      });
-      const s = result.summary;
-      console.log(`novelty over ${result.trainingRuns} training runs (${result.trainingCheckpoints} checkpoints); ${result.alignmentNote}`);
-      console.log(`  nearest training checkpoint of a sample: median ${s.generatedAligned.median.toFixed(3)} aligned, ${s.generatedPlain.median.toFixed(3)} plain`);
-      for (const r of s.references) console.log(`  nearest training checkpoint of a ${r.name}: median ${r.aligned.median.toFixed(3)}`);
-      console.log(`  consecutive saved checkpoints of a run: median ${s.neighbour.median.toFixed(3)}; first to last: median ${s.runLength.median.toFixed(3)}; ratio sample/neighbour ${s.generatedToNeighbourRatio.toFixed(2)}`);
-      console.log(`wrote ${await writeJson(dir, 'novelty.json', result)} and ${await writePlot(dir, 'novelty', await noveltyPlot(result))}`);
-    } finally {
-      await data.close();
-    }
+    const result = await noveltyAgainstDataset(task, samples, datasetDir, { normalizationCoefficient: trained.normalizationCoefficient, signal: controller.signal });
+    const s = result.summary;
+    console.log(`novelty over ${result.trainingRuns} training runs (${result.trainingCheckpoints} checkpoints); ${result.alignmentNote}`);
+    console.log(`  nearest training checkpoint of a sample: median ${s.generatedAligned.median.toFixed(3)} aligned, ${s.generatedPlain.median.toFixed(3)} plain`);
+    for (const r of s.references) console.log(`  nearest training checkpoint of a ${r.name}: median ${r.aligned.median.toFixed(3)}`);
+    console.log(`  consecutive saved checkpoints of a run: median ${s.neighbour.median.toFixed(3)}; first to last: median ${s.runLength.median.toFixed(3)}; ratio sample/neighbour ${s.generatedToNeighbourRatio.toFixed(2)}`);
+    console.log(`wrote ${await writeJson(dir, 'novelty.json', result)} and ${await writePlot(dir, 'novelty', await noveltyPlot(result))}`);
   }
   process.off('SIGINT', onSignal);
 }

@@ -8,7 +8,7 @@ export { histogram, histogramSpec, type HistogramOptions, type HistogramSeries }
 export { imageGrid, imageGridSpec, hexColor, type GridImage, type ImageGridOptions } from './plot/image-grid.js';
 export { writePlot } from './plot/write-plot.js';
 export { landscape, landscapePlot, principalPlane, type LandscapeOptions, type LandscapeProgressEvent, type LandscapeReport, type LandscapeResult } from './eval/landscape.js';
-export { novelty, noveltyPlot, checkpointRuns, hungarian, UnitAligner, type CheckpointRun, type NearestCheckpoint, type NoveltyAlignment, type NoveltyOptions, type NoveltyProgressEvent, type NoveltyReport } from './eval/novelty.js';
+export { novelty, noveltyAgainstDataset, noveltyPlot, checkpointRuns, hungarian, UnitAligner, type CheckpointRun, type NearestCheckpoint, type NoveltyAlignment, type NoveltyOptions, type NoveltyProgressEvent, type NoveltyReport } from './eval/novelty.js';
 export { latentWalk, latentWalkPlot, latentWalkFilterFrames, firstLayerFilters, slerp, type LatentWalkFrame, type LatentWalkOptions, type LatentWalkProgressEvent, type LatentWalkReport, type LatentWalkResult } from './eval/latent-walk.js';
 export { loadOfficialGpt, officialGptName, expectedGptStateShapes, OFFICIAL_GPT_MODELS, type LoadOfficialOptions, type OfficialGptName, type OfficialLoadProgressEvent } from './sample/official.js';
 export type { TrainedGpt } from './trained-gpt.js';

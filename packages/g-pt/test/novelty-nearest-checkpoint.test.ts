@@ -2,10 +2,14 @@
 // The matching is checked against brute force; the alignment on permuted copies of
 // training checkpoints (plainly far, aligned at the noise level); distances against a
 // float64 brute-force scan; the neighbour and run-length figures against direct sums.
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { ParameterPermuter, applyGather, type PermutationSpec } from '@gpt/checkpoints';
+import { ParameterPermuter, applyGather, createManifest, type PermutationSpec } from '@gpt/checkpoints';
+import { DatasetWriter } from '@gpt/checkpoints/node';
 import { Generator } from '@gpt/tensor';
-import { hungarian, novelty, noveltyPlot, summarize, UnitAligner, type CheckpointRun } from '../src/eval/novelty.js';
+import { hungarian, novelty, noveltyAgainstDataset, noveltyPlot, summarize, UnitAligner, type CheckpointRun } from '../src/eval/novelty.js';
 
 // A 2-hidden-layer MLP 3 -> 4 -> 5 -> 2: two chained permutation groups (like Cartpole's policy).
 const TENSORS = [
@@ -163,5 +167,30 @@ describe('novelty', () => {
     await expect(novelty(TASK, [new Float32Array(3)], runs)).rejects.toThrow(/vector 0 must be a Float32Array of 53 values/);
     await expect(novelty(TASK, [new Float32Array(D)], [{ run: 'bad', parameters: new Float32Array(D + 1) }])).rejects.toThrow(/run "bad" holds 54 values/);
     await expect(novelty(TASK, [new Float32Array(D)], [])).rejects.toThrow(/no training runs/);
+  });
+});
+
+describe('noveltyAgainstDataset', () => {
+  it('uses the training split as candidates and the test runs\' final checkpoints as the reference', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'gpt-novelty-'));
+    try {
+      const runs = makeRuns(5, 4, 3);
+      const writer = await DatasetWriter.create(dir, createManifest({ task: 'test_mlp', tensors: TENSORS, metrics: ['loss'], numTestRuns: 2 }), { noSync: true });
+      for (const r of runs) await writer.writeRun(r.run, { parameters: r.parameters, iterations: [0, 1, 2, 3], metrics: { loss: [4, 3, 2, 1] } });
+      // A copy of test run 4's checkpoint 1: far from the training runs 0-2, since run 4 is held out.
+      const copyOfTest = Float32Array.from(runs[4]!.parameters.subarray(D, 2 * D));
+      const copyOfTrain = Float32Array.from(runs[1]!.parameters.subarray(2 * D, 3 * D));
+      const report = await noveltyAgainstDataset(TASK, [copyOfTrain, copyOfTest], dir);
+      expect(report.trainingRuns).toBe(3);
+      expect(report.trainingCheckpoints).toBe(12);
+      expect(report.generated[0]!.aligned).toEqual({ distance: 0, run: 'run1', index: 2 });
+      expect(report.generated[1]!.aligned.distance).toBeGreaterThan(1);
+      expect(report.references[0]!.name).toBe('held-out run (final checkpoint)');
+      expect(report.references[0]!.nearest).toHaveLength(2);
+      expect(report.neighbourDistances).toHaveLength(9); // 3 training runs x 3 consecutive pairs
+      await expect(noveltyAgainstDataset({ ...TASK, parameterCount: 7 }, [new Float32Array(7)], dir)).rejects.toThrow(/53-parameter checkpoints, task "test_mlp" has 7/);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });

@@ -12,6 +12,7 @@
 // it is an upper bound on the exact permutation-free distance; it is exact for a permuted
 // copy (equal keys) and for a single group after matching.
 import { ParameterPermuter, applyGather, type PermutationSpec } from '@gpt/checkpoints';
+import { CheckpointDataset } from '@gpt/checkpoints/node';
 import { matmul, tensor } from '@gpt/tensor';
 import { histogram } from '../plot/histogram.js';
 import type { Task } from '../tasks/task.js';
@@ -192,6 +193,30 @@ export async function noveltyPlot(report: NoveltyReport, options: { title?: stri
   });
 }
 
+/**
+ * novelty() against a checkpoint dataset folder (Node): the training split's runs are the
+ * candidates, and the final checkpoints of the held-out test runs are measured the same way
+ * as a reference (how far a genuinely new trained network lies from the training set).
+ */
+export async function noveltyAgainstDataset(
+  task: Pick<Task, 'name' | 'parameterCount' | 'permutation'>,
+  generated: readonly Float32Array[],
+  datasetDir: string,
+  options: Omit<NoveltyOptions, 'references'> = {},
+): Promise<NoveltyReport> {
+  const data = await CheckpointDataset.open(datasetDir);
+  try {
+    if (data.parameterCount !== task.parameterCount) {
+      throw new Error(`novelty: the dataset ${datasetDir} holds ${data.parameterCount}-parameter checkpoints, task "${task.name}" has ${task.parameterCount}`);
+    }
+    const heldOut = await Promise.all(data.split.test.map(async (run) => data.readCheckpoint(run, (await data.numCheckpoints(run)) - 1)));
+    const references = heldOut.length > 0 ? [{ name: 'held-out run (final checkpoint)', vectors: heldOut }] : [];
+    return await novelty(task, generated, checkpointRuns(data, data.split.train, options.signal), { ...options, references });
+  } finally {
+    await data.close();
+  }
+}
+
 /** Adapts a CheckpointDataset (or anything with iterateRuns) to the runs novelty() reads. */
 export async function* checkpointRuns(
   dataset: { iterateRuns(options?: { runs?: readonly string[]; signal?: AbortSignal }): AsyncIterable<{ run: string; data: { parameters: Float32Array } }> },
@@ -212,8 +237,8 @@ function screen(queries: readonly Float32Array[], rows: Float32Array, K: number,
   const Q = queries.length;
   const q = new Float32Array(Q * D);
   queries.forEach((v, i) => q.set(v, i * D));
-  const a = tensor(q, { shape: [Q, D] });
-  const b = tensor(rows, { shape: [K, D] });
+  const a = tensor(q, { shape: [Q, D], device: 'cpu' });
+  const b = tensor(rows, { shape: [K, D], device: 'cpu' });
   const ab = matmul(a, b, { transB: true }); // [Q, K]
   const dots = ab.dataSync() as Float32Array;
   for (const t of [a, b, ab]) t.dispose();

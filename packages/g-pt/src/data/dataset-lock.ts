@@ -5,6 +5,7 @@
 // loss) is stale: on the same host the next generator sees the pid is dead and takes the
 // lock over; from another host (a shared file system) it cannot tell and refuses, saying
 // which file to delete.
+import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
 import { open, readFile, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -16,6 +17,8 @@ export interface LockOwner {
   readonly host: string;
   readonly startedAt: string;
   readonly command: string;
+  /** Random: tells this holder's lock from a later one of the same process. */
+  readonly token: string;
 }
 
 /** The folder is locked by a live process (or one on another host): nothing was changed. */
@@ -68,7 +71,7 @@ async function readOwner(file: string): Promise<LockOwner | null | 'gone'> {
  */
 export async function acquireDatasetLock(dir: string, command = process.argv.slice(1).join(' ')): Promise<DatasetLock> {
   const file = join(dir, LOCK_FILE);
-  const me: LockOwner = { pid: process.pid, host: hostname(), startedAt: new Date().toISOString(), command };
+  const me: LockOwner = { pid: process.pid, host: hostname(), startedAt: new Date().toISOString(), command, token: randomBytes(8).toString('hex') };
   for (let attempt = 0; attempt < 5; attempt++) {
     try {
       const handle = await open(file, 'wx');
@@ -119,7 +122,7 @@ export async function acquireDatasetLock(dir: string, command = process.argv.sli
 
 async function releaseLock(file: string, me: LockOwner): Promise<void> {
   const owner = await readOwner(file);
-  if (owner !== 'gone' && owner !== null && owner.pid === me.pid && owner.host === me.host && owner.startedAt === me.startedAt) {
+  if (owner !== 'gone' && owner !== null && owner.token === me.token) {
     await unlink(file).catch(() => undefined);
   }
 }

@@ -13,7 +13,7 @@ import { pathToFileURL } from 'node:url';
 import { latentWalk, latentWalkFilterFrames, latentWalkPlot, writePlot } from '@gpt/g-pt';
 import { defineCli, describeRuntime, runCli, type CliValues } from '@gpt/g-pt/cli';
 import { writeJson } from '../multimodality-landscape/write-json.js';
-import { QUICK_GPT_OPTIONS, quickGpt, unseenInitializations } from '../multimodality-landscape/quick-gpt.js';
+import { interruptOnCtrlC, QUICK_GPT_OPTIONS, quickGpt, unseenInitializations } from '../multimodality-landscape/quick-gpt.js';
 
 export const cli = defineCli({
   name: 'pnpm example latent-walk',
@@ -28,11 +28,9 @@ export const cli = defineCli({
 });
 
 export async function main(options: CliValues<typeof cli.options>): Promise<void> {
-  const controller = new AbortController();
-  const onSignal = () => controller.abort(new Error('interrupted'));
-  process.once('SIGINT', onSignal);
+  const interrupt = interruptOnCtrlC();
   console.log(describeRuntime());
-  const { trained, task } = await quickGpt({ ...options, signal: controller.signal, log: (line) => console.log(line) });
+  const { trained, task } = await quickGpt({ ...options, signal: interrupt.signal, log: (line) => console.log(line) });
   const [start] = await unseenInitializations(task, 1, options.seed);
   const frames = options.keyframes * options.framesPerSegment;
   console.log(`latent walk: ${options.keyframes} keyframes x ${options.framesPerSegment} frames = ${frames} DDIM-${options.samplerSteps} samples of one unseen ${task.name} network`);
@@ -42,9 +40,9 @@ export async function main(options: CliValues<typeof cli.options>): Promise<void
     steps: options.samplerSteps,
     prompt: options.prompt,
     seed: options.seed,
-    signal: controller.signal,
+    signal: interrupt.signal,
   });
-  process.off('SIGINT', onSignal);
+  interrupt.release();
   const { report } = result;
   const metrics = report.frames.map((f) => f.metric);
   const unit = task.metric.unit ? ` ${task.metric.unit}` : '';

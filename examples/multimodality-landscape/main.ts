@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { landscape, landscapePlot, noveltyAgainstDataset, noveltyPlot, writePlot } from '@gpt/g-pt';
 import { defineCli, describeRuntime, runCli, type CliValues } from '@gpt/g-pt/cli';
-import { QUICK_GPT_OPTIONS, quickGpt, unseenInitializations } from './quick-gpt.js';
+import { interruptOnCtrlC, QUICK_GPT_OPTIONS, quickGpt, SAMPLER_OPTIONS, unseenInitializations } from './quick-gpt.js';
 import { writeJson } from './write-json.js';
 
 export const cli = defineCli({
@@ -20,22 +20,18 @@ export const cli = defineCli({
   summary: 'Several G.pt samples for one unseen network and prompt: distances, midpoints, the metric over the plane of their principal directions, and their distance to the training checkpoints.',
   options: {
     ...QUICK_GPT_OPTIONS,
+    ...SAMPLER_OPTIONS,
     data: { type: 'string', placeholder: 'DIR', description: "the G.pt's checkpoint dataset, for the novelty check with --gpt (default: the dataset made here)" },
     samples: { type: 'integer', default: 8, min: 2, description: 'samples for the one (network, prompt)' },
-    prompt: { type: 'number', description: "prompted metric (default: the task's best prompt)" },
     gridSize: { type: 'integer', default: 15, min: 2, description: 'grid points per axis of the plane' },
-    sampler: { type: 'string', default: 'ddim', choices: ['ddim', 'ddpm'], description: 'sampler (DDIM eta 0, or ancestral DDPM)' },
-    samplerSteps: { type: 'integer', min: 1, description: 'model calls per sample (default: 50 for DDIM, all training steps for DDPM)' },
   },
 });
 
 export async function main(options: CliValues<typeof cli.options>): Promise<void> {
-  const controller = new AbortController();
-  const onSignal = () => controller.abort(new Error('interrupted'));
-  process.once('SIGINT', onSignal);
+  const interrupt = interruptOnCtrlC();
   console.log(describeRuntime());
   const log = (line: string) => console.log(line);
-  const { trained, task, dataset } = await quickGpt({ ...options, signal: controller.signal, log });
+  const { trained, task, dataset } = await quickGpt({ ...options, signal: interrupt.signal, log });
   const [start] = await unseenInitializations(task, 1, options.seed);
   const unit = task.metric.unit ? ` ${task.metric.unit}` : '';
   console.log(`${options.samples} samples of one unseen ${task.name} network, ${options.gridSize}x${options.gridSize} grid`);
@@ -47,7 +43,7 @@ export async function main(options: CliValues<typeof cli.options>): Promise<void
     sampler: options.sampler,
     steps: options.samplerSteps,
     seed: options.seed,
-    signal: controller.signal,
+    signal: interrupt.signal,
     onProgress: (event) => {
       if (event.type === 'grid' && (performance.now() - lastGrid > 5000 || event.done === event.total)) {
         lastGrid = performance.now();
@@ -70,7 +66,7 @@ export async function main(options: CliValues<typeof cli.options>): Promise<void
   if (!datasetDir) {
     console.log('novelty: skipped (give --data with the dataset the G.pt learned from)');
   } else {
-    const result = await noveltyAgainstDataset(task, samples, datasetDir, { normalizationCoefficient: trained.normalizationCoefficient, signal: controller.signal });
+    const result = await noveltyAgainstDataset(task, samples, datasetDir, { normalizationCoefficient: trained.normalizationCoefficient, signal: interrupt.signal });
     const s = result.summary;
     console.log(`novelty over ${result.trainingRuns} training runs (${result.trainingCheckpoints} checkpoints); ${result.alignmentNote}`);
     console.log(`  nearest training checkpoint of a sample: median ${s.generatedAligned.median.toFixed(3)} aligned, ${s.generatedPlain.median.toFixed(3)} plain`);
@@ -78,7 +74,7 @@ export async function main(options: CliValues<typeof cli.options>): Promise<void
     console.log(`  consecutive saved checkpoints of a run: median ${s.neighbour.median.toFixed(3)}; first to last: median ${s.runLength.median.toFixed(3)}; ratio sample/neighbour ${s.generatedToNeighbourRatio.toFixed(2)}`);
     console.log(`wrote ${await writeJson(dir, 'novelty.json', result)} and ${await writePlot(dir, 'novelty', await noveltyPlot(result))}`);
   }
-  process.off('SIGINT', onSignal);
+  interrupt.release();
 }
 
 function median(values: readonly number[]): number {

@@ -123,3 +123,18 @@ export const QUICK_GPT_OPTIONS = {
   out: { type: 'string', default: 'out/examples', placeholder: 'DIR', description: 'folder for the dataset, the trained G.pt and the results (reused by later runs)' },
   seed: { type: 'integer', default: 0, min: 0, description: 'seed of the networks and the sampling noise' },
 } as const;
+
+/** The sampler options of the examples that sample with optimize(). */
+export const SAMPLER_OPTIONS = {
+  prompt: { type: 'number', description: "prompted metric (default: the task's best prompt)" },
+  sampler: { type: 'string', default: 'ddim', choices: ['ddim', 'ddpm'], description: 'sampler (DDIM eta 0, or ancestral DDPM)' },
+  samplerSteps: { type: 'integer', min: 1, description: 'model calls per sample (default: 50 for DDIM, all training steps for DDPM)' },
+} as const;
+
+/** An AbortSignal that Ctrl-C fires (the example stops at its next check and reports); call release() when done. */
+export function interruptOnCtrlC(): { signal: AbortSignal; release: () => void } {
+  const controller = new AbortController();
+  const onSignal = () => controller.abort(new Error('interrupted'));
+  process.once('SIGINT', onSignal);
+  return { signal: controller.signal, release: () => process.off('SIGINT', onSignal) };
+}

@@ -254,6 +254,16 @@ describe('generateDataset', () => {
     }
   });
 
+  it('generates a list of run indices (one machine\'s share), each the same run as in the whole dataset', async () => {
+    const out = freshDir();
+    const events: DatasetProgressEvent[] = [];
+    const result = await generateDataset(settings(out, { runs: [7, 6, 30], onProgress: (e) => events.push(e) }));
+    expect(events[0]).toMatchObject({ type: 'started', batches: 2 }); // [6, 7] and [30], as in the whole dataset
+    expect(result.written.slice().sort((a, b) => a - b)).toEqual([6, 7, 30]);
+    expect(runFiles(out)).toEqual(['000006.safetensors', '000007.safetensors', '000030.safetensors']);
+    await expectOnlyCompleteRuns(out);
+  });
+
   it('trains a damaged run file again and replaces it', async () => {
     const out = freshDir();
     await generateDataset(settings(out, { runs: 6 }));
@@ -282,6 +292,7 @@ describe('generateDataset: bad input changes nothing', () => {
     for (const runs of [0, -3, 2.5, Number.NaN]) await expect(generateDataset(settings(out, { runs }))).rejects.toThrow(/runs must be an integer >= 1 \(the number of runs\)/);
     await expect(generateDataset(settings(out, { runs: [] }))).rejects.toThrow(/non-empty list/);
     await expect(generateDataset(settings(out, { runs: [1, 1] }))).rejects.toThrow(/run 1 is listed twice/);
+    await expect(generateDataset(settings(out, { runs: [1_000_000] }))).rejects.toThrow(/run index 1000000 is above 999999/);
     await expect(generateDataset(settings(out, { checkpointsPerRun: 1 }))).rejects.toThrow(/checkpointsPerRun must be an integer >= 2/);
     await expect(generateDataset(settings(out, { workers: -1 }))).rejects.toThrow(/workers must be an integer >= 0/);
     await expect(generateDataset(settings(out, { runsPerBatch: 0 }))).rejects.toThrow(/runsPerBatch must be an integer >= 1/);

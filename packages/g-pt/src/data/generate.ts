@@ -42,7 +42,10 @@ export interface GenerateDatasetOptions {
    * the task (default: the factory's moduleUrl). `gpt data --task-module` passes its file.
    */
   taskModule?: string;
-  /** How many runs (runs 0..N-1), or the run indices themselves (e.g. one machine's share). */
+  /**
+   * How many runs (runs 0..N-1), or the run indices themselves (e.g. one machine's share;
+   * ranges aligned to runsPerBatch are batched exactly as in one whole generation).
+   */
   runs: number | readonly number[];
   /** The dataset folder (created when missing). */
   out: string;
@@ -150,11 +153,20 @@ function workerModuleOf(factory: TaskFactory, taskModule: string | undefined): s
   return taskModule ?? factory.moduleUrl;
 }
 
-/** Splits `runs` into consecutive batches of `size`: the same batches on every attempt. */
+/**
+ * Groups `runs` by aligned blocks of `size` indices (runs r with the same floor(r / size)),
+ * in increasing order: the same batches on every attempt, and for runs 0..N-1 (or shares
+ * that are ranges aligned to `size`) the same batches as one whole generation.
+ */
 function batchesOf(runs: readonly number[], size: number): number[][] {
-  const batches: number[][] = [];
-  for (let i = 0; i < runs.length; i += size) batches.push(runs.slice(i, i + size));
-  return batches;
+  const blocks = new Map<number, number[]>();
+  for (const run of [...runs].sort((a, b) => a - b)) {
+    const block = Math.floor(run / size);
+    const batch = blocks.get(block);
+    if (batch) batch.push(run);
+    else blocks.set(block, [run]);
+  }
+  return [...blocks.values()];
 }
 
 /**

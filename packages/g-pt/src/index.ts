@@ -12,7 +12,7 @@ export { novelty, noveltyAgainstDataset, noveltyPlot, checkpointRuns, hungarian,
 export { latentWalk, latentWalkPlot, latentWalkFilterFrames, firstLayerFilters, slerp, type LatentWalkFrame, type LatentWalkOptions, type LatentWalkProgressEvent, type LatentWalkReport, type LatentWalkResult } from './eval/latent-walk.js';
 export { loadOfficialGpt, officialGptName, expectedGptStateShapes, OFFICIAL_GPT_MODELS, type LoadOfficialOptions, type OfficialGptName, type OfficialLoadProgressEvent } from './sample/official.js';
 export type { TrainedGpt } from './trained-gpt.js';
-export { trainGpt, runTraining, GptTrainer, type TrainGptOptions, type TrainResult, type TrainPlan, type StepResult, type HistoryEntry, type EvaluateCallback, type EvaluationResult } from './train/trainer.js';
+export { trainGpt, GptTrainer, type TrainGptOptions, type TrainResult, type TrainPlan, type StepResult, type HistoryEntry, type EvaluateCallback, type EvaluationResult } from './train/trainer.js';
 export { TRAIN_PRESETS, trainPreset, type TrainPreset, type TrainPresetName } from './train/presets.js';
 export { resolveTrainConfig, stepsPerEpoch, TRAIN_CONFIG_DEFAULTS, type TrainConfig, type TrainConfigInput } from './train/train-config.js';
 export { lrFactorAt, type LrScheduleConfig } from './train/lr-schedule.js';

@@ -48,6 +48,7 @@ describe('gpt train', () => {
     expect(await readPointer(out, 'latest')).toBe('checkpoints/step-000000003');
     const logged = await readTrainLog(out);
     expect(logged.filter((r) => r.type === 'step')).toHaveLength(3);
+    expect(logged.slice(0, 3).map((r) => r.type)).toEqual(['data', 'normalization', 'start']);
     // Held-out loss and prompt alignment (the toy's metric over a 20-prompt sweep) at step 2, and the best pointer by that score.
     expect(logged.find((r) => r.type === 'eval' && r.step === 2)).toMatchObject({ heldOutLoss: expect.any(Number), score: expect.any(Number), metrics: { medianR2: expect.any(Number) } });
     expect(await readPointer(out, 'best')).toMatch(/^checkpoints\/step-00000000[23]$/);

@@ -137,7 +137,6 @@ export class GptTrainer {
   /** The best evaluation so far (by the evaluate callback's score when there is one, else the held-out loss). */
   best: BestRecord | null = null;
   private readonly events: ((event: TrainEvent) => void) | undefined;
-  private readonly listeners = new Set<(event: TrainEvent) => void>();
   private emaModel: Gpt | null = null;
   private readonly heldOutNoiseSeed: number;
 
@@ -230,6 +229,7 @@ export class GptTrainer {
 
     const model = new Gpt(parameterSizes, config.model, { seed: seed(STREAM.model) });
     if (options.init) {
+      // Through safetensors bytes: an async read, so the weights may live on any device.
       const dict = loadStateDictBytes(await saveStateDict(options.init.model));
       try {
         model.loadStateDict(dict);
@@ -386,13 +386,6 @@ export class GptTrainer {
 
   emit(event: TrainEvent): void {
     this.events?.(event);
-    for (const listener of this.listeners) listener(event);
-  }
-
-  /** Also sends the events to `listener` (the output folder's log); returns the unsubscribe. */
-  subscribe(listener: (event: TrainEvent) => void): () => void {
-    this.listeners.add(listener);
-    return () => this.listeners.delete(listener);
   }
 
   /** Records an evaluation at the current step; true when it is the best so far. */
@@ -423,9 +416,12 @@ export async function trainGpt(options: TrainGptOptions): Promise<TrainResult> {
   let kept = false;
   try {
     const saved = output?.resumeFrom ?? null;
-    trainer = await GptTrainer.create(saved ? resumeOptions(options, saved.state) : options, saved?.state.normalizationCoefficient);
+    // Every event also goes to the output folder's log, from the dataset checks on.
+    const onProgress = output ? (event: TrainEvent) => (output.log.write(event), options.onProgress?.(event)) : options.onProgress;
+    const effective = { ...(saved ? resumeOptions(options, saved.state) : options), onProgress };
+    trainer = await GptTrainer.create(effective, saved?.state.normalizationCoefficient);
     if (saved) await trainer.restore(saved.dir, saved.state);
-    const result = await runTraining(trainer, options, output);
+    const result = await runTraining(trainer, effective, output);
     kept = true;
     return result;
   } finally {
@@ -513,82 +509,77 @@ class TrainOutput {
 }
 
 /** The loop: steps, periodic evaluation and checkpoints, progress events, abort between steps. */
-export async function runTraining(trainer: GptTrainer, options: Pick<TrainGptOptions, 'signal' | 'evaluate' | 'onProgress'>, output: TrainOutput | null = null): Promise<TrainResult> {
+async function runTraining(trainer: GptTrainer, options: Pick<TrainGptOptions, 'signal' | 'evaluate'>, output: TrainOutput | null): Promise<TrainResult> {
   const { plan } = trainer;
   const history: HistoryEntry[] = [];
   const started = performance.now();
   const firstStep = trainer.step;
   let bestHeldOutLoss: number | null = null;
-  const unsubscribe = output ? trainer.subscribe((event) => output.log.write(event)) : () => undefined;
-  try {
-    trainer.emit({
-      type: 'start',
-      step: trainer.step,
-      totalSteps: plan.totalSteps,
-      batchSize: plan.config.batchSize,
-      stepsPerEpoch: trainer.stepsPerEpoch,
-      modelParameters: trainer.model.parameters().reduce((n, p) => n + p.size, 0),
-      device: plan.device,
-      resumed: firstStep > 0,
-    });
-    if (firstStep === 0 && plan.evalEvery > 0) {
-      // The starting point of the held-out curve: the identity model (θ̂₁ = θ₀) at step 0.
-      const heldOutLoss = await trainer.heldOutLoss();
-      if (heldOutLoss !== null) trainer.emit({ type: 'eval', step: 0, heldOutLoss, score: null, metrics: {}, best: false });
-    }
-    let aborted = false;
-    while (trainer.step < plan.totalSteps) {
-      if (options.signal?.aborted) {
-        aborted = true;
-        break;
-      }
-      const batch = await trainer.drawBatch(options.signal);
-      let result: StepResult;
-      try {
-        result = await trainer.trainStep(batch);
-      } finally {
-        disposeBatch(batch);
-      }
-      const elapsed = (performance.now() - started) / 1000;
-      const stepsPerSecond = (trainer.step - firstStep) / elapsed;
-      trainer.emit({
-        type: 'step',
-        ...result,
-        totalSteps: plan.totalSteps,
-        epoch: trainer.step / trainer.stepsPerEpoch,
-        stepsPerSecond,
-        pairsPerSecond: stepsPerSecond * plan.config.batchSize,
-        elapsedSeconds: elapsed,
-        etaSeconds: (plan.totalSteps - trainer.step) / stepsPerSecond,
-      });
-      const entry: { -readonly [K in keyof HistoryEntry]: HistoryEntry[K] } = { step: result.step, loss: result.loss, lr: result.lr };
-      const last = trainer.step === plan.totalSteps;
-      const heldOutDue = plan.evalEvery > 0 && (trainer.step % plan.evalEvery === 0 || last);
-      const evaluateDue = options.evaluate !== undefined && plan.evaluateEvery > 0 && (trainer.step % plan.evaluateEvery === 0 || last);
-      let improved = false;
-      if (heldOutDue || evaluateDue) {
-        const heldOutLoss = heldOutDue ? await trainer.heldOutLoss() : null;
-        const evaluation = evaluateDue ? await options.evaluate!(trainer.trainedGpt(), { step: trainer.step, signal: options.signal }) : null;
-        if (heldOutLoss !== null) {
-          entry.heldOutLoss = heldOutLoss;
-          if (bestHeldOutLoss === null || heldOutLoss < bestHeldOutLoss) bestHeldOutLoss = heldOutLoss;
-        }
-        if (evaluation) entry.score = evaluation.score;
-        improved = trainer.recordEvaluation(options.evaluate !== undefined ? (evaluation ? { by: 'score', value: evaluation.score } : null) : heldOutLoss === null ? null : { by: 'heldOutLoss', value: heldOutLoss });
-        trainer.emit({ type: 'eval', step: trainer.step, heldOutLoss, score: evaluation?.score ?? null, metrics: evaluation?.metrics ?? {}, best: improved });
-      }
-      history.push(entry);
-      if (output) {
-        if (trainer.step % plan.checkpointEvery === 0 || last) await output.save(trainer, 'latest');
-        if (improved) await output.save(trainer, 'best');
-      }
-    }
-    if (aborted && output && trainer.step > firstStep) await output.save(trainer, 'latest');
-    const trained = trainer.trainedGpt();
-    trainer.emit({ type: 'done', step: trainer.step, elapsedSeconds: (performance.now() - started) / 1000, aborted });
-    if (aborted) options.signal!.throwIfAborted();
-    return { trained, history, config: plan.config, steps: trainer.step, bestHeldOutLoss };
-  } finally {
-    unsubscribe();
+  trainer.emit({
+    type: 'start',
+    step: trainer.step,
+    totalSteps: plan.totalSteps,
+    batchSize: plan.config.batchSize,
+    stepsPerEpoch: trainer.stepsPerEpoch,
+    modelParameters: trainer.model.parameters().reduce((n, p) => n + p.size, 0),
+    device: plan.device,
+    resumed: firstStep > 0,
+  });
+  if (firstStep === 0 && plan.evalEvery > 0) {
+    // The starting point of the held-out curve: the identity model (θ̂₁ = θ₀) at step 0.
+    const heldOutLoss = await trainer.heldOutLoss();
+    if (heldOutLoss !== null) trainer.emit({ type: 'eval', step: 0, heldOutLoss, score: null, metrics: {}, best: false });
   }
+  let aborted = false;
+  while (trainer.step < plan.totalSteps) {
+    if (options.signal?.aborted) {
+      aborted = true;
+      break;
+    }
+    const batch = await trainer.drawBatch(options.signal);
+    let result: StepResult;
+    try {
+      result = await trainer.trainStep(batch);
+    } finally {
+      disposeBatch(batch);
+    }
+    const elapsed = (performance.now() - started) / 1000;
+    const stepsPerSecond = (trainer.step - firstStep) / elapsed;
+    trainer.emit({
+      type: 'step',
+      ...result,
+      totalSteps: plan.totalSteps,
+      epoch: trainer.step / trainer.stepsPerEpoch,
+      stepsPerSecond,
+      pairsPerSecond: stepsPerSecond * plan.config.batchSize,
+      elapsedSeconds: elapsed,
+      etaSeconds: (plan.totalSteps - trainer.step) / stepsPerSecond,
+    });
+    const entry: { -readonly [K in keyof HistoryEntry]: HistoryEntry[K] } = { step: result.step, loss: result.loss, lr: result.lr };
+    const last = trainer.step === plan.totalSteps;
+    const heldOutDue = plan.evalEvery > 0 && (trainer.step % plan.evalEvery === 0 || last);
+    const evaluateDue = options.evaluate !== undefined && plan.evaluateEvery > 0 && (trainer.step % plan.evaluateEvery === 0 || last);
+    let improved = false;
+    if (heldOutDue || evaluateDue) {
+      const heldOutLoss = heldOutDue ? await trainer.heldOutLoss() : null;
+      const evaluation = evaluateDue ? await options.evaluate!(trainer.trainedGpt(), { step: trainer.step, signal: options.signal }) : null;
+      if (heldOutLoss !== null) {
+        entry.heldOutLoss = heldOutLoss;
+        if (bestHeldOutLoss === null || heldOutLoss < bestHeldOutLoss) bestHeldOutLoss = heldOutLoss;
+      }
+      if (evaluation) entry.score = evaluation.score;
+      improved = trainer.recordEvaluation(options.evaluate !== undefined ? (evaluation ? { by: 'score', value: evaluation.score } : null) : heldOutLoss === null ? null : { by: 'heldOutLoss', value: heldOutLoss });
+      trainer.emit({ type: 'eval', step: trainer.step, heldOutLoss, score: evaluation?.score ?? null, metrics: evaluation?.metrics ?? {}, best: improved });
+    }
+    history.push(entry);
+    if (output) {
+      if (trainer.step % plan.checkpointEvery === 0 || last) await output.save(trainer, 'latest');
+      if (improved) await output.save(trainer, 'best');
+    }
+  }
+  if (aborted && output && trainer.step > firstStep) await output.save(trainer, 'latest');
+  const trained = trainer.trainedGpt();
+  trainer.emit({ type: 'done', step: trainer.step, elapsedSeconds: (performance.now() - started) / 1000, aborted });
+  if (aborted) options.signal!.throwIfAborted();
+  return { trained, history, config: plan.config, steps: trainer.step, bestHeldOutLoss };
 }

@@ -106,7 +106,7 @@ export async function main(values: Values): Promise<void> {
   const log = (line: string): void => {
     if (!values.json) process.stdout.write(`${line}\n`);
   };
-  log(describeRuntime().replace(/^device \S+/, `device ${values.device}`));
+  log(describeRuntime().replace(/^device [^;]+/, `device ${values.device}`)); // the run's device, not the default one
 
   const controller = new AbortController();
   let interrupts = 0;

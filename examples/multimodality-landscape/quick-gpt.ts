@@ -120,7 +120,7 @@ export const QUICK_GPT_OPTIONS = {
   runs: { type: 'integer', default: 24, min: 2, description: 'runs in the dataset made here' },
   checkpoints: { type: 'integer', default: 20, min: 2, description: 'checkpoints saved per run in the dataset made here' },
   steps: { type: 'integer', default: 600, min: 1, description: 'training steps of the G.pt trained here' },
-  out: { type: 'string', default: 'out/examples', placeholder: 'DIR', description: 'folder for the dataset, the trained G.pt and the results (reused by later runs)' },
+  out: { type: 'string', default: '.tmp/examples', placeholder: 'DIR', description: 'folder for the dataset, the trained G.pt and the results (reused by later runs)' },
   seed: { type: 'integer', default: 0, min: 0, description: 'seed of the networks and the sampling noise' },
 } as const;
 

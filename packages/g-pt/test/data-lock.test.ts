@@ -1,10 +1,10 @@
 // The dataset folder lock (stale, foreign-host and unreadable locks) and where the data
 // worker starts from (the sources through tsx, or the built package's data-worker file).
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { DatasetLockedError, LOCK_FILE, acquireDatasetLock, processAlive } from '../src/data/dataset-lock.js';
+import { type DatasetLock, DatasetLockedError, LOCK_FILE, acquireDatasetLock, processAlive } from '../src/data/dataset-lock.js';
 import { dataWorkerEntry } from '../src/data/trainers.js';
 
 const root = mkdtempSync(join(tmpdir(), 'gpt-lock-'));
@@ -41,6 +41,19 @@ describe('acquireDatasetLock', () => {
     const lock = await acquireDatasetLock(dir);
     expect(JSON.parse(readFileSync(join(dir, LOCK_FILE), 'utf8')).pid).toBe(process.pid);
     await lock.release();
+  });
+
+  it('several generators finding the same stale lock: one takes it, the others are refused, no moved copy is left', async () => {
+    const dir = folder();
+    let deadPid = 999_998;
+    while (processAlive(deadPid)) deadPid -= 1;
+    writeFileSync(join(dir, LOCK_FILE), JSON.stringify({ pid: deadPid, host: hostname(), startedAt: '2026-01-01T00:00:00Z', command: 'killed', token: 'old' }));
+    const results = await Promise.allSettled(Array.from({ length: 8 }, () => acquireDatasetLock(dir)));
+    const won = results.filter((r) => r.status === 'fulfilled');
+    expect(won).toHaveLength(1);
+    for (const r of results) if (r.status === 'rejected') expect(r.reason).toBeInstanceOf(DatasetLockedError);
+    expect(readdirSync(dir)).toEqual([LOCK_FILE]); // no moved-away stale copies left
+    await (won[0] as PromiseFulfilledResult<DatasetLock>).value.release();
   });
 
   it('refuses a lock from another host, and an unreadable one, saying which file to delete', async () => {

@@ -27,6 +27,9 @@ export { exampleSet, type ArrayDataset, type SupervisedData, type ExampleSet } f
 export { runStreams, savedIterations, type RunStreams } from './tasks/run-schedule.js';
 export { trainMlpRunsBatched, mlpLayout, type MlpLayout } from './tasks/batched-mlp.js';
 export { MnistMlp, createMnistTask, type MnistTaskOptions } from './tasks/mnist.js';
+export { Cifar10Cnn, createCifar10Task, type Cifar10TaskOptions } from './tasks/cifar10.js';
+export { createCartpoleTask, type CartpoleTask, type CartpoleTaskOptions, type CartpoleRecipe } from './tasks/cartpole.js';
+export { firstImages } from './tasks/supervised-data.js';
 export { loadTrainedGpt, readSavedState, resolveCheckpointDir, STATE_FILES, type LoadTrainedGptOptions, type SavedTrainState, type BestRecord, type CheckpointPointer } from './train/train-state.js';
 export { readTrainLog, TRAIN_LOG_FILE } from './train/train-log.js';
 export { generateDataset, runIndices, DEFAULT_CHECKPOINTS_PER_RUN, DEFAULT_RUNS_PER_BATCH, type GenerateDatasetOptions, type GenerateDatasetResult, type DatasetProgressEvent } from './data/generate.js';

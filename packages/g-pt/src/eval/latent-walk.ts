@@ -131,7 +131,7 @@ export async function latentWalk(trained: TrainedGpt, task: Task, params: Float3
   };
 }
 
-/** The metric along the walk, one line, keyframes marked by vertical lines. */
+/** The metric along the walk (one point per frame; a keyframe every framesPerSegment frames), with the start and the prompt as reference lines. */
 export async function latentWalkPlot(report: LatentWalkReport, options: { title?: string } = {}): Promise<string> {
   const unit = report.metric.unit ? ` (${report.metric.unit})` : '';
   return lineChart({

@@ -19,11 +19,15 @@ export class TrainLog {
     private readonly stream: WriteStream,
   ) {}
 
-  /** Opens <dir>/train.jsonl for appending; when resuming at `resumeStep`, first drops later steps' lines. */
-  static async open(dir: string, resumeStep?: number): Promise<TrainLog> {
+  /**
+   * Opens <dir>/train.jsonl: resuming at `resumeStep`, it keeps the lines up to that step and
+   * appends; a fresh run (null) starts it empty (a run that died before its first checkpoint
+   * left nothing to continue).
+   */
+  static async open(dir: string, resumeStep: number | null): Promise<TrainLog> {
     const file = join(dir, TRAIN_LOG_FILE);
-    if (resumeStep !== undefined) await truncateAfter(file, resumeStep);
-    const stream = createWriteStream(file, { flags: 'a' });
+    if (resumeStep !== null) await truncateAfter(file, resumeStep);
+    const stream = createWriteStream(file, { flags: resumeStep === null ? 'w' : 'a' });
     await new Promise<void>((resolve, reject) => stream.once('open', () => resolve()).once('error', reject));
     return new TrainLog(file, stream);
   }
@@ -58,7 +62,7 @@ export async function readTrainLog(dir: string): Promise<Record<string, unknown>
 
 async function truncateAfter(file: string, step: number): Promise<void> {
   const records = await readTrainLog(join(file, '..'));
-  const kept = records.filter((r) => !(typeof r.step === 'number' && r.step > step && r.type !== 'data'));
+  const kept = records.filter((r) => !(typeof r.step === 'number' && r.step > step));
   const text = kept.map((r) => `${JSON.stringify(r)}\n`).join('');
   await writeFileAtomic(file, [new TextEncoder().encode(text)]);
 }

@@ -482,7 +482,7 @@ class TrainOutput {
       resumeFrom = { dir: checkpointDir, state: await readSavedState(checkpointDir) };
     }
     await pruneCheckpoints(dir); // a folder a kill left half-written
-    const log = await TrainLog.open(dir, resumeFrom?.state.step ?? (options.resume ? 0 : undefined));
+    const log = await TrainLog.open(dir, resumeFrom?.state.step ?? null);
     return new TrainOutput(dir, log, resumeFrom, options.noSync ?? false);
   }
 

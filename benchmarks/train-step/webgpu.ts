@@ -1,5 +1,6 @@
 // The WebGPU backend of @gpt/tensor through Dawn: the same model and step as the CPU
-// columns, built on the "webgpu" device. On this project's machines the adapter is
+// columns, built on the "webgpu" device, with attention as the backend picks it and with the
+// fused attention kernel forced. On this project's machines the adapter is
 // Mesa's llvmpipe (a software GPU on the CPU cores), so the number shows what the
 // backend costs there, not what a GPU would do.
 import { getDefaultDevice, setDefaultDevice } from '@gpt/tensor';
@@ -10,21 +11,32 @@ import { forwardStep, trainStep } from './model/gpt-train-step.js';
 let gpu: WebGPUBackend | null = null;
 let previousDevice = 'cpu';
 
-const impl: TrainStepImpl = {
-  name: 'webgpu',
-  async setup() {
-    const probe = await probeWebGPU();
-    if (!probe.available) return probe.reason;
-    gpu ??= await initWebGPU();
-    console.error(`webgpu column: ${gpu.describe()}`);
-    previousDevice = getDefaultDevice();
-    setDefaultDevice('webgpu');
-    return null;
-  },
-  prepare: async (config) => trainStep(config),
-  prepareForward: async (config) => forwardStep(config),
-  async teardown() {
-    setDefaultDevice(previousDevice);
-  },
-};
-export default impl;
+/**
+ * `webgpu` runs attention as the backend picks it (the fused kernel on hardware GPUs, the
+ * composite on software adapters such as llvmpipe); `webgpu-fused-attn` forces the fused kernel.
+ */
+function column(name: string, fusedAttention: boolean | 'auto'): TrainStepImpl {
+  let previousFused = true;
+  return {
+    name,
+    async setup() {
+      const probe = await probeWebGPU();
+      if (!probe.available) return probe.reason;
+      gpu ??= await initWebGPU();
+      console.error(`${name} column: ${gpu.describe()}, fused attention ${fusedAttention === 'auto' ? gpu.fusedAttention : fusedAttention}`);
+      previousDevice = getDefaultDevice();
+      previousFused = gpu.fusedAttention;
+      if (fusedAttention !== 'auto') gpu.fusedAttention = fusedAttention;
+      setDefaultDevice('webgpu');
+      return null;
+    },
+    prepare: async (config) => trainStep(config),
+    prepareForward: async (config) => forwardStep(config),
+    async teardown() {
+      gpu!.fusedAttention = previousFused;
+      setDefaultDevice(previousDevice);
+    },
+  };
+}
+
+export default [column('webgpu', 'auto'), column('webgpu-fused-attn', true)];

@@ -275,6 +275,9 @@ export async function generateDataset(options: GenerateDatasetOptions): Promise<
         signal?.throwIfAborted();
         const data: RunData = trained.runs[i]!;
         const name = runNameOf(run);
+        if (data.iterations.length !== checkpointsPerRun) {
+          throw new Error(`task "${task.name}" returned ${data.iterations.length} checkpoints for run ${run}; checkpointsPerRun is ${checkpointsPerRun}`);
+        }
         const bad = firstNonFinite(data.parameters) >= 0;
         const result = await writer.writeRun(name, data, { signal, overwrite: todo.get(run), allowNonFinite: true });
         written.push(run);

@@ -163,6 +163,21 @@ export async function cpuThreadsReady(timeoutMs = 10_000): Promise<number> {
   return pool?.ready ?? 0;
 }
 
+/**
+ * Runs a WASM kernel call on the pool when `threaded` (and threads are usable), else on this
+ * thread. A failed worker retires the pool (threadPool() returns null from then on), and
+ * results are only written when a job succeeds, so the call then runs again on one thread.
+ */
+function onThreads<T>(k: WasmKernels, threaded: boolean, run: (pool: ThreadPool | null) => T): T {
+  const p = threaded ? threadPool(k) : null;
+  try {
+    return run(p);
+  } catch (error) {
+    if (!p?.failed) throw error;
+    return run(null);
+  }
+}
+
 /** The BatchedGemm the CPU backend calls: routes each call to TS or WASM by the current mode. */
 export const dispatchGemm: BatchedGemm = (g: GemmBatch) => {
   if (mode === 'ts') return tsBatchedGemm(g);
@@ -195,14 +210,7 @@ export function dispatchElementwise(expr: Expr, inputs: readonly TensorInfo<Type
   const k = loadKernels();
   if (!k) return null;
   const threaded = mode === 'wasm-threads' || (mode === 'auto' && count >= AUTO_ELEMENTWISE_THREADS_MIN);
-  const p = threaded ? threadPool(k) : null;
-  const f32 = inputs as readonly TensorInfo<Float32Array>[];
-  try {
-    return wasmElementwise(k, p, expr, f32, out);
-  } catch (error) {
-    if (!p?.failed) throw error;
-    return wasmElementwise(k, null, expr, f32, out);
-  }
+  return onThreads(k, threaded, (pool) => wasmElementwise(k, pool, expr, inputs as readonly TensorInfo<Float32Array>[], out));
 }
 
 /**
@@ -216,14 +224,7 @@ export function dispatchAdamUpdate(inputs: readonly TensorInfo<TypedArray>[], at
   const k = loadKernels();
   if (!k) return null;
   const threaded = mode === 'wasm-threads' || (mode === 'auto' && count >= AUTO_ELEMENTWISE_THREADS_MIN);
-  const p = threaded ? threadPool(k) : null;
-  const f32 = inputs as readonly TensorInfo<Float32Array>[];
-  try {
-    return wasmAdamUpdate(k, p, f32, attrs);
-  } catch (error) {
-    if (!p?.failed) throw error;
-    return wasmAdamUpdate(k, null, f32, attrs);
-  }
+  return onThreads(k, threaded, (pool) => wasmAdamUpdate(k, pool, inputs as readonly TensorInfo<Float32Array>[], attrs));
 }
 
 /**
@@ -256,13 +257,7 @@ export function dispatchCopies(plan: () => CopyPlan | null, inputs: readonly Ten
   const copies = k ? plan() : null;
   if (!k || !copies) return null;
   const threaded = mode === 'wasm-threads' || (mode === 'auto' && count >= AUTO_ELEMENTWISE_THREADS_MIN);
-  const p = threaded ? threadPool(k) : null;
-  try {
-    return wasmStridedCopies(k, p, copies, count);
-  } catch (error) {
-    if (!p?.failed) throw error;
-    return wasmStridedCopies(k, null, copies, count);
-  }
+  return onThreads(k, threaded, (pool) => wasmStridedCopies(k, pool, copies, count));
 }
 
 /**
@@ -283,15 +278,7 @@ export function dispatchRows(op: RowOp, x: TensorInfo<TypedArray>, axes: readonl
   const k = layout ? loadKernels() : null;
   if (!k || !layout) return null;
   const threaded = mode === 'wasm-threads' || (mode === 'auto' && size >= (op === 'sum' ? AUTO_ELEMENTWISE_THREADS_MIN : AUTO_ROWS_THREADS_MIN));
-  const p = threaded ? threadPool(k) : null;
-  const f32 = x as TensorInfo<Float32Array>;
-  const g = grad as TensorInfo<Float32Array> | undefined;
-  try {
-    return wasmRows(k, p, op, f32, layout, param, g);
-  } catch (error) {
-    if (!p?.failed) throw error;
-    return wasmRows(k, null, op, f32, layout, param, g);
-  }
+  return onThreads(k, threaded, (pool) => wasmRows(k, pool, op, x as TensorInfo<Float32Array>, layout!, param, grad as TensorInfo<Float32Array> | undefined));
 }
 
 type ConvOp = 'conv2d' | 'conv2dBackpropInput' | 'conv2dBackpropFilter';
@@ -304,17 +291,10 @@ export function dispatchConv<K extends ConvOp>(op: K, inputs: readonly TensorInf
   const k = loadKernels();
   if (!k || k.variant !== 'shared') return null;
   const threaded = mode === 'wasm-threads' || (mode === 'auto' && size >= AUTO_ELEMENTWISE_THREADS_MIN);
-  const p = threaded ? threadPool(k) : null;
   const [a, b] = inputs as readonly TensorInfo<Float32Array>[];
-  const run = (pool: ThreadPool | null) => {
+  return onThreads(k, threaded, (pool) => {
     if (op === 'conv2d') return wasmConv2d(k, pool, a!, b!, attrs as OpAttrs['conv2d'], out);
     if (op === 'conv2dBackpropInput') return wasmConv2dBackpropInput(k, pool, a!, b!, attrs as OpAttrs['conv2dBackpropInput']);
     return wasmConv2dBackpropFilter(k, pool, a!, b!, attrs as OpAttrs['conv2dBackpropFilter']);
-  };
-  try {
-    return run(p);
-  } catch (error) {
-    if (!p?.failed) throw error;
-    return run(null);
-  }
+  });
 }

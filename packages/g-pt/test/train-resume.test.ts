@@ -93,4 +93,24 @@ describe('resume', () => {
     expect(resumed.steps).toBe(3);
     resumed.trained.model.dispose();
   });
+
+  it('an abort during the evaluate callback saves the completed step, and the resumed run continues it exactly', async () => {
+    const data = await writeToyDataset();
+    const [outA, outB] = await Promise.all([tempDir(), tempDir()]);
+    const controller = new AbortController();
+    const scoreOnly = async () => ({ score: 0 });
+    (await trainGpt({ ...(await options(data, outA)), steps: STEPS, evaluate: scoreOnly, evaluateEvery: 1 })).trained.model.dispose();
+    const abortAt3 = async (_model: unknown, { step, signal }: { step: number; signal?: AbortSignal }) => {
+      if (step === 3) {
+        controller.abort();
+        signal!.throwIfAborted(); // what a long evaluation does when its signal fires
+      }
+      return { score: 0 };
+    };
+    await expect(trainGpt({ ...(await options(data, outB)), steps: STEPS, evaluate: abortAt3, evaluateEvery: 1, signal: controller.signal })).rejects.toThrow(/abort/i);
+    expect(await readPointer(outB, 'latest')).toBe('checkpoints/step-000000003');
+    (await trainGpt({ ...(await options(data, outB)), steps: STEPS, evaluate: scoreOnly, evaluateEvery: 1, resume: true })).trained.model.dispose();
+    const [filesA, filesB] = await Promise.all([finalFiles(outA), finalFiles(outB)]);
+    for (const f of [STATE_FILES.model, STATE_FILES.ema, STATE_FILES.optimizer]) expect(filesB[f]!.equals(filesA[f]!), f).toBe(true);
+  });
 });

@@ -536,7 +536,8 @@ async function runTraining(trainer: GptTrainer, options: Pick<TrainGptOptions, '
       aborted = true;
       break;
     }
-    const batch = await trainer.drawBatch(options.signal);
+    // No signal here: an abort inside the draw would leave the pair stream past the last saved step.
+    const batch = await trainer.drawBatch();
     let result: StepResult;
     try {
       result = await trainer.trainStep(batch);
@@ -561,14 +562,22 @@ async function runTraining(trainer: GptTrainer, options: Pick<TrainGptOptions, '
     const evaluateDue = options.evaluate !== undefined && plan.evaluateEvery > 0 && (trainer.step % plan.evaluateEvery === 0 || last);
     let improved = false;
     if (heldOutDue || evaluateDue) {
-      const heldOutLoss = heldOutDue ? await trainer.heldOutLoss() : null;
-      const evaluation = evaluateDue ? await options.evaluate!(trainer.trainedGpt(), { step: trainer.step, signal: options.signal }) : null;
+      const outcome = await evaluateAt(trainer, options, heldOutDue, evaluateDue);
+      if (outcome === 'aborted') {
+        // Aborted while evaluating: the step itself is complete, so it is saved below.
+        aborted = true;
+        history.push(entry);
+        break;
+      }
+      const { heldOutLoss, evaluation } = outcome;
       if (heldOutLoss !== null) {
         entry.heldOutLoss = heldOutLoss;
         if (bestHeldOutLoss === null || heldOutLoss < bestHeldOutLoss) bestHeldOutLoss = heldOutLoss;
       }
       if (evaluation) entry.score = evaluation.score;
-      improved = trainer.recordEvaluation(options.evaluate !== undefined ? (evaluation ? { by: 'score', value: evaluation.score } : null) : heldOutLoss === null ? null : { by: 'heldOutLoss', value: heldOutLoss });
+      // With a callback its score ranks checkpoints (the paper's prompt alignment), else the held-out loss.
+      const candidate = options.evaluate ? evaluation && { by: 'score' as const, value: evaluation.score } : heldOutLoss === null ? null : { by: 'heldOutLoss' as const, value: heldOutLoss };
+      improved = trainer.recordEvaluation(candidate);
       trainer.emit({ type: 'eval', step: trainer.step, heldOutLoss, score: evaluation?.score ?? null, metrics: evaluation?.metrics ?? {}, best: improved });
     }
     history.push(entry);
@@ -582,4 +591,21 @@ async function runTraining(trainer: GptTrainer, options: Pick<TrainGptOptions, '
   trainer.emit({ type: 'done', step: trainer.step, elapsedSeconds: (performance.now() - started) / 1000, aborted });
   if (aborted) options.signal!.throwIfAborted();
   return { trained, history, config: plan.config, steps: trainer.step, bestHeldOutLoss };
+}
+
+/** The held-out loss and the callback's evaluation at the current step; 'aborted' when the signal stopped the callback. */
+async function evaluateAt(
+  trainer: GptTrainer,
+  options: Pick<TrainGptOptions, 'signal' | 'evaluate'>,
+  heldOutDue: boolean,
+  evaluateDue: boolean,
+): Promise<{ heldOutLoss: number | null; evaluation: EvaluationResult | null } | 'aborted'> {
+  const heldOutLoss = heldOutDue ? await trainer.heldOutLoss() : null;
+  try {
+    const evaluation = evaluateDue ? await options.evaluate!(trainer.trainedGpt(), { step: trainer.step, signal: options.signal }) : null;
+    return { heldOutLoss, evaluation };
+  } catch (error) {
+    if (options.signal?.aborted) return 'aborted';
+    throw error;
+  }
 }

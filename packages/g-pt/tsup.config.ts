@@ -2,7 +2,7 @@ import { defineConfig } from 'tsup';
 
 export default defineConfig({
   // data-worker: the worker thread of dataset generation (src/data/trainers.ts starts it beside its own chunk).
-  entry: {"index":"src/index.ts","cli":"src/cli.ts","data-worker":"src/data/worker.ts"},
+  entry: {"index":"src/index.ts","cli":"src/cli.ts","data-worker":"src/data/worker.ts","gpt":"src/cli/bin.ts"},
   format: ['esm', 'cjs'],
   dts: true,
   sourcemap: true,

@@ -4,7 +4,7 @@
 // training objective at each learning rate of a small sweep; the task measures the metric
 // after each recorded step; "worth" is the fewest steps whose mean metric is at least as
 // good as G.pt's mean after one update.
-import { Adam, flattenParameters, loadFlat, SGD, type Module } from '@gpt/nn';
+import { Adam, crossEntropy, flattenParameters, loadFlat, SGD, type Module } from '@gpt/nn';
 import { Generator, tensor, tidy, type Tensor } from '@gpt/tensor';
 import type { GradientObjective, MetricGoal, Task } from '../tasks/task.js';
 
@@ -209,6 +209,19 @@ export function classificationObjective(train: { readonly inputs: Float32Array; 
       });
     },
   };
+}
+
+/**
+ * The objective of a supervised task built with tasks/supervised.ts (it has a trainSet and
+ * an SGD recipe): cross-entropy over minibatches of the recipe's batch size. null for other
+ * tasks. The whole training set is gathered once.
+ */
+export function supervisedObjective(task: Task): GradientObjective | null {
+  const supervised = task as Task & { trainSet?: { count: number; inputShape: readonly number[]; labels: Int32Array; gather(indices: ArrayLike<number>): Float32Array }; sgd?: { batchSize: number } };
+  const set = supervised.trainSet;
+  if (!set || !supervised.sgd) return null;
+  const inputs = set.gather(Int32Array.from({ length: set.count }, (_, i) => i));
+  return classificationObjective({ inputs, inputShape: set.inputShape, labels: set.labels }, { batchSize: supervised.sgd.batchSize, loss: crossEntropy });
 }
 
 function tensorOf(values: Float32Array | Int32Array, shape: number[]): Tensor {

@@ -4,6 +4,7 @@
 import { CARTPOLE_FACTORY } from './cartpole.js';
 import { CIFAR10_ERROR_FACTORY, CIFAR10_LOSS_FACTORY } from './cifar10.js';
 import { MNIST_ERROR_FACTORY, MNIST_LOSS_FACTORY } from './mnist.js';
+import { MOONS_FACTORY } from './moons.js';
 import { registerTask } from './registry.js';
 import type { TaskFactory } from './task.js';
 
@@ -14,6 +15,7 @@ export const BUILTIN_TASKS: readonly TaskFactory[] = [
   CIFAR10_LOSS_FACTORY,
   CIFAR10_ERROR_FACTORY,
   CARTPOLE_FACTORY,
+  MOONS_FACTORY,
 ] as TaskFactory[];
 
 /** Registers the built-in tasks (idempotent: registering the same factory twice is allowed). */

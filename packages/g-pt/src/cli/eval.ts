@@ -1,0 +1,154 @@
+// `gpt eval`: the evaluations of a trained G.pt on unseen networks — prompt alignment
+// (§5.2), recursive prompting (§5.3) and one update against Adam/SGD learning-rate sweeps
+// from the same networks — printed, written as eval.json and plotted into --out.
+import { mkdir, writeFile } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
+import '../tasks/builtin.js';
+import { promptAlignment, type AlignmentReport } from '../eval/alignment.js';
+import { gradientBaseline, summarizeWorth, supervisedObjective, type GradientBaselineReport, type WorthSummary } from '../eval/gradient-baseline.js';
+import { recursivePrompting, type RecursiveReport } from '../eval/recursive.js';
+import { alignmentScatter } from '../plot/alignment-scatter.js';
+import { lineChart } from '../plot/line-chart.js';
+import { writePlot } from '../plot/write-plot.js';
+import { optimize } from '../sample/optimize.js';
+import { CliUsageError, defineCli, type CliValues } from './options.js';
+import { ProgressDisplay, abortOnSigint } from './progress.js';
+import { describeRuntime } from './runtime.js';
+import { MODEL_OPTIONS, loadModelTaskParams, samplingProgress } from './optimize.js';
+
+const EVALUATIONS = ['alignment', 'recursive', 'gradient'] as const;
+type Evaluation = (typeof EVALUATIONS)[number];
+
+export const cli = defineCli({
+  name: 'gpt eval',
+  summary:
+    'Evaluates a trained G.pt on unseen networks: prompt alignment (20 prompts per network, R² per network, mean), recursive prompting, ' +
+    'and one G.pt update against Adam and SGD after 1..N steps (learning rates from a sweep). Writes eval.json and plots to --out.',
+  options: {
+    ...MODEL_OPTIONS,
+    only: { type: 'string', placeholder: 'LIST', description: `comma-separated subset of ${EVALUATIONS.join(', ')} (default: all; gradient needs a task with a training objective)` },
+    prompts: { type: 'integer', min: 2, default: 20, placeholder: 'N', description: 'prompts per network in the alignment sweep' },
+    updates: { type: 'integer', min: 1, default: 2, placeholder: 'N', description: 'G.pt updates in a row for recursive prompting' },
+    gradientSteps: { type: 'integer', min: 1, default: 100, placeholder: 'N', description: 'Adam/SGD steps of the baseline' },
+    adamLrs: { type: 'string', default: '0.001,0.003,0.01,0.03,0.1', placeholder: 'LIST', description: 'Adam learning rates swept' },
+    sgdLrs: { type: 'string', default: '0.01,0.03,0.1,0.3,1', placeholder: 'LIST', description: 'SGD learning rates swept' },
+  },
+});
+
+type Values = CliValues<typeof cli.options>;
+
+function parseList<T extends string>(text: string | undefined, allowed: readonly T[], flag: string): T[] {
+  if (text === undefined) return [...allowed];
+  const items = text.split(',').map((s) => s.trim()).filter(Boolean);
+  const bad = items.find((s) => !allowed.includes(s as T));
+  if (bad !== undefined || items.length === 0) throw new CliUsageError(`${flag} takes a comma-separated subset of ${allowed.join(', ')}, got "${text}"`, flag);
+  return items as T[];
+}
+
+function parseRates(text: string, flag: string): number[] {
+  const rates = text.split(',').map((s) => Number(s.trim()));
+  if (rates.length === 0 || rates.some((r) => !(r > 0 && Number.isFinite(r)))) throw new CliUsageError(`${flag} takes comma-separated positive numbers, got "${text}"`, flag);
+  return rates;
+}
+
+export interface EvalReport {
+  readonly task: string;
+  readonly metric: string;
+  readonly networks: number;
+  readonly alignment?: AlignmentReport;
+  readonly recursive?: Omit<RecursiveReport, 'finalParams'>;
+  readonly oneStep?: { readonly prompt: number; readonly sampler: string; readonly meanBefore: number; readonly meanAfter: number };
+  readonly gradient?: GradientBaselineReport;
+  readonly worth?: WorthSummary;
+  readonly files: string[];
+}
+
+export async function main(values: Values): Promise<void> {
+  const only = parseList<Evaluation>(values.only, EVALUATIONS, '--only');
+  const adamLrs = parseRates(values.adamLrs, '--adam-lrs');
+  const sgdLrs = parseRates(values.sgdLrs, '--sgd-lrs');
+  const say = (line: string) => (values.json ? process.stderr : process.stdout).write(`${line}\n`);
+  say(describeRuntime());
+  const { trained, task, params, source } = await loadModelTaskParams(values);
+  const out = resolve(values.out ?? 'gpt-eval');
+  say(`G.pt for ${task.name} (${trained.step} training steps) on ${params.length} networks from ${source}`);
+  const interrupt = abortOnSigint();
+  const progress = samplingProgress();
+  const sampler = { sampler: values.sampler as 'ddim' | 'ddpm', steps: values.steps, eta: values.eta, seed: values.seed, signal: interrupt.signal, onProgress: progress.onProgress };
+  const files: string[] = [];
+  const unit = task.metric.unit ? ` (${task.metric.unit})` : '';
+  const f = (v: number) => v.toFixed(4);
+  let report: EvalReport = { task: task.name, metric: task.metric.name, networks: params.length, files };
+  try {
+    await mkdir(out, { recursive: true });
+    if (only.includes('alignment')) {
+      say(`[alignment] ${params.length} networks x ${values.prompts} prompts`);
+      const alignment = await promptAlignment(trained, task, params, { ...sampler, prompts: values.prompts });
+      progress.finish();
+      say(`prompt alignment R² ${f(alignment.promptAlignment)} (median ${f(alignment.medianR2)}, ${alignment.sampler})`);
+      report = { ...report, alignment };
+      const points = alignment.networks.flatMap((n) => n.prompts.map((p, i) => ({ desired: p, observed: n.achieved[i]!, group: `net ${n.network}` })));
+      files.push(await writePlot(out, 'desired-vs-observed', await alignmentScatter({ title: `${task.name}: R² ${alignment.promptAlignment.toFixed(3)}`, desiredTitle: `prompted ${task.metric.label}${unit}`, observedTitle: `achieved ${task.metric.label}${unit}`, points })));
+    }
+    if (only.includes('recursive')) {
+      say(`[recursive] ${values.updates} updates with prompt ${task.prompt.recursivePrompt}`);
+      const { finalParams: _final, ...recursive } = await recursivePrompting(trained, task, params, {
+        ...sampler,
+        updates: values.updates,
+        onProgress: (e) => {
+          if (e.type === 'update') progress.finish();
+          else progress.onProgress(e);
+        },
+      });
+      progress.finish();
+      say(`mean ${task.metric.name} after 0..${values.updates} updates: ${recursive.meanMetric.map(f).join(' -> ')}`);
+      report = { ...report, recursive };
+      const series = recursive.metrics.map((m, n) => ({ name: `net ${n}`, points: m.map((y, x) => ({ x, y })) }));
+      files.push(await writePlot(out, 'recursive', await lineChart({ title: `${task.name}: recursive prompting (prompt ${recursive.prompt})`, xTitle: 'G.pt updates', yTitle: `${task.metric.label}${unit}`, series, legendTitle: 'network' })));
+    }
+    if (only.includes('gradient')) {
+      const objectiveTask = task.gradientObjective ? task : { ...task, gradientObjective: supervisedObjective(task) ?? undefined };
+      if (!objectiveTask.gradientObjective) {
+        say(`[gradient] skipped: task ${task.name} has no training objective`);
+      } else {
+        const one = await optimize(trained, task, params, { ...sampler, prompt: task.prompt.bestPrompt });
+        progress.finish();
+        const meanAfter = one.samples.reduce((a, s) => a + s.metric, 0) / one.samples.length;
+        const meanBefore = one.startMetric.reduce((a, b) => a + b, 0) / one.startMetric.length;
+        say(`[gradient] one G.pt update: ${task.metric.name} ${f(meanBefore)} -> ${f(meanAfter)}; Adam lr ${adamLrs.join(',')} and SGD lr ${sgdLrs.join(',')}, ${values.gradientSteps} steps`);
+        let display: ProgressDisplay | null = null;
+        const gradient = await gradientBaseline(objectiveTask, params, {
+          steps: values.gradientSteps,
+          learningRates: { adam: adamLrs, sgd: sgdLrs },
+          seed: values.seed,
+          signal: interrupt.signal,
+          onProgress: (e) => {
+            display ??= new ProgressDisplay({ label: 'Adam/SGD', total: e.total });
+            display.update({ done: e.done, text: `${e.optimizer} lr ${e.lr}` });
+          },
+        });
+        (display as ProgressDisplay | null)?.finish();
+        const worth = summarizeWorth(gradient, meanAfter);
+        for (const w of worth.perCurve) say(`${w.optimizer} lr ${w.lr}: after ${values.gradientSteps} steps ${f(w.finalMetric)}; one G.pt update is worth ${w.steps ?? `more than ${values.gradientSteps}`} steps`);
+        report = { ...report, oneStep: { prompt: task.prompt.bestPrompt, sampler: one.sampler, meanBefore, meanAfter }, gradient, worth };
+        const series = gradient.curves.map((c) => ({ name: `${c.optimizer === 'adam' ? 'Adam' : 'SGD'} lr ${c.lr}`, points: [{ x: 0, y: gradient.startMetric }, ...c.steps.map((s, k) => ({ x: s, y: c.meanMetric[k]! }))] }));
+        files.push(
+          await writePlot(
+            out,
+            'gpt-vs-gradient',
+            await lineChart({ title: `${task.name}: one G.pt update vs gradient steps`, xTitle: 'gradient steps', yTitle: `${task.metric.label}${unit}`, series, references: [{ label: `one G.pt update (${meanAfter.toFixed(3)})`, y: meanAfter }], legendTitle: 'method', points: false }),
+          ),
+        );
+      }
+    }
+    const file = join(out, 'eval.json');
+    files.push(file);
+    await writeFile(file, `${JSON.stringify(report, null, 1)}\n`);
+    if (values.json) process.stdout.write(`${JSON.stringify(report)}\n`);
+    else say(`wrote ${files.join(', ')}`);
+  } finally {
+    progress.finish();
+    interrupt.dispose();
+    trained.model.dispose();
+  }
+}

@@ -5,7 +5,11 @@
 //   pnpm bench task-runs [--task mnist_error] [--runs 4] [--k 8,16,32] [--epochs E] [--checkpoints 200] [--kernels auto|wasm] [--json]
 //
 // Each row trains max(--runs, K) fresh runs (run indices 0, 1, ...) and reports wall-clock
-// seconds and runs/hour. Cartpole has no batched trainer: only the one-by-one row.
+// seconds and runs/hour, and the process's CPU seconds per run (user + system, all its
+// threads): on a machine shared with other jobs the wall clock measures the load, the CPU
+// time the work. cpu_runs_per_hour_2c = 2 cores x 3,600 s / CPU seconds per run, what two
+// workers of one kernel thread each would reach if nothing else ran. Cartpole has no batched
+// trainer: only the one-by-one row.
 import { defineCli, type CliValues } from '@gpt/g-pt/cli';
 import { createTask } from '@gpt/g-pt';
 import { cpuKernelsStatus, setCpuKernels, type CpuKernelMode } from '@gpt/tensor';
@@ -37,8 +41,11 @@ export async function main(options: CliValues<typeof cli.options>): Promise<void
     const count = Math.max(options.runs, k);
     const runs = Array.from({ length: count }, (_, i) => i);
     const start = performance.now();
+    const cpuStart = process.cpuUsage();
     await task.trainRuns(runs, { checkpointsPerRun: options.checkpoints });
     const seconds = (performance.now() - start) / 1000;
+    const cpu = process.cpuUsage(cpuStart);
+    const cpuSeconds = (cpu.user + cpu.system) / 1e6;
     rows.push({
       task: options.task,
       mode: k === 1 ? 'one-by-one' : `batched K=${k}`,
@@ -46,7 +53,9 @@ export async function main(options: CliValues<typeof cli.options>): Promise<void
       seconds: Number(seconds.toFixed(2)),
       s_per_run: Number((seconds / count).toFixed(3)),
       runs_per_hour: Math.round((count / seconds) * 3600),
-      kernels: `${status.mode}${status.wasm ? '' : ' (no wasm)'} ${status.threads}t`,
+      cpu_s_per_run: Number((cpuSeconds / count).toFixed(3)),
+      cpu_runs_per_hour_2c: Math.round((2 * 3600 * count) / cpuSeconds),
+      kernels: `${status.mode}${status.wasm ? '' : ' (no wasm)'} ${status.mode === 'wasm' || status.mode === 'ts' ? 1 : status.threads}t`,
     });
     if (!options.json) console.error(`${rows.at(-1)!.mode}: ${seconds.toFixed(1)} s for ${count} runs`);
   }

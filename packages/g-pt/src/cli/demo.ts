@@ -110,14 +110,20 @@ export function formatDemoSummary(report: DemoReport): string[] {
     lines.push('gradient:  the task has no training objective, so no Adam/SGD baseline');
   }
   const a = report.alignment;
-  lines.push(`alignment: R² ${a.promptAlignment.toFixed(3)} (median ${a.medianR2.toFixed(3)}) over ${a.networks.length} networks x ${a.networks[0]?.prompts.length ?? 0} prompts (${a.sampler})`);
+  const { bestPrompt, promptStartCoefficient } = report.task.prompt;
+  lines.push(
+    `alignment: R² ${a.promptAlignment.toFixed(3)} (median ${a.medianR2.toFixed(3)}) over ${a.networks.length} networks x ${a.networks[0]?.prompts.length ?? 0} prompts ` +
+      `(${a.sampler}; prompts from ${bestPrompt} to ${promptStartCoefficient} x the start metric)`,
+  );
+  const full = report.alignmentFullRange;
+  if (full) lines.push(`           R² ${full.promptAlignment.toFixed(3)} (median ${full.medianR2.toFixed(3)}) with the sweep up to 1 x the start metric`);
   const adamWorth = report.worth?.fewest.adam?.steps;
   const worthMet = adamWorth === null ? true : adamWorth !== undefined && adamWorth >= DEMO_TARGETS.adamSteps;
   const check = (ok: boolean) => (ok ? 'met' : 'NOT met');
   lines.push(
     `targets:   one update >= ${DEMO_TARGETS.adamSteps} Adam steps: ${report.worth ? check(worthMet) : 'n/a'}; R² >= ${DEMO_TARGETS.r2}: ${check(a.promptAlignment >= DEMO_TARGETS.r2)}; ` +
       `total ${formatDuration(report.seconds.total)} <= ${DEMO_TARGETS.minutes} min: ${check(report.seconds.total <= DEMO_TARGETS.minutes * 60)}`,
-    `files:     ${report.files.join(', ')}`,
+    `files:     ${report.files.join(', ')}; the G.pt model: ${report.training.dir}`,
   );
   return lines;
 }

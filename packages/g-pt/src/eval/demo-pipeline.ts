@@ -15,10 +15,11 @@ import { writePlot } from '../plot/write-plot.js';
 import { optimize, type OptimizeProgressEvent, type SamplerName } from '../sample/optimize.js';
 import { createTask } from '../tasks/registry.js';
 import { runStreams } from '../tasks/run-schedule.js';
-import type { Task } from '../tasks/task.js';
+import type { PromptConstants, Task } from '../tasks/task.js';
 import type { TrainEvent } from '../train/events.js';
 import { disposeBatch } from '../train/diffusion-loss.js';
 import { GptTrainer } from '../train/trainer.js';
+import { setPointer, writeCheckpoint } from '../train/train-state.js';
 import type { TrainedGpt } from '../trained-gpt.js';
 import { promptAlignment, type AlignmentReport } from './alignment.js';
 import { gradientBaseline, summarizeWorth, supervisedObjective, type GradientBaselineProgressEvent, type GradientBaselineReport, type WorthSummary } from './gradient-baseline.js';
@@ -69,7 +70,7 @@ export const DEMO_PRESETS: Readonly<Record<string, Omit<DemoSettings, 'out' | 's
     batchSize: 256,
     lr: 2e-3,
     trainSteps: 2500,
-    trainSeconds: 330,
+    trainSeconds: 450,
     networks: 32,
     alignmentNetworks: 16,
     sampler: 'ddim',
@@ -108,10 +109,10 @@ export type DemoEvent =
   | { readonly type: 'gradient'; readonly event: GradientBaselineProgressEvent };
 
 export interface DemoReport {
-  readonly task: { readonly name: string; readonly description: string; readonly parameterCount: number; readonly metric: string; readonly unit: string };
+  readonly task: { readonly name: string; readonly description: string; readonly parameterCount: number; readonly metric: string; readonly unit: string; readonly prompt: PromptConstants };
   readonly settings: Omit<DemoSettings, 'out'>;
   readonly dataset: { readonly dir: string; readonly runs: number; readonly written: number; readonly seconds: number; readonly meanFinalMetric: number };
-  readonly training: { readonly steps: number; readonly seconds: number; readonly stoppedBy: 'steps' | 'time'; readonly modelParameters: number; readonly finalLoss: number | null; readonly normalizationCoefficient: number };
+  readonly training: { readonly dir: string; readonly steps: number; readonly seconds: number; readonly stoppedBy: 'steps' | 'time'; readonly modelParameters: number; readonly finalLoss: number | null; readonly normalizationCoefficient: number };
   readonly oneStep: {
     readonly prompt: number;
     readonly sampler: string;
@@ -122,6 +123,8 @@ export interface DemoReport {
     readonly samplingSeconds: number;
   };
   readonly alignment: AlignmentReport;
+  /** The same sweep up to 1 x the start metric, when the task's coefficient is smaller (else null). */
+  readonly alignmentFullRange: AlignmentReport | null;
   readonly gradient: GradientBaselineReport | null;
   readonly worth: WorthSummary | null;
   readonly seconds: { readonly data: number; readonly train: number; readonly evaluation: number; readonly total: number };
@@ -186,6 +189,7 @@ export async function runDemo(settings: DemoSettings, options: { signal?: AbortS
     seed: settings.seed,
     onProgress: (event) => emit({ type: 'train', event }),
   });
+  const modelDir = join(settings.out, 'gpt');
   let trained: TrainedGpt;
   let stoppedBy: 'steps' | 'time' = 'steps';
   let finalLoss: number | null = null;
@@ -214,6 +218,9 @@ export async function runDemo(settings: DemoSettings, options: { signal?: AbortS
     }
     trained = trainer.trainedGpt();
     emit({ type: 'train', event: { type: 'done', step: trainer.step, elapsedSeconds: seconds(trainStart), aborted: false } });
+    // Kept as a training folder, so `gpt optimize` / `gpt eval --model <out>/gpt` can use it.
+    const relative = await writeCheckpoint(modelDir, { state: trainer.savedState(), model: trainer.model, emaModel: trained.model, optimizer: trainer.optimizer }, { noSync: true });
+    await setPointer(modelDir, 'latest', relative, trainer.step, { noSync: true });
   } finally {
     await trainer.dispose(true);
   }
@@ -232,6 +239,8 @@ export async function runDemo(settings: DemoSettings, options: { signal?: AbortS
   // 4. Prompt alignment on the first networks.
   emit({ type: 'phase', phase: 'alignment', text: `prompt alignment: ${settings.alignmentNetworks} networks x 20 prompts` });
   const alignment = await promptAlignment(trained, task, inits.slice(0, settings.alignmentNetworks), sampler);
+  // Where the task's sweep stops short of the start metric, the sweep up to it too (reported beside).
+  const fullRange = task.prompt.promptStartCoefficient === 1 ? null : await promptAlignment(trained, task, inits.slice(0, settings.alignmentNetworks), { ...sampler, promptStartCoefficient: 1 });
 
   // 5. Adam and SGD from the same initializations.
   const objectiveTask = task.gradientObjective ? task : withSupervisedObjective(task);
@@ -253,12 +262,13 @@ export async function runDemo(settings: DemoSettings, options: { signal?: AbortS
   emit({ type: 'phase', phase: 'plots', text: `plots and report -> ${settings.out}` });
   const { out: _out, ...rest } = settings;
   const report: DemoReport = {
-    task: { name: task.name, description: task.description, parameterCount: task.parameterCount, metric: task.metric.name, unit: task.metric.unit },
+    task: { name: task.name, description: task.description, parameterCount: task.parameterCount, metric: task.metric.name, unit: task.metric.unit, prompt: task.prompt },
     settings: rest,
     dataset: { dir: datasetDir, runs: settings.runs, written: dataset.written.length, seconds: dataSeconds, meanFinalMetric: await meanFinalMetric(datasetDir, task) },
-    training: { steps: trainSteps, seconds: trainSeconds, stoppedBy, modelParameters, finalLoss, normalizationCoefficient: trained.normalizationCoefficient },
+    training: { dir: modelDir, steps: trainSteps, seconds: trainSeconds, stoppedBy, modelParameters, finalLoss, normalizationCoefficient: trained.normalizationCoefficient },
     oneStep: { prompt, sampler: one.sampler, before: one.startMetric, after, meanBefore: mean(one.startMetric), meanAfter: mean(after), samplingSeconds: one.samplingSeconds },
     alignment,
+    alignmentFullRange: fullRange,
     gradient,
     worth,
     seconds: { data: dataSeconds, train: trainSeconds, evaluation: evaluationSeconds, total: seconds(started) },

@@ -175,7 +175,10 @@ export function summarizeWorth(report: GradientBaselineReport, gptMetric: number
   const atBestLearningRate: Partial<Record<GradientOptimizerName, StepsWorth>> = {};
   for (const w of perCurve) {
     const current = fewest[w.optimizer];
-    if (!current || (w.steps !== null && (current.steps === null || w.steps < current.steps))) fewest[w.optimizer] = w;
+    // Fewest steps wins; among curves that never get there, the one that ends closest.
+    const fewer = w.steps !== null && (current?.steps === null || (current !== undefined && w.steps < current.steps!));
+    const closer = w.steps === null && current?.steps === null && better(report.goal, w.finalMetric, current.finalMetric);
+    if (!current || fewer || closer) fewest[w.optimizer] = w;
     if (report.bestLearningRate[w.optimizer] === w.lr) atBestLearningRate[w.optimizer] = w;
   }
   return { perCurve, fewest, atBestLearningRate };

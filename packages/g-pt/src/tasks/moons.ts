@@ -136,8 +136,12 @@ export async function createMoonsTask(options: MoonsTaskOptions = {}): Promise<S
     test: { name: 'moons test', inputs: data.test.inputs, inputShape: [features], labels: data.test.labels },
     recipe: { ...MOONS_RECIPE, ...recipe },
     metric: 'avg_test_loss',
-    // The runs end near 0.07 nats with the default options; the sweep ends at the runs' level.
-    prompt: { bestPrompt: 0.07, promptStartCoefficient: 1, recursivePrompt: 0.07 },
+    // The runs end near 0.07 nats with the default options: the best prompt. The prompt sweep
+    // stops at 0.6 x the start loss (the paper's MNIST stops at 0.9): the runs cross the
+    // upper part of the loss range within their first few SGD steps, so the dataset holds
+    // almost no checkpoints there to learn those targets from (the demo also reports the
+    // sweep up to 1 x the start loss).
+    prompt: { bestPrompt: 0.07, promptStartCoefficient: 0.6, recursivePrompt: 0.07 },
     metadata: { features, points, noise, dataSeed, data: 'two moons, seeded; features tanh(2 a.x + b), a, b ~ N(0, 1)' },
   });
   return {

@@ -62,6 +62,12 @@ describe('gpt train', () => {
     expect(resumed.stdout).toContain('resuming at step 3');
     expect(resumed.stdout).toMatch(/trained to step 5 in \d+:\d\d; the EMA model is in /);
     expect(await readPointer(out, 'latest')).toBe('checkpoints/step-000000005');
+
+    // --max-minutes: stops after the step that reaches the budget (here 0: after one step), saved.
+    const budgetOut = await tempDir();
+    const budget = await gpt([...common.map((a) => (a === out ? budgetOut : a)), '--steps', '5', '--max-minutes', '0']);
+    expect(budget.code).toBe(0);
+    expect(await readPointer(budgetOut, 'latest')).toBe('checkpoints/step-000000001');
   });
 
   it('--preset is required without --resume', async () => {

@@ -113,4 +113,20 @@ describe('resume', () => {
     const [filesA, filesB] = await Promise.all([finalFiles(outA), finalFiles(outB)]);
     for (const f of [STATE_FILES.model, STATE_FILES.ema, STATE_FILES.optimizer]) expect(filesB[f]!.equals(filesA[f]!), f).toBe(true);
   });
+
+  it('a time budget stops after the step that reaches it, saves it, and the run resumes to the same end', async () => {
+    const data = await writeToyDataset();
+    const [outA, outB] = await Promise.all([tempDir(), tempDir()]);
+    const full = await trainGpt({ ...(await options(data, outA)), steps: STEPS });
+    full.trained.model.dispose();
+    expect(full.stoppedBy).toBe('steps');
+    const budget = await trainGpt({ ...(await options(data, outB)), steps: STEPS, maxSeconds: 1e-9 });
+    budget.trained.model.dispose();
+    expect(budget.stoppedBy).toBe('time');
+    expect(budget.steps).toBe(1);
+    expect(await readPointer(outB, 'latest')).toBe('checkpoints/step-000000001');
+    (await trainGpt({ ...(await options(data, outB)), steps: STEPS, resume: true })).trained.model.dispose();
+    const [filesA, filesB] = await Promise.all([finalFiles(outA), finalFiles(outB)]);
+    for (const f of Object.values(STATE_FILES)) expect(filesB[f]!.equals(filesA[f]!), f).toBe(true);
+  });
 });

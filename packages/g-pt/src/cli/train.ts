@@ -32,6 +32,7 @@ export const cli = defineCli({
     device: { type: 'string', choices: ['cpu', 'webgpu'], default: 'cpu', description: 'where to train' },
     model: { type: 'string', choices: Object.keys(GPT_PRESETS), placeholder: 'M', description: `the G.pt backbone instead of the preset's: ${Object.keys(GPT_PRESETS).join(', ')}` },
     steps: { type: 'integer', min: 1, placeholder: 'N', description: "train until this many steps (default: the preset's)" },
+    maxMinutes: { type: 'number', min: 0, placeholder: 'X', description: 'stop after X minutes of training (the state is saved; --resume continues towards --steps)' },
     batchSize: { type: 'integer', min: 1, placeholder: 'N', description: "pairs per step (default: the preset's)" },
     lr: { type: 'number', min: 0, placeholder: 'X', description: "base learning rate (default: the preset's)" },
     seed: { type: 'integer', placeholder: 'N', description: 'seed of the initialization, pairs, timesteps and noise (default 0)' },
@@ -63,6 +64,7 @@ function trainOptions(values: Values, out: string): Omit<TrainGptOptions, 'signa
       device: values.device,
       model: values.model,
       steps: values.steps,
+      maxSeconds: values.maxMinutes === undefined ? undefined : values.maxMinutes * 60,
       batchSize: values.batchSize,
       lr: values.lr,
       seed: values.seed,
@@ -154,7 +156,7 @@ export async function main(values: Values): Promise<void> {
       case 'done':
         display?.finish();
         display = undefined;
-        if (!event.aborted) log(`trained to step ${event.step} in ${formatDuration(event.elapsedSeconds)}; the EMA model is in ${out} (loadTrainedGpt)`);
+        if (!event.aborted) log(`trained to step ${event.step} in ${formatDuration(event.elapsedSeconds)}; the EMA model is in ${out} (loadTrainedGpt; --resume continues)`);
         break;
       default:
         break;

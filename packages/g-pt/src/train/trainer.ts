@@ -82,6 +82,12 @@ export interface TrainGptOptions extends TrainConfigInput {
   readonly resume?: boolean;
   /** Write the training state every this many steps (default: the preset's, else 1000); also at the end and on abort. */
   readonly checkpointEvery?: number;
+  /**
+   * A wall-clock budget for this call, in seconds: training stops after the step that
+   * reaches it (at least one step), saves like at the end, and returns normally with
+   * stoppedBy "time"; a resume continues towards `steps`.
+   */
+  readonly maxSeconds?: number;
   /** Skip fsync when writing checkpoints (tests only: not crash-safe). */
   readonly noSync?: boolean;
   readonly signal?: AbortSignal;
@@ -113,6 +119,8 @@ export interface TrainResult {
   readonly config: TrainConfig;
   readonly steps: number;
   readonly bestHeldOutLoss: number | null;
+  /** Why the loop ended: the step count, or the maxSeconds budget. */
+  readonly stoppedBy: 'steps' | 'time';
 }
 
 /** The plan of a run once options, preset and dataset are resolved. */
@@ -195,6 +203,7 @@ export class GptTrainer {
     const evalEvery = options.evalEvery ?? preset?.evalEvery ?? 100;
     const evalPairs = options.evalPairs ?? 256;
     const checkpointEvery = options.checkpointEvery ?? preset?.checkpointEvery ?? 1000;
+    if (options.maxSeconds !== undefined && !(options.maxSeconds >= 0)) throw new Error(`${where}: maxSeconds must be a non-negative number, got ${options.maxSeconds}`);
     for (const [name, v] of [['evalEvery', evalEvery], ['evalPairs', evalPairs], ['evaluateEvery', options.evaluateEvery ?? 0], ['checkpointEvery', checkpointEvery]] as const) {
       if (!(Number.isSafeInteger(v) && v >= 0)) throw new Error(`${where}: ${name} must be a non-negative integer, got ${v}`);
     }
@@ -509,7 +518,7 @@ class TrainOutput {
 }
 
 /** The loop: steps, periodic evaluation and checkpoints, progress events, abort between steps. */
-async function runTraining(trainer: GptTrainer, options: Pick<TrainGptOptions, 'signal' | 'evaluate'>, output: TrainOutput | null): Promise<TrainResult> {
+async function runTraining(trainer: GptTrainer, options: Pick<TrainGptOptions, 'signal' | 'evaluate' | 'maxSeconds'>, output: TrainOutput | null): Promise<TrainResult> {
   const { plan } = trainer;
   const history: HistoryEntry[] = [];
   const started = performance.now();
@@ -531,6 +540,7 @@ async function runTraining(trainer: GptTrainer, options: Pick<TrainGptOptions, '
     if (heldOutLoss !== null) trainer.emit({ type: 'eval', step: 0, heldOutLoss, score: null, metrics: {}, best: false });
   }
   let aborted = false;
+  let stoppedBy: TrainResult['stoppedBy'] = 'steps';
   while (trainer.step < plan.totalSteps) {
     if (options.signal?.aborted) {
       aborted = true;
@@ -585,12 +595,16 @@ async function runTraining(trainer: GptTrainer, options: Pick<TrainGptOptions, '
       if (trainer.step % plan.checkpointEvery === 0 || last) await output.save(trainer, 'latest');
       if (improved) await output.save(trainer, 'best');
     }
+    if (!last && options.maxSeconds !== undefined && (performance.now() - started) / 1000 >= options.maxSeconds) {
+      stoppedBy = 'time';
+      break;
+    }
   }
-  if (aborted && output && trainer.step > firstStep) await output.save(trainer, 'latest');
+  if ((aborted || stoppedBy === 'time') && output && trainer.step > firstStep) await output.save(trainer, 'latest');
   const trained = trainer.trainedGpt();
   trainer.emit({ type: 'done', step: trainer.step, elapsedSeconds: (performance.now() - started) / 1000, aborted });
   if (aborted) options.signal!.throwIfAborted();
-  return { trained, history, config: plan.config, steps: trainer.step, bestHeldOutLoss };
+  return { trained, history, config: plan.config, steps: trainer.step, bestHeldOutLoss, stoppedBy };
 }
 
 /** The held-out loss and the callback's evaluation at the current step; 'aborted' when the signal stopped the callback. */

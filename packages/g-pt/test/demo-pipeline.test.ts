@@ -8,7 +8,9 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import '../src/tasks/builtin.js';
 import { cli, demoSettings, formatDemoSummary } from '../src/cli/demo.js';
-import { parseCli, CliUsageError } from '../src/cli/options.js';
+import { parseCli, runCli, CliUsageError } from '../src/cli/options.js';
+import * as optimizeCli from '../src/cli/optimize.js';
+import * as evalCli from '../src/cli/eval.js';
 import { DEMO_PRESETS, runDemo, unseenInitializations, UNSEEN_RUN_BASE, type DemoEvent } from '../src/eval/demo-pipeline.js';
 import { createTask } from '../src/tasks/registry.js';
 
@@ -68,6 +70,31 @@ describe('runDemo at a tiny scale', () => {
     expect(text).toContain(`${report.oneStep.meanBefore.toFixed(3)} before -> ${report.oneStep.meanAfter.toFixed(3)} after one G.pt update`);
     expect(text).toContain(`R² ${report.alignment.promptAlignment.toFixed(3)}`);
     expect(text).toMatch(/one G\.pt update is worth (\d+|more than 4) Adam steps/);
+
+    // gpt optimize and gpt eval on the G.pt the demo saved: their JSON holds measured numbers.
+    let exitCode = 0;
+    const io = { stdout: () => undefined, stderr: () => undefined, setExitCode: (code: number) => void (exitCode = code) };
+    const optimizeOut = join(dir, 'optimize');
+    const write = process.stdout.write;
+    process.stdout.write = (() => true) as typeof process.stdout.write;
+    try {
+      await runCli(optimizeCli.cli, optimizeCli.main, ['--model', report.training.dir, '--networks', '2', '--steps', '2', '--prompt', '0.2', '--seed', '1', '--out', optimizeOut], io);
+      await runCli(evalCli.cli, evalCli.main, ['--model', report.training.dir, '--networks', '2', '--steps', '2', '--prompts', '3', '--gradient-steps', '2', '--adam-lrs', '0.1', '--sgd-lrs', '1', '--seed', '1', '--out', join(dir, 'eval')], io);
+    } finally {
+      process.stdout.write = write;
+    }
+    expect(exitCode).toBe(0);
+    const optimized = JSON.parse(readFileSync(join(optimizeOut, 'optimize.json'), 'utf8'));
+    expect(optimized.networks.map((n: { before: number }) => n.before)).toEqual(measured.slice(0, 2)); // seed 1: the demo's first inits
+    expect(existsSync(join(optimizeOut, 'optimized.safetensors'))).toBe(true);
+    const evaluated = JSON.parse(readFileSync(join(dir, 'eval', 'eval.json'), 'utf8'));
+    expect(evaluated.alignment.networks[0].startMetric).toBe(measured[0]);
+    expect(evaluated.recursive.metrics[0][0]).toBe(measured[0]);
+    expect(evaluated.gradient.curves).toHaveLength(2);
+    await runCli(evalCli.cli, evalCli.main, ['--model', report.training.dir, '--only', 'bogus'], io);
+    expect(exitCode).toBe(2);
+    await runCli(optimizeCli.cli, optimizeCli.main, ['--modle', 'x'], io);
+    expect(exitCode).toBe(2);
 
     // A second demo in the same folder reuses the dataset.
     const again = await runDemo({ ...settings, trainSteps: 2, gradientSteps: 1 });

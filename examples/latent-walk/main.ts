@@ -31,7 +31,7 @@ export async function main(options: CliValues<typeof cli.options>): Promise<void
   const interrupt = interruptOnCtrlC();
   console.log(describeRuntime());
   const { trained, task } = await quickGpt({ ...options, signal: interrupt.signal, log: (line) => console.log(line) });
-  const [start] = await unseenInitializations(task, 1, options.seed);
+  const [start] = unseenInitializations(task, 1, options.seed);
   const frames = options.keyframes * options.framesPerSegment;
   console.log(`latent walk: ${options.keyframes} keyframes x ${options.framesPerSegment} frames = ${frames} DDIM-${options.samplerSteps} samples of one unseen ${task.name} network`);
   const result = await latentWalk(trained, task, start!, {

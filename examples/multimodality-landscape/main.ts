@@ -32,7 +32,7 @@ export async function main(options: CliValues<typeof cli.options>): Promise<void
   console.log(describeRuntime());
   const log = (line: string) => console.log(line);
   const { trained, task, dataset } = await quickGpt({ ...options, signal: interrupt.signal, log });
-  const [start] = await unseenInitializations(task, 1, options.seed);
+  const [start] = unseenInitializations(task, 1, options.seed);
   const unit = task.metric.unit ? ` ${task.metric.unit}` : '';
   console.log(`${options.samples} samples of one unseen ${task.name} network, ${options.gridSize}x${options.gridSize} grid`);
   let lastGrid = 0;

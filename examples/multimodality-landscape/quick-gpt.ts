@@ -1,14 +1,18 @@
 // The G.pt model the evaluation examples (multimodality-landscape, prompt-sweep, latent-walk)
 // work on: the training folder of a `gpt train` run (--gpt DIR), or, without one, a small
-// G.pt trained on the spot: a few dozen runs of the task's network are trained and saved
-// as a checkpoint dataset, then a narrow G.pt learns from them for a few hundred steps.
-// Both steps resume: a second example (or a second start) with the same --out reuses the
-// dataset and the trained model instead of redoing them.
+// G.pt trained on the spot: runs of the task's network are trained and saved as a checkpoint
+// dataset, then a narrow G.pt learns from them. For a task the `gpt demo` has settings for
+// (moons_loss, mnist_error: DEMO_PRESETS) those are the defaults (runs, checkpoints, backbone,
+// batch, learning rate, steps); other tasks get a small fallback. Both steps resume: another
+// example (or a second start) with the same --out and settings reuses the dataset and the
+// trained model instead of redoing them.
 //
-// A G.pt this small, trained this briefly, is far below the paper's models (and below the
-// 9.5M reference of gpt-paper.md §8): the examples show the evaluations, not a good G.pt.
+// Such a G.pt is far below the paper's models (and below the 9.5M reference of
+// gpt-paper.md §8): the examples show the evaluations, not a good G.pt.
 import { join } from 'node:path';
-import { createTask, generateDataset, loadTrainedGpt, trainGpt, type Task, type TrainedGpt } from '@gpt/g-pt';
+import { DEMO_PRESETS, createTask, generateDataset, loadTrainedGpt, trainGpt, type Task, type TrainedGpt } from '@gpt/g-pt';
+
+export { unseenInitializations } from '@gpt/g-pt';
 
 export interface QuickGptOptions {
   /** A `gpt train` output folder; when given, nothing is trained. */
@@ -17,12 +21,12 @@ export interface QuickGptOptions {
   readonly task: string;
   /** The task's data folder (its dataDir option; CIFAR-10 needs one, MNIST defaults to the bundled digits). */
   readonly taskData?: string;
-  /** Training runs of the task network in the dataset. */
-  readonly runs: number;
-  /** Checkpoints saved per run. */
-  readonly checkpoints: number;
-  /** G.pt training steps. */
-  readonly steps: number;
+  /** Training runs of the task network in the dataset (default: the demo's, else 24). */
+  readonly runs?: number;
+  /** Checkpoints saved per run (default: the demo's, else 20). */
+  readonly checkpoints?: number;
+  /** G.pt training steps (default: the demo's, else 600). */
+  readonly steps?: number;
   /** Folder for the dataset and the G.pt training folder. */
   readonly out: string;
   readonly seed?: number;
@@ -37,7 +41,7 @@ export interface QuickGpt {
   readonly dataset: string | null;
 }
 
-/** The backbone of the on-the-spot G.pt: 2 blocks of width 64 (about 1.7M parameters for MNIST's D = 7,960). */
+/** The fallback backbone for tasks without demo settings: 2 blocks of width 64 (about 1.7M parameters for MNIST's D = 7,960). */
 export const QUICK_MODEL = { nEmbd: 64, nLayer: 2, nHead: 2, splitPolicy: 'chunk_within_layer', chunkSize: 1000 } as const;
 
 export async function quickGpt(options: QuickGptOptions): Promise<QuickGpt> {
@@ -46,16 +50,23 @@ export async function quickGpt(options: QuickGptOptions): Promise<QuickGpt> {
     const trained = await loadTrainedGpt(options.gpt);
     return { trained, task: await createTask(trained.task, taskOptions(options)), dataset: null };
   }
-  const dataset = join(options.out, `dataset-${options.task}`);
-  options.log(`dataset: ${options.runs} runs of ${options.task} with ${options.checkpoints} checkpoints each in ${dataset} (runs already there are kept)`);
+  const demo = DEMO_PRESETS[options.task];
+  const runs = options.runs ?? demo?.runs ?? 24;
+  const checkpoints = options.checkpoints ?? demo?.checkpointsPerRun ?? 20;
+  const steps = options.steps ?? demo?.trainSteps ?? 600;
+  const model = demo?.model ?? QUICK_MODEL;
+  const batchSize = demo?.batchSize ?? 32;
+  const settings = `${options.task}-${runs}x${checkpoints}`;
+  const dataset = join(options.out, `dataset-${settings}`);
+  options.log(`dataset: ${runs} runs of ${options.task} with ${checkpoints} checkpoints each in ${dataset} (runs already there are kept)`);
   let lastLine = 0;
   await generateDataset({
     task: options.task,
     taskOptions: taskOptions(options),
-    runs: options.runs,
+    runs,
     out: dataset,
-    checkpointsPerRun: options.checkpoints,
-    numTestRuns: Math.max(1, Math.floor(options.runs / 8)),
+    checkpointsPerRun: checkpoints,
+    numTestRuns: Math.max(1, Math.floor(runs / 8)),
     signal: options.signal,
     onProgress: (event) => {
       if (event.type === 'run-written' && (performance.now() - lastLine > 5000 || event.done === event.total)) {
@@ -64,22 +75,22 @@ export async function quickGpt(options: QuickGptOptions): Promise<QuickGpt> {
       }
     },
   });
-  const out = join(options.out, `gpt-${options.task}`);
-  options.log(`G.pt: width ${QUICK_MODEL.nEmbd}, ${QUICK_MODEL.nLayer} blocks, ${options.steps} steps of batch 32, in ${out} (resumes a run there)`);
+  const out = join(options.out, `gpt-${settings}`);
+  options.log(`G.pt: width ${model.nEmbd}, ${model.nLayer} blocks, ${steps} steps of batch ${batchSize}, in ${out} (resumes a run there)`);
   lastLine = 0;
   const result = await trainGpt({
     data: dataset,
     task: options.task,
     preset: 'mnist-small',
-    model: QUICK_MODEL,
-    batchSize: 32,
-    lr: 1e-3,
-    schedule: { kind: 'constant', warmupSteps: Math.min(50, Math.floor(options.steps / 10)) },
+    model,
+    batchSize,
+    lr: demo?.lr ?? 1e-3,
+    schedule: { kind: 'constant', warmupSteps: Math.min(50, Math.floor(steps / 10)) },
     ema: { decay: 0.99 },
-    steps: options.steps,
+    steps,
     seed: options.seed ?? 0,
     evalEvery: 0,
-    checkpointEvery: Math.max(50, options.steps),
+    checkpointEvery: Math.max(50, steps),
     out,
     resume: true,
     signal: options.signal,
@@ -94,32 +105,19 @@ export async function quickGpt(options: QuickGptOptions): Promise<QuickGpt> {
   return { trained: result.trained, task, dataset };
 }
 
+/** The task's options: the demo's for the task (e.g. MNIST's training subset), plus the data folder. */
 function taskOptions(options: QuickGptOptions): Record<string, unknown> {
-  return options.taskData === undefined ? {} : { dataDir: options.taskData };
-}
-
-/** Unseen random initializations of the task network (seeds far from the dataset's run seeds). */
-export async function unseenInitializations(task: Task, count: number, seed: number): Promise<Float32Array[]> {
-  const { flattenParameters } = await import('@gpt/nn');
-  const { Generator } = await import('@gpt/tensor');
-  return Array.from({ length: count }, (_, i) => {
-    const network = task.createNetwork(new Generator(1_000_000 + seed * 1000 + i));
-    const flat = flattenParameters(network);
-    const values = Float32Array.from(flat.dataSync() as Float32Array);
-    flat.dispose();
-    network.dispose();
-    return values;
-  });
+  return { ...(DEMO_PRESETS[options.task]?.taskOptions ?? {}), ...(options.taskData === undefined ? {} : { dataDir: options.taskData }) };
 }
 
 /** The command-line options every evaluation example shares (spread into its defineCli options). */
 export const QUICK_GPT_OPTIONS = {
   gpt: { type: 'string', placeholder: 'DIR', description: 'a `gpt train` output folder to evaluate (default: train a small G.pt here first)' },
-  task: { type: 'string', default: 'mnist_error', description: 'task of the G.pt trained here (ignored with --gpt)' },
+  task: { type: 'string', default: 'moons_loss', description: 'task of the G.pt trained here (ignored with --gpt); moons_loss trains in under a minute' },
   taskData: { type: 'string', placeholder: 'DIR', description: "the task's data folder (CIFAR-10 needs its binary batches; MNIST uses the bundled digits without one)" },
-  runs: { type: 'integer', default: 24, min: 2, description: 'runs in the dataset made here' },
-  checkpoints: { type: 'integer', default: 20, min: 2, description: 'checkpoints saved per run in the dataset made here' },
-  steps: { type: 'integer', default: 600, min: 1, description: 'training steps of the G.pt trained here' },
+  runs: { type: 'integer', min: 2, description: "runs in the dataset made here (default: the gpt demo's for the task, else 24)" },
+  checkpoints: { type: 'integer', min: 2, description: "checkpoints saved per run in the dataset made here (default: the demo's, else 20)" },
+  steps: { type: 'integer', min: 1, description: "training steps of the G.pt trained here (default: the demo's, else 600)" },
   out: { type: 'string', default: '.tmp/examples', placeholder: 'DIR', description: 'folder for the dataset, the trained G.pt and the results (reused by later runs)' },
   seed: { type: 'integer', default: 0, min: 0, description: 'seed of the networks and the sampling noise' },
 } as const;

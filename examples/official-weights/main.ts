@@ -10,10 +10,9 @@
 //   pnpm example official-weights --file packages/g-pt/test/fixtures/official-tiny-cartpole.pt \
 //     --task cartpole --n-embd 8 --n-layer 1 --n-head 2 --num-frequencies 8   # the test fixture (untrained)
 import { pathToFileURL } from 'node:url';
-import { OFFICIAL_GPT_MODELS, createTask, loadOfficialGpt, optimize, type OfficialGptName } from '@gpt/g-pt';
+import { OFFICIAL_GPT_MODELS, createTask, loadOfficialGpt, optimize, unseenInitializations, type OfficialGptName } from '@gpt/g-pt';
 import { defineCli, describeRuntime, runCli, type CliValues } from '@gpt/g-pt/cli';
 import { GPT_PRESETS } from '@gpt/transformer';
-import { unseenInitializations } from '../multimodality-landscape/quick-gpt.js';
 
 export const cli = defineCli({
   name: 'pnpm example official-weights',
@@ -73,7 +72,7 @@ export async function main(options: CliValues<typeof cli.options>): Promise<void
   const c = trained.config;
   console.log(`loaded ${options.weights} of ${options.file} as ${trained.task}: width ${c.nEmbd}, ${c.nLayer} blocks, ${c.nHead} heads, ${trained.model.parameterCount.toLocaleString('en-US')} parameters, normalization coefficient ${trained.normalizationCoefficient} (${((performance.now() - started) / 1000).toFixed(1)} s)`);
   const task = await createTask(trained.task, options.taskData === undefined ? {} : { dataDir: options.taskData });
-  const params = await unseenInitializations(task, options.networks, options.seed);
+  const params = unseenInitializations(task, options.networks, options.seed);
   const result = await optimize(trained, task, params, { prompt: options.prompt, sampler: options.sampler as 'ddim' | 'ddpm', steps: options.samplerSteps, seed: options.seed });
   const unit = task.metric.unit ? ` ${task.metric.unit}` : '';
   console.log(`one G.pt update (${result.sampler}, prompt ${result.samples[0]!.prompt}${unit}), ${result.samplingSeconds.toFixed(1)} s of sampling:`);

@@ -7,6 +7,11 @@ export { heatmap, heatmapSpec, type HeatmapOptions, type MarkedPoint } from './p
 export { histogram, histogramSpec, type HistogramOptions, type HistogramSeries } from './plot/histogram.js';
 export { imageGrid, imageGridSpec, hexColor, type GridImage, type ImageGridOptions } from './plot/image-grid.js';
 export { writePlot } from './plot/write-plot.js';
+export { landscape, landscapePlot, principalPlane, type LandscapeOptions, type LandscapeProgressEvent, type LandscapeReport, type LandscapeResult } from './eval/landscape.js';
+export { novelty, noveltyAgainstDataset, noveltyPlot, checkpointRuns, hungarian, UnitAligner, type CheckpointRun, type NearestCheckpoint, type NoveltyAlignment, type NoveltyOptions, type NoveltyProgressEvent, type NoveltyReport } from './eval/novelty.js';
+export { latentWalk, latentWalkPlot, latentWalkFilterFrames, firstLayerFilters, slerp, type LatentWalkFrame, type LatentWalkOptions, type LatentWalkProgressEvent, type LatentWalkReport, type LatentWalkResult } from './eval/latent-walk.js';
+export { loadOfficialGpt, officialGptName, expectedGptStateShapes, OFFICIAL_GPT_MODELS, type LoadOfficialOptions, type OfficialGptName, type OfficialLoadProgressEvent } from './sample/official.js';
+export type { TrainedGpt } from './trained-gpt.js';
 export { trainGpt, GptTrainer, type TrainGptOptions, type TrainResult, type TrainPlan, type StepResult, type HistoryEntry, type EvaluateCallback, type EvaluationResult } from './train/trainer.js';
 export { TRAIN_PRESETS, trainPreset, type TrainPreset, type TrainPresetName } from './train/presets.js';
 export { resolveTrainConfig, stepsPerEpoch, TRAIN_CONFIG_DEFAULTS, type TrainConfig, type TrainConfigInput } from './train/train-config.js';
@@ -25,16 +30,11 @@ export { MnistMlp, createMnistTask, type MnistTaskOptions } from './tasks/mnist.
 export { Cifar10Cnn, createCifar10Task, type Cifar10TaskOptions } from './tasks/cifar10.js';
 export { createCartpoleTask, type CartpoleTask, type CartpoleTaskOptions, type CartpoleRecipe } from './tasks/cartpole.js';
 export { firstImages } from './tasks/supervised-data.js';
-export { landscape, landscapePlot, principalPlane, type LandscapeOptions, type LandscapeProgressEvent, type LandscapeReport, type LandscapeResult } from './eval/landscape.js';
-export { novelty, noveltyAgainstDataset, noveltyPlot, checkpointRuns, hungarian, UnitAligner, type CheckpointRun, type NearestCheckpoint, type NoveltyAlignment, type NoveltyOptions, type NoveltyProgressEvent, type NoveltyReport } from './eval/novelty.js';
 export { loadTrainedGpt, readSavedState, resolveCheckpointDir, STATE_FILES, type LoadTrainedGptOptions, type SavedTrainState, type BestRecord, type CheckpointPointer } from './train/train-state.js';
 export { readTrainLog, TRAIN_LOG_FILE } from './train/train-log.js';
-export { latentWalk, latentWalkPlot, latentWalkFilterFrames, firstLayerFilters, slerp, type LatentWalkFrame, type LatentWalkOptions, type LatentWalkProgressEvent, type LatentWalkReport, type LatentWalkResult } from './eval/latent-walk.js';
 export { generateDataset, runIndices, DEFAULT_CHECKPOINTS_PER_RUN, DEFAULT_RUNS_PER_BATCH, type GenerateDatasetOptions, type GenerateDatasetResult, type DatasetProgressEvent } from './data/generate.js';
 export { acquireDatasetLock, DatasetLockedError, LOCK_FILE, type DatasetLock, type LockOwner } from './data/dataset-lock.js';
 export { DatasetConflictError } from './data/dataset-manifest.js';
-export { loadOfficialGpt, officialGptName, expectedGptStateShapes, OFFICIAL_GPT_MODELS, type LoadOfficialOptions, type OfficialGptName, type OfficialLoadProgressEvent } from './sample/official.js';
-export type { TrainedGpt } from './trained-gpt.js';
 export { promptAlignmentEvaluator, type AlignmentEvaluatorOptions } from './train/alignment-evaluator.js';
 export { promptAlignment, promptSweep, rSquared, median, ALIGNMENT_PROMPTS, type AlignmentOptions, type AlignmentReport, type NetworkAlignment } from './eval/alignment.js';
 export { recursivePrompting, type RecursiveOptions, type RecursiveReport, type RecursiveProgressEvent } from './eval/recursive.js';

@@ -12,7 +12,7 @@ import { promptAlignmentEvaluator } from '../train/alignment-evaluator.js';
 import { readSavedState, resolveCheckpointDir } from '../train/train-state.js';
 import { createTask } from '../tasks/registry.js';
 import { CliUsageError, defineCli, type CliValues } from './options.js';
-import { ProgressDisplay, formatDuration } from './progress.js';
+import { ProgressDisplay, abortOnSigint, formatDuration } from './progress.js';
 import { describeRuntime } from './runtime.js';
 
 const PRESET_NAMES = Object.keys(TRAIN_PRESETS) as TrainPresetName[];
@@ -110,14 +110,7 @@ export async function main(values: Values): Promise<void> {
   };
   log(describeRuntime().replace(/^device [^;]+/, `device ${values.device}`)); // the run's device, not the default one
 
-  const controller = new AbortController();
-  let interrupts = 0;
-  const onSigint = (): void => {
-    interrupts += 1;
-    if (interrupts > 1) process.exit(130); // a second Ctrl-C: stop without saving
-    controller.abort(new Error('interrupted (Ctrl-C)'));
-  };
-  process.on('SIGINT', onSigint);
+  const interrupt = abortOnSigint(); // Ctrl-C: the trainer saves the last step, then stops
 
   let display: ProgressDisplay | undefined;
   let step = 0;
@@ -165,10 +158,10 @@ export async function main(values: Values): Promise<void> {
 
   try {
     const alignment = await alignmentHook(values, out);
-    await trainGpt({ ...trainOptions(values, out), ...alignment, signal: controller.signal, onProgress });
+    await trainGpt({ ...trainOptions(values, out), ...alignment, signal: interrupt.signal, onProgress });
   } catch (error) {
     display?.finish();
-    if (controller.signal.aborted) {
+    if (interrupt.signal.aborted) {
       process.stderr.write(`gpt train: interrupted at step ${step}; the state is saved in ${out}. Run the same command with --resume to continue.\n`);
       process.exitCode = 130;
       return;
@@ -178,6 +171,6 @@ export async function main(values: Values): Promise<void> {
     }
     throw error;
   } finally {
-    process.off('SIGINT', onSigint);
+    interrupt.dispose();
   }
 }

@@ -45,18 +45,21 @@ export function heatmapSpec(options: HeatmapOptions): TopLevelSpec {
   const cells = values.flatMap((row, j) =>
     row.map((value, i) => ({ x: xEdges[i]!, x2: xEdges[i + 1]!, y: yEdges[j]!, y2: yEdges[j + 1]!, value })),
   );
+  const colorScale = { scheme: options.scheme ?? 'viridis', reverse: options.reverse ?? false };
   const xScale = { domain: [xEdges[0]!, xEdges[xs.length]!], nice: false, zero: false };
   const yScale = { domain: [yEdges[0]!, yEdges[ys.length]!], nice: false, zero: false };
   const layers: object[] = [
     {
       data: { values: cells },
-      mark: { type: 'rect' },
+      mark: { type: 'rect', strokeWidth: 0.6 },
       encoding: {
         x: { field: 'x', type: 'quantitative', title: options.xTitle, scale: xScale, axis: { grid: false } },
         x2: { field: 'x2' },
         y: { field: 'y', type: 'quantitative', title: options.yTitle, scale: yScale, axis: { grid: false } },
         y2: { field: 'y2' },
-        color: { field: 'value', type: 'quantitative', title: options.valueTitle, scale: { scheme: options.scheme ?? 'viridis', reverse: options.reverse ?? false } },
+        color: { field: 'value', type: 'quantitative', title: options.valueTitle, scale: colorScale },
+        // A thin outline in the cell's own colour hides the anti-aliasing seams between cells.
+        stroke: { field: 'value', type: 'quantitative', scale: colorScale, legend: null },
       },
     },
   ];

@@ -2,12 +2,13 @@
 // writes the state and train.jsonl (held-out loss, prompt alignment) to --out; the bar mode prints its summary lines; running
 // again without --resume refuses to touch the saved run, --resume continues it, and a
 // missing --preset is a usage error (exit code 2).
+import { spawn } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
 import { afterAll, afterEach, describe, expect, it, vi } from 'vitest';
 import { runGpt } from '../src/cli/gpt.js';
-import { registerTask } from '../src/tasks/registry.js';
 import { readTrainLog } from '../src/train/train-log.js';
 import { readPointer } from '../src/train/train-state.js';
-import { removeTempDirs, tempDir, toyTask, writeToyDataset } from './train-toy.js';
+import { removeTempDirs, tempDir, writeToyDataset } from './train-toy.js';
 
 afterAll(removeTempDirs);
 afterEach(() => {
@@ -15,7 +16,10 @@ afterEach(() => {
   process.exitCode = undefined;
 });
 
-registerTask({ name: 'toy_cli', description: 'the toy', create: async () => toyTask('toy_cli') });
+import './train-toy-register.js'; // registers "toy_cli" here; child processes get it through --task-module
+
+const BIN = fileURLToPath(new URL('../src/cli/bin.ts', import.meta.url));
+const TOY_MODULE = fileURLToPath(new URL('./train-toy-register.ts', import.meta.url));
 
 async function gpt(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
   let stdout = '';
@@ -74,5 +78,28 @@ describe('gpt train', () => {
     const { code, stderr } = await gpt(['train', '--data', 'x']);
     expect(code).toBe(2);
     expect(stderr).toContain('--preset is required (one of mnist_loss');
+  });
+
+  it('Ctrl-C (SIGINT) in a real process saves the last step, exits 130 and says how to resume', async () => {
+    const data = await writeToyDataset({ runs: 8, numTestRuns: 2 });
+    const out = await tempDir();
+    const args = ['train', '--data', data, '--preset', 'cartpole-small', '--model', 'tiny', '--task', 'toy_cli', '--task-module', TOY_MODULE, '--out', out];
+    const child = spawn(process.execPath, ['--conditions=@gpt/source', '--import', 'tsx', BIN, ...args, '--steps', '100000', '--batch-size', '4', '--normalization-samples', '20', '--eval-every', '0', '--align-every', '0', '--checkpoint-every', '1000', '--no-sync', '--json'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    let interrupted = false;
+    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+    const code = await new Promise<number | null>((resolve) => {
+      child.stdout.on('data', (chunk: Buffer) => {
+        stdout += chunk.toString();
+        if (!interrupted && stdout.includes('"type":"step","step":3,')) interrupted = child.kill('SIGINT'); // once: a second Ctrl-C exits at once
+      });
+      child.on('close', (exitCode) => resolve(exitCode));
+    });
+    expect(code).toBe(130);
+    const match = /interrupted at step (\d+); the state is saved in .*--resume to continue/.exec(stderr);
+    if (!match) throw new Error(`no interruption message; stderr: ${stderr}`);
+    expect(Number(match![1])).toBeGreaterThanOrEqual(3);
+    expect(await readPointer(out, 'latest')).toBe(`checkpoints/step-${match![1]!.padStart(9, '0')}`);
   });
 });

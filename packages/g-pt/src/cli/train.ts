@@ -115,6 +115,7 @@ export async function main(values: Values): Promise<void> {
   let display: ProgressDisplay | undefined;
   let step = 0;
   const onProgress = (event: TrainEvent): void => {
+    if (event.type === 'step' || event.type === 'start') step = event.step;
     if (values.json) {
       process.stdout.write(`${JSON.stringify(event)}\n`);
       return;

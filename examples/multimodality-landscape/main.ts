@@ -72,6 +72,7 @@ export async function main(options: CliValues<typeof cli.options>): Promise<void
     console.log(`  nearest training checkpoint of a sample: median ${s.generatedAligned.median.toFixed(3)} aligned, ${s.generatedPlain.median.toFixed(3)} plain`);
     for (const r of s.references) console.log(`  nearest training checkpoint of a ${r.name}: median ${r.aligned.median.toFixed(3)}`);
     console.log(`  consecutive saved checkpoints of a run: median ${s.neighbour.median.toFixed(3)}; first to last: median ${s.runLength.median.toFixed(3)}; ratio sample/neighbour ${s.generatedToNeighbourRatio.toFixed(2)}`);
+    if (s.normalizedMedians) console.log(`  in G.pt's normalized space (x ${result.normalizationCoefficient!.toFixed(3)}): sample ${s.normalizedMedians.generatedAligned.toFixed(2)}, neighbour ${s.normalizedMedians.neighbour.toFixed(2)}, run ${s.normalizedMedians.runLength.toFixed(2)}`);
     console.log(`wrote ${await writeJson(dir, 'novelty.json', result)} and ${await writePlot(dir, 'novelty', await noveltyPlot(result))}`);
   }
   interrupt.release();

@@ -145,6 +145,8 @@ describe('novelty', () => {
     expect(report.runLengths[2]).toBeCloseTo(dist(runs[2]!.parameters.subarray(0, D), runs[2]!.parameters.subarray(5 * D, 6 * D)), 5);
     expect(report.summary.neighbour).toEqual(summarize(report.neighbourDistances));
     expect(report.summary.generatedToNeighbourRatio).toBeCloseTo(report.summary.generatedAligned.median / report.summary.neighbour.median, 12);
+    expect(report.summary.normalizedMedians!.neighbour).toBeCloseTo(2 * report.summary.neighbour.median, 12);
+    expect(report.summary.normalizedMedians!.runLength).toBeCloseTo(2 * report.summary.runLength.median, 12);
     const svg = await noveltyPlot(report);
     expect(svg).toContain('consecutive checkpoints of a training run');
     expect(svg).toContain('G.pt sample to nearest training checkpoint');
@@ -156,6 +158,7 @@ describe('novelty', () => {
     const held = makeRuns(1, 2, 99)[0]!.parameters.subarray(D, 2 * D);
     const report = await novelty(TASK, fresh, runs, { alignment: 'none', references: [{ name: 'held-out checkpoint', vectors: [Float32Array.from(held)] }] });
     expect(report.alignmentNote).toMatch(/NOT undone/);
+    expect(report.summary.normalizedMedians).toBeNull();
     expect(report.generated[0]!.aligned).toEqual(report.generated[0]!.plain);
     expect(report.references[0]!.name).toBe('held-out checkpoint');
     let best = Infinity;

@@ -79,6 +79,8 @@ export interface NoveltyReport {
     readonly runLength: DistanceSummary;
     /** Median aligned nearest distance of the generated vectors / median neighbour distance. */
     readonly generatedToNeighbourRatio: number;
+    /** The medians times the normalization coefficient (G.pt's space, where gpt-paper.md §8 quotes them); null without one. */
+    readonly normalizedMedians: { readonly generatedAligned: number; readonly neighbour: number; readonly runLength: number } | null;
   };
 }
 
@@ -150,6 +152,8 @@ export async function novelty(
   });
   const neighbour = summarize(neighbourDistances);
   const generatedAligned = summarize(generatedNearest.map((n) => n.aligned.distance));
+  const runLength = summarize(runLengths);
+  const c = options.normalizationCoefficient;
   return {
     task: task.name,
     alignment: aligner ? 'canonical-match' : 'none',
@@ -170,8 +174,9 @@ export async function novelty(
       generatedAligned,
       references: referenceNearest.map((r) => ({ name: r.name, aligned: summarize(r.nearest.map((n) => n.aligned.distance)) })),
       neighbour,
-      runLength: summarize(runLengths),
+      runLength,
       generatedToNeighbourRatio: generatedAligned.median / neighbour.median,
+      normalizedMedians: c === undefined ? null : { generatedAligned: c * generatedAligned.median, neighbour: c * neighbour.median, runLength: c * runLength.median },
     },
   };
 }

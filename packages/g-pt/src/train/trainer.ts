@@ -5,7 +5,7 @@
 // (G_ema, the model handed to prompting). Everything random is drawn from seeded
 // generators whose positions are part of the training state, so a resumed run continues
 // bit for bit (train-state.ts).
-import { mkdir, readFile } from 'node:fs/promises';
+import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { openaiNormalizer, type PairBatch, type PairSampler } from '@gpt/checkpoints';
 import type { CheckpointDataset } from '@gpt/checkpoints/node';
@@ -19,10 +19,12 @@ import { ensureDevice } from './device.js';
 import { disposeBatch, pairTensors, x0Losses, type DiffusionBatch } from './diffusion-loss.js';
 import { emaDecayAt, withDecay } from './ema-schedule.js';
 import type { TrainEvent } from './events.js';
-import { TrainLog } from './train-log.js';
 import { lrFactorAt } from './lr-schedule.js';
 import { trainPreset, type TrainPreset, type TrainPresetName } from './presets.js';
 import { resolveTrainConfig, stepsPerEpoch, type TrainConfig, type TrainConfigInput } from './train-config.js';
+import { resumeOptions } from './resume.js';
+import { TrainOutput } from './train-output.js';
+import { runTraining } from './training-loop.js';
 import {
   STATE_FILES,
   STATE_FORMAT,
@@ -30,13 +32,7 @@ import {
   checkTokensCoverDataset,
   loadOptimizerInto,
   loadWeightsInto,
-  pruneCheckpoints,
-  readPointer,
-  readSavedState,
-  setPointer,
-  writeCheckpoint,
   type BestRecord,
-  type CheckpointPointer,
   type SavedTrainState,
 } from './train-state.js';
 import { checkDatasetForTask, estimateNormalizer, heldOutPairs, openDataset, trainTestSplit, trainingPairs, type TrainTask } from './training-data.js';
@@ -436,190 +432,5 @@ export async function trainGpt(options: TrainGptOptions): Promise<TrainResult> {
   } finally {
     await trainer?.dispose(kept);
     await output?.close();
-  }
-}
-
-/** The options of a resumed run: the saved task, config and plan; what the caller gives must agree. */
-function resumeOptions(options: TrainGptOptions, saved: SavedTrainState): TrainGptOptions {
-  const where = `trainGpt: resume from "${options.out}"`;
-  const taskName = typeof options.task === 'string' ? options.task : options.task?.name;
-  if (taskName !== undefined && taskName !== saved.task) throw new Error(`${where}: the saved run trains task "${saved.task}", not "${taskName}"`);
-  const given = options.preset !== undefined || CONFIG_KEYS.some((k) => options[k] !== undefined);
-  if (given) {
-    const preset = options.preset === undefined ? undefined : typeof options.preset === 'string' ? trainPreset(options.preset) : options.preset;
-    const config = resolveTrainConfig(preset?.config ?? {}, options, where);
-    const differing = (Object.keys(config) as (keyof TrainConfig)[]).filter((k) => JSON.stringify(config[k]) !== JSON.stringify(saved.config[k]));
-    if (differing.length > 0) {
-      const show = (k: keyof TrainConfig) => `${k}: saved ${JSON.stringify(saved.config[k])}, given ${JSON.stringify(config[k])}`;
-      throw new Error(`${where}: a resumed run keeps its configuration, and these differ: ${differing.map(show).join('; ')}`);
-    }
-  }
-  const { preset: _preset, init: _init, ...rest } = options;
-  return {
-    ...rest,
-    ...saved.config,
-    task: typeof options.task === 'object' ? options.task : saved.task,
-    steps: options.steps ?? saved.plan.totalSteps,
-    evalEvery: options.evalEvery ?? saved.plan.evalEvery,
-    evalPairs: saved.plan.evalPairs,
-    evaluateEvery: options.evaluateEvery ?? saved.plan.evaluateEvery,
-  };
-}
-
-const CONFIG_KEYS = ['model', 'batchSize', 'lr', 'weightDecay', 'betas', 'gradClip', 'schedule', 'epochSize', 'ema', 'diffusionSteps', 'noiseSchedule', 'normalizationSamples', 'seed'] as const satisfies readonly (keyof TrainConfigInput)[];
-
-/** The output folder of a run: its log, its checkpoints and the pointers to them. */
-class TrainOutput {
-  private lastWritten: { step: number; relative: string } | null = null;
-
-  private constructor(
-    readonly dir: string,
-    readonly log: TrainLog,
-    readonly resumeFrom: { dir: string; state: SavedTrainState } | null,
-    private readonly noSync: boolean,
-  ) {}
-
-  static async open(dir: string, options: Pick<TrainGptOptions, 'resume' | 'noSync'>): Promise<TrainOutput> {
-    await mkdir(dir, { recursive: true });
-    const latest = await readPointer(dir, 'latest');
-    if (latest !== null && !options.resume) {
-      throw new Error(`trainGpt: "${dir}" already holds a training run (${latest}); pass resume to continue it, or choose another output folder`);
-    }
-    let resumeFrom: { dir: string; state: SavedTrainState } | null = null;
-    if (latest !== null) {
-      const checkpointDir = join(dir, latest);
-      resumeFrom = { dir: checkpointDir, state: await readSavedState(checkpointDir) };
-    }
-    await pruneCheckpoints(dir); // a folder a kill left half-written
-    const log = await TrainLog.open(dir, resumeFrom?.state.step ?? null);
-    return new TrainOutput(dir, log, resumeFrom, options.noSync ?? false);
-  }
-
-  /** Writes the trainer's state (once per step) and points `pointer` at it. */
-  async save(trainer: GptTrainer, pointer: CheckpointPointer): Promise<void> {
-    let relative = this.lastWritten?.step === trainer.step ? this.lastWritten.relative : null;
-    if (relative === null) {
-      const step = trainer.step;
-      relative = await writeCheckpoint(
-        this.dir,
-        { state: trainer.savedState(), model: trainer.model, emaModel: trainer.trainedGpt().model, optimizer: trainer.optimizer },
-        { noSync: this.noSync, onFile: (file) => trainer.emit({ type: 'checkpoint-file', step, file }) },
-      );
-      this.lastWritten = { step, relative };
-    }
-    await setPointer(this.dir, pointer, relative, trainer.step, { noSync: this.noSync });
-    await pruneCheckpoints(this.dir);
-    trainer.emit({ type: 'checkpoint', step: trainer.step, dir: join(this.dir, relative), kind: pointer });
-  }
-
-  close(): Promise<void> {
-    return this.log.close();
-  }
-}
-
-/** The loop: steps, periodic evaluation and checkpoints, progress events, abort between steps. */
-async function runTraining(trainer: GptTrainer, options: Pick<TrainGptOptions, 'signal' | 'evaluate' | 'maxSeconds'>, output: TrainOutput | null): Promise<TrainResult> {
-  const { plan } = trainer;
-  const history: HistoryEntry[] = [];
-  const started = performance.now();
-  const firstStep = trainer.step;
-  let bestHeldOutLoss: number | null = null;
-  trainer.emit({
-    type: 'start',
-    step: trainer.step,
-    totalSteps: plan.totalSteps,
-    batchSize: plan.config.batchSize,
-    stepsPerEpoch: trainer.stepsPerEpoch,
-    modelParameters: trainer.model.parameters().reduce((n, p) => n + p.size, 0),
-    device: plan.device,
-    resumed: firstStep > 0,
-  });
-  if (firstStep === 0 && plan.evalEvery > 0) {
-    // The starting point of the held-out curve: the identity model (θ̂₁ = θ₀) at step 0.
-    const heldOutLoss = await trainer.heldOutLoss();
-    if (heldOutLoss !== null) trainer.emit({ type: 'eval', step: 0, heldOutLoss, score: null, metrics: {}, best: false });
-  }
-  let aborted = false;
-  let stoppedBy: TrainResult['stoppedBy'] = 'steps';
-  while (trainer.step < plan.totalSteps) {
-    if (options.signal?.aborted) {
-      aborted = true;
-      break;
-    }
-    // No signal here: an abort inside the draw would leave the pair stream past the last saved step.
-    const batch = await trainer.drawBatch();
-    let result: StepResult;
-    try {
-      result = await trainer.trainStep(batch);
-    } finally {
-      disposeBatch(batch);
-    }
-    const elapsed = (performance.now() - started) / 1000;
-    const stepsPerSecond = (trainer.step - firstStep) / elapsed;
-    trainer.emit({
-      type: 'step',
-      ...result,
-      totalSteps: plan.totalSteps,
-      epoch: trainer.step / trainer.stepsPerEpoch,
-      stepsPerSecond,
-      pairsPerSecond: stepsPerSecond * plan.config.batchSize,
-      elapsedSeconds: elapsed,
-      etaSeconds: (plan.totalSteps - trainer.step) / stepsPerSecond,
-    });
-    const entry: { -readonly [K in keyof HistoryEntry]: HistoryEntry[K] } = { step: result.step, loss: result.loss, lr: result.lr };
-    const last = trainer.step === plan.totalSteps;
-    const heldOutDue = plan.evalEvery > 0 && (trainer.step % plan.evalEvery === 0 || last);
-    const evaluateDue = options.evaluate !== undefined && plan.evaluateEvery > 0 && (trainer.step % plan.evaluateEvery === 0 || last);
-    let improved = false;
-    if (heldOutDue || evaluateDue) {
-      const outcome = await evaluateAt(trainer, options, heldOutDue, evaluateDue);
-      if (outcome === 'aborted') {
-        // Aborted while evaluating: the step itself is complete, so it is saved below.
-        aborted = true;
-        history.push(entry);
-        break;
-      }
-      const { heldOutLoss, evaluation } = outcome;
-      if (heldOutLoss !== null) {
-        entry.heldOutLoss = heldOutLoss;
-        if (bestHeldOutLoss === null || heldOutLoss < bestHeldOutLoss) bestHeldOutLoss = heldOutLoss;
-      }
-      if (evaluation) entry.score = evaluation.score;
-      // With a callback its score ranks checkpoints (the paper's prompt alignment), else the held-out loss.
-      const candidate = options.evaluate ? evaluation && { by: 'score' as const, value: evaluation.score } : heldOutLoss === null ? null : { by: 'heldOutLoss' as const, value: heldOutLoss };
-      improved = trainer.recordEvaluation(candidate);
-      trainer.emit({ type: 'eval', step: trainer.step, heldOutLoss, score: evaluation?.score ?? null, metrics: evaluation?.metrics ?? {}, best: improved });
-    }
-    history.push(entry);
-    if (output) {
-      if (trainer.step % plan.checkpointEvery === 0 || last) await output.save(trainer, 'latest');
-      if (improved) await output.save(trainer, 'best');
-    }
-    if (!last && options.maxSeconds !== undefined && (performance.now() - started) / 1000 >= options.maxSeconds) {
-      stoppedBy = 'time';
-      break;
-    }
-  }
-  if ((aborted || stoppedBy === 'time') && output && trainer.step > firstStep) await output.save(trainer, 'latest');
-  const trained = trainer.trainedGpt();
-  trainer.emit({ type: 'done', step: trainer.step, elapsedSeconds: (performance.now() - started) / 1000, aborted });
-  if (aborted) options.signal!.throwIfAborted();
-  return { trained, history, config: plan.config, steps: trainer.step, bestHeldOutLoss, stoppedBy };
-}
-
-/** The held-out loss and the callback's evaluation at the current step; 'aborted' when the signal stopped the callback. */
-async function evaluateAt(
-  trainer: GptTrainer,
-  options: Pick<TrainGptOptions, 'signal' | 'evaluate'>,
-  heldOutDue: boolean,
-  evaluateDue: boolean,
-): Promise<{ heldOutLoss: number | null; evaluation: EvaluationResult | null } | 'aborted'> {
-  const heldOutLoss = heldOutDue ? await trainer.heldOutLoss() : null;
-  try {
-    const evaluation = evaluateDue ? await options.evaluate!(trainer.trainedGpt(), { step: trainer.step, signal: options.signal }) : null;
-    return { heldOutLoss, evaluation };
-  } catch (error) {
-    if (options.signal?.aborted) return 'aborted';
-    throw error;
   }
 }

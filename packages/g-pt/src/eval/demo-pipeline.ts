@@ -302,8 +302,8 @@ async function meanFinalMetric(datasetDir: string, task: Task): Promise<number> 
   }
 }
 
-/** report.json, the desired-vs-observed plot and the G.pt-vs-gradient plot. */
-async function writeDemoOutputs(out: string, report: DemoReport, task: Task): Promise<string[]> {
+/** report.json, the desired-vs-observed plot and the G.pt-vs-gradient plot (also re-renders them from a saved report). */
+export async function writeDemoOutputs(out: string, report: DemoReport, task: Task): Promise<string[]> {
   await mkdir(out, { recursive: true });
   const unit = task.metric.unit ? ` (${task.metric.unit})` : '';
   const files: string[] = [];
@@ -320,7 +320,11 @@ async function writeDemoOutputs(out: string, report: DemoReport, task: Task): Pr
     ),
   );
   if (report.gradient) {
-    const series: LineSeries[] = report.gradient.curves.map((c) => ({
+    // Every Adam learning rate and SGD at its best one (all of them in report.json), on a log axis
+    // so the low-loss end where G.pt lands stays readable.
+    const sgdBest = report.gradient.bestLearningRate.sgd;
+    const shown = report.gradient.curves.filter((c) => c.optimizer === 'adam' || c.lr === sgdBest);
+    const series: LineSeries[] = shown.map((c) => ({
       name: `${c.optimizer === 'adam' ? 'Adam' : 'SGD'} lr ${c.lr}`,
       points: [{ x: 0, y: report.gradient!.startMetric }, ...c.steps.map((s, k) => ({ x: s, y: c.meanMetric[k]! }))],
     }));
@@ -339,6 +343,7 @@ async function writeDemoOutputs(out: string, report: DemoReport, task: Task): Pr
           ],
           legendTitle: 'method',
           points: false,
+          yScale: 'log',
         }),
       ),
     );

@@ -10,7 +10,7 @@
 //   pnpm example multimodality-landscape --gpt out/gpt --data out/data  # a `gpt train` folder and its dataset
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { landscape, landscapePlot, noveltyAgainstDataset, noveltyPlot, writePlot } from '@gpt/g-pt';
+import { landscape, landscapePlot, median, noveltyAgainstDataset, noveltyPlot, writePlot } from '@gpt/g-pt';
 import { defineCli, describeRuntime, runCli, type CliValues } from '@gpt/g-pt/cli';
 import { interruptOnCtrlC, QUICK_GPT_OPTIONS, quickGpt, SAMPLER_OPTIONS, unseenInitializations } from './quick-gpt.js';
 import { writeJson } from './write-json.js';
@@ -78,10 +78,5 @@ export async function main(options: CliValues<typeof cli.options>): Promise<void
   interrupt.release();
 }
 
-function median(values: readonly number[]): number {
-  const s = [...values].sort((a, b) => a - b);
-  const n = s.length;
-  return n % 2 ? s[(n - 1) / 2]! : (s[n / 2 - 1]! + s[n / 2]!) / 2;
-}
 
 if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) await runCli(cli, main);

@@ -9,6 +9,7 @@
 // G.pt's space). The permutation freedom is not undone here: every sample grows out of the
 // same starting network through G.pt's residual, so they share its unit order.
 import { heatmap } from '../plot/heatmap.js';
+import { median } from './alignment.js';
 import { optimize, type OptimizeProgressEvent, type SamplerOptions } from '../sample/optimize.js';
 import type { Task } from '../tasks/task.js';
 import type { TrainedGpt } from '../trained-gpt.js';
@@ -128,7 +129,7 @@ export async function landscape(trained: TrainedGpt, task: Task, params: Float32
   });
 
   const distances = vectors.map((a) => vectors.map((b) => euclidean(a, b)));
-  const offDiagonal = pairs.map(([i, j]) => distances[i]![j]!).sort((a, b) => a - b);
+  const offDiagonal = pairs.map(([i, j]) => distances[i]![j]!);
   const report: LandscapeReport = {
     task: task.name,
     metric: { ...task.metric },
@@ -138,7 +139,7 @@ export async function landscape(trained: TrainedGpt, task: Task, params: Float32
     start: { metric: result.startMetric[0]!, coordinates: start, distanceToPlane: plane.distanceToPlane(params) },
     samples: result.samples.map((s, i) => ({ metric: s.metric, coordinates: sampleCoordinates[i]!, distanceToStart: euclidean(s.params, params) })),
     pairwiseDistances: distances,
-    distanceSummary: { min: offDiagonal[0]!, median: median(offDiagonal), max: offDiagonal[offDiagonal.length - 1]! },
+    distanceSummary: { min: Math.min(...offDiagonal), median: median(offDiagonal), max: Math.max(...offDiagonal) },
     midpoints,
     plane: { explainedVariance: plane.variances, totalVariance: plane.totalVariance, directionSources: plane.sources },
     grid: { xs, ys, values: gridValues },
@@ -326,6 +327,7 @@ function midpoint(a: Float32Array, b: Float32Array): Float32Array {
   return Float32Array.from(a, (x, d) => (x + b[d]!) / 2);
 }
 
+/** Euclidean distance of two vectors, summed in float64. */
 export function euclidean(a: ArrayLike<number>, b: ArrayLike<number>): number {
   let s = 0;
   for (let d = 0; d < a.length; d++) s += (a[d]! - b[d]!) ** 2;
@@ -342,7 +344,3 @@ function axpy(alpha: number, x: Float64Array, y: Float64Array): void {
   for (let d = 0; d < x.length; d++) y[d]! += alpha * x[d]!;
 }
 
-function median(sorted: readonly number[]): number {
-  const n = sorted.length;
-  return n % 2 ? sorted[(n - 1) / 2]! : (sorted[n / 2 - 1]! + sorted[n / 2]!) / 2;
-}

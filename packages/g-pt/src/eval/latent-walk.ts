@@ -9,6 +9,7 @@
 import { imageGrid, type GridImage } from '../plot/image-grid.js';
 import { lineChart } from '../plot/line-chart.js';
 import { sampleRows, type OptimizeProgressEvent } from '../sample/optimize.js';
+import { euclidean } from './landscape.js';
 import type { Task } from '../tasks/task.js';
 import type { TrainedGpt } from '../trained-gpt.js';
 import { Generator } from '@gpt/tensor';
@@ -113,7 +114,7 @@ export async function latentWalk(trained: TrainedGpt, task: Task, params: Float3
     ...p,
     metric: measured[i]![task.metric.name] ?? Number.NaN,
     metrics: measured[i]!,
-    stepDistance: distance(samples[i]!, samples[(i + samples.length - 1) % samples.length]!),
+    stepDistance: euclidean(samples[i]!, samples[(i + samples.length - 1) % samples.length]!),
   }));
   return {
     report: {
@@ -227,11 +228,6 @@ export function slerp(low: ArrayLike<number>, high: ArrayLike<number>, weight: n
   return out;
 }
 
-function distance(a: Float32Array, b: Float32Array): number {
-  let s = 0;
-  for (let i = 0; i < a.length; i++) s += (a[i]! - b[i]!) ** 2;
-  return Math.sqrt(s);
-}
 
 function round(x: number): string {
   return Number.isFinite(x) ? x.toPrecision(4) : String(x);

@@ -15,6 +15,8 @@ import { ParameterPermuter, applyGather, type PermutationSpec } from '@gpt/check
 import { CheckpointDataset } from '@gpt/checkpoints/node';
 import { matmul, tensor } from '@gpt/tensor';
 import { histogram } from '../plot/histogram.js';
+import { median } from './alignment.js';
+import { euclidean } from './landscape.js';
 import type { Task } from '../tasks/task.js';
 
 /** One training run's saved checkpoints, [K, D] row-major, in training order. */
@@ -121,8 +123,8 @@ export async function novelty(
     if (parameters.length === 0 || parameters.length % D !== 0) throw new Error(`novelty: run "${run}" holds ${parameters.length} values, not a whole number of ${D}-parameter checkpoints`);
     const K = parameters.length / D;
     const rows = Array.from({ length: K }, (_, k) => parameters.subarray(k * D, (k + 1) * D));
-    for (let k = 1; k < K; k++) neighbourDistances.push(euclidean64(rows[k - 1]!, rows[k]!));
-    runLengths.push(euclidean64(rows[0]!, rows[K - 1]!));
+    for (let k = 1; k < K; k++) neighbourDistances.push(euclidean(rows[k - 1]!, rows[k]!));
+    runLengths.push(euclidean(rows[0]!, rows[K - 1]!));
     screen(queries, parameters, K, D, (q, k, d2) => plainBest[q]!.offer(d2, { run, index: k, vector: rows[k]! }));
     if (aligner) {
       const canonicalRows = new Float32Array(parameters.length);
@@ -257,7 +259,7 @@ function screen(queries: readonly Float32Array[], rows: Float32Array, K: number,
 function exactNearest(query: Float32Array, candidates: readonly Candidate[]): { distance: number; run: string; index: number } {
   let best = { distance: Infinity, run: '', index: -1 };
   for (const c of candidates) {
-    const distance = euclidean64(query, c.vector);
+    const distance = euclidean(query, c.vector);
     if (distance < best.distance) best = { distance, run: c.run, index: c.index };
   }
   return best;
@@ -266,7 +268,7 @@ function exactNearest(query: Float32Array, candidates: readonly Candidate[]): { 
 function alignedNearest(aligner: UnitAligner, query: Float32Array, candidates: readonly Candidate[], passes: number): { distance: number; run: string; index: number } {
   let best = { distance: Infinity, run: '', index: -1 };
   for (const c of candidates) {
-    const distance = euclidean64(aligner.match(query, c.vector, passes), c.vector);
+    const distance = euclidean(aligner.match(query, c.vector, passes), c.vector);
     if (distance < best.distance) best = { distance, run: c.run, index: c.index };
   }
   return best;
@@ -410,19 +412,14 @@ class TopK<T> {
   }
 }
 
+/** Count, min, median, mean and max of the finite values (NaN fields when there are none). */
 export function summarize(values: readonly number[]): DistanceSummary {
   const sorted = values.filter(Number.isFinite).sort((a, b) => a - b);
   const n = sorted.length;
   if (n === 0) return { count: 0, min: Number.NaN, median: Number.NaN, mean: Number.NaN, max: Number.NaN };
-  const median = n % 2 ? sorted[(n - 1) / 2]! : (sorted[n / 2 - 1]! + sorted[n / 2]!) / 2;
-  return { count: n, min: sorted[0]!, median, mean: sorted.reduce((a, b) => a + b, 0) / n, max: sorted[n - 1]! };
+  return { count: n, min: sorted[0]!, median: median(sorted), mean: sorted.reduce((a, b) => a + b, 0) / n, max: sorted[n - 1]! };
 }
 
-function euclidean64(a: Float32Array, b: Float32Array): number {
-  let s = 0;
-  for (let d = 0; d < a.length; d++) s += (a[d]! - b[d]!) ** 2;
-  return Math.sqrt(s);
-}
 
 function squaredNorm(v: Float32Array): number {
   let s = 0;

@@ -68,7 +68,7 @@ export interface TrainGptOptions extends TrainConfigInput {
   readonly evalPairs?: number;
   /** Called with the EMA model every `evaluateEvery` steps (e.g. prompt alignment); the best score's checkpoint is kept. */
   readonly evaluate?: EvaluateCallback;
-  /** Default: the preset's alignEvery, else evalEvery. */
+  /** Default: the preset's alignEvery, else evalEvery (100 when evalEvery is 0). */
   readonly evaluateEvery?: number;
   /** Start from these weights (e.g. converted official ones) instead of a fresh model; its config is the model config. */
   readonly init?: TrainedGpt;
@@ -204,7 +204,8 @@ export class GptTrainer {
       if (!(Number.isSafeInteger(v) && v >= 0)) throw new Error(`${where}: ${name} must be a non-negative integer, got ${v}`);
     }
     const device = await ensureDevice(options.device, where);
-    const evaluateEvery = options.evaluateEvery ?? preset?.alignEvery ?? evalEvery;
+    // A callback given without a cadence runs with the held-out loss (or every 100 steps when that is off).
+    const evaluateEvery = options.evaluateEvery ?? preset?.alignEvery ?? (evalEvery > 0 ? evalEvery : 100);
     const plan: TrainPlan = { task, config, totalSteps, device, evalEvery, evalPairs, evaluateEvery, checkpointEvery };
     const parameterSizes = task.tensors.map((t) => t.shape.reduce((a, b) => a * b, 1));
     if (options.init) {

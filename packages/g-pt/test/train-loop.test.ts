@@ -3,7 +3,7 @@
 // x_t), the pairs come from the training runs forward in time, and on the toy dataset of
 // two run families the held-out loss falls far below its start (it would not for a loop
 // that does not update, mixes θ₀ and θ₁'s permutations, or conditions on the wrong metric).
-import { memory, noGrad, tensor } from '@gpt/tensor';
+import { isGradEnabled, memory, noGrad, tensor } from '@gpt/tensor';
 import { afterAll, describe, expect, it } from 'vitest';
 import { GptTrainer, trainGpt } from '../src/train/trainer.js';
 import { disposeBatch } from '../src/train/diffusion-loss.js';
@@ -84,6 +84,10 @@ describe('trainGpt', () => {
     const live = memory().tensors;
     const trainer = await GptTrainer.create(toyTrainOptions(data, { ema: { decay: 0.9, earlyDecay: 0.5, earlySteps: 5 }, gradClip: 1, steps: 20, evalEvery: 5, evalPairs: 20 }));
     const counts: number[] = [];
+    // The held-out forward records no tape and runs in eval mode; the training forward records it.
+    const forward = trainer.model.forward.bind(trainer.model);
+    const calls: { grad: boolean; training: boolean }[] = [];
+    trainer.model.forward = ((...args: Parameters<typeof forward>) => (calls.push({ grad: isGradEnabled(), training: trainer.model.training }), forward(...args))) as typeof forward;
     for (let i = 0; i < 12; i++) {
       const batch = await trainer.drawBatch();
       await trainer.trainStep(batch);
@@ -93,6 +97,9 @@ describe('trainGpt', () => {
       counts.push(memory().tensors);
     }
     expect(new Set(counts).size).toBe(1);
+    expect(calls.filter((c) => !c.grad).every((c) => !c.training)).toBe(true);
+    expect(calls.filter((c) => !c.grad)).toHaveLength(3); // held-out at steps 1, 5, 9: 20 pairs in one chunk each
+    expect(calls.filter((c) => c.grad && c.training)).toHaveLength(12);
     await trainer.dispose();
     expect(memory().tensors).toBe(live);
   });

@@ -299,19 +299,25 @@ export class GptTrainer {
     if (!held) return null;
     const generator = new Generator(this.heldOutNoiseSeed);
     let sum = 0;
-    // Chunks of at least 64 pairs: a small training batch would make this many small forward passes.
-    const chunk = Math.max(this.config.batchSize, 64);
-    for (let start = 0; start < held.size; start += chunk) {
-      const end = Math.min(held.size, start + chunk);
-      const batch = this.withDiffusionDraws(pairTensors(held, this.plan.device, start, end), generator);
-      try {
-        const losses = await noGrad(() => x0Losses(this.diffusion, this.model, batch)); // [b]
-        const values = await losses.data();
-        losses.dispose();
-        for (const v of values) sum += v;
-      } finally {
-        disposeBatch(batch);
+    this.model.eval(); // no dropout while measuring (the paper configs have none; a custom one may)
+    try {
+      // Chunks of at least 64 pairs: a small training batch would make this many small forward passes.
+      const chunk = Math.max(this.config.batchSize, 64);
+      for (let start = 0; start < held.size; start += chunk) {
+        const end = Math.min(held.size, start + chunk);
+        const batch = this.withDiffusionDraws(pairTensors(held, this.plan.device, start, end), generator);
+        try {
+          // The diffusion calls the model before its first await, so the forward runs inside noGrad (tested).
+          const losses = await noGrad(() => x0Losses(this.diffusion, this.model, batch)); // [b]
+          const values = await losses.data();
+          losses.dispose();
+          for (const v of values) sum += v;
+        } finally {
+          disposeBatch(batch);
+        }
       }
+    } finally {
+      this.model.train();
     }
     return sum / held.size;
   }

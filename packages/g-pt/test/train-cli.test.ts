@@ -65,6 +65,7 @@ describe('gpt train', () => {
     expect(resumed.code).toBe(0);
     expect(resumed.stdout).toContain('resuming at step 3');
     expect(resumed.stdout).toMatch(/trained to step 5 in \d+:\d\d; the EMA model is in /);
+    expect(resumed.stdout).toMatch(/best checkpoint: step [2-5], prompt alignment [-\d.e]+ \(best\.json\)/);
     expect(await readPointer(out, 'latest')).toBe('checkpoints/step-000000005');
 
     // --max-minutes: stops after the step that reaches the budget (here 0: after one step), saved.

@@ -109,6 +109,8 @@ export async function quickGpt(options: QuickGptOptions): Promise<QuickGpt> {
       }
     },
   });
+  // A folder trained further earlier (more --steps) keeps its model: say which step it is at.
+  if (result.trained.step !== steps) options.log(`  the folder's G.pt is at step ${result.trained.step}`);
   const task = await createTask(result.trained.task, taskOptions(options));
   return { trained: result.trained, task, dataset };
 }

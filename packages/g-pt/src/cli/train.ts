@@ -9,7 +9,7 @@ import type { TrainEvent } from '../train/events.js';
 import { TRAIN_PRESETS, type TrainPresetName } from '../train/presets.js';
 import { trainGpt, type TrainGptOptions } from '../train/trainer.js';
 import { promptAlignmentEvaluator } from '../train/alignment-evaluator.js';
-import { readSavedState, resolveCheckpointDir } from '../train/train-state.js';
+import { readPointer, readSavedState, resolveCheckpointDir } from '../train/train-state.js';
 import { createTask } from '../tasks/registry.js';
 import { CliUsageError, defineCli, type CliValues } from './options.js';
 import { ProgressDisplay, abortOnSigint, formatDuration } from './progress.js';
@@ -165,7 +165,12 @@ export async function main(values: Values): Promise<void> {
   } catch (error) {
     display?.finish();
     if (interrupt.signal.aborted) {
-      process.stderr.write(`gpt train: interrupted at step ${step}; the state is saved in ${out}. Run the same command with --resume to continue.\n`);
+      const saved = await readPointer(out, 'latest').catch(() => null);
+      process.stderr.write(
+        saved === null
+          ? `gpt train: interrupted before the first step was saved; nothing to resume in ${out}.\n`
+          : `gpt train: interrupted at step ${step}; the state is saved in ${out}. Run the same command with --resume to continue.\n`,
+      );
       process.exitCode = 130;
       return;
     }

@@ -6,6 +6,7 @@ import { Gpt } from '@gpt/transformer';
 import { Generator } from '@gpt/tensor';
 import { median, promptAlignment, promptSweep, rSquared } from '../src/eval/alignment.js';
 import { recursivePrompting } from '../src/eval/recursive.js';
+import { compareSamplers, parseSamplerSpec } from '../src/eval/samplers.js';
 import type { TrainedGpt } from '../src/trained-gpt.js';
 import { fakeGpt } from './eval-fakes.js';
 import { quadraticLoss, quadraticTask } from './sample-quadratic-task.js';
@@ -98,5 +99,27 @@ describe('recursivePrompting', () => {
     expect(second.lossTarget).toEqual([0.02, 0.02, 0.02].map(Math.fround));
     expect(report.meanMetric[3]).toBeCloseTo(report.metrics.reduce((a, m) => a + m[3]!, 0) / 3, 12);
     report.finalParams.forEach((p, n) => expect(quadraticLoss(p)).toBeCloseTo(report.metrics[n]![3]!, 8));
+  });
+});
+
+describe('compareSamplers', () => {
+  it('runs every sampler on the same networks and names them; a perfect predictor is aligned under each', async () => {
+    const task = quadraticTask();
+    const params = inits(3, 2);
+    const { trained } = fakeGpt(task.name, (target, prev) => Math.sqrt(Math.max(target, 0) / prev));
+    const specs = ['ddpm-100', 'ddim-10', 'ddpm-20', 'ddim-5-eta-1'].map(parseSamplerSpec);
+    expect(specs[3]).toEqual({ sampler: 'ddim', steps: 5, eta: 1 });
+    const comparison = await compareSamplers(trained, task, params, specs, { alignmentNetworks: 2 });
+    expect(comparison.results.map((r) => r.sampler)).toEqual(['ddpm-100', 'ddim-10', 'ddpm-20', 'ddim-5 (eta 1)']);
+    expect(comparison.results[0]!.speedup).toBe(1);
+    for (const r of comparison.results) {
+      // x_0 predictions that ignore x_t: DDIM returns them exactly, DDPM's last step too (no noise at t = 0).
+      expect(r.promptAlignment).toBeGreaterThan(1 - 1e-5);
+      expect(r.oneStepMetric).toBeCloseTo(0, 6); // best prompt 0: the optimum itself
+      expect(r.speedup).toBeGreaterThan(0);
+    }
+    expect(() => parseSamplerSpec('ddpm-100-eta-1')).toThrow(/not of the form/);
+    expect(() => parseSamplerSpec('euler-10')).toThrow(/ddpm-STEPS/);
+    await expect(compareSamplers(trained, task, params, [])).rejects.toThrow(/at least one sampler/);
   });
 });

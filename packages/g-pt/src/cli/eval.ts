@@ -7,6 +7,7 @@ import '../tasks/builtin.js';
 import { promptAlignment, type AlignmentReport } from '../eval/alignment.js';
 import { gradientBaseline, summarizeWorth, supervisedObjective, type GradientBaselineReport, type WorthSummary } from '../eval/gradient-baseline.js';
 import { recursivePrompting, type RecursiveReport } from '../eval/recursive.js';
+import { compareSamplers, parseSamplerSpec, type SamplerComparison, type SamplerSpec } from '../eval/samplers.js';
 import { alignmentScatter } from '../plot/alignment-scatter.js';
 import { lineChart } from '../plot/line-chart.js';
 import { writePlot } from '../plot/write-plot.js';
@@ -16,17 +17,21 @@ import { ProgressDisplay, abortOnSigint } from './progress.js';
 import { describeRuntime } from './runtime.js';
 import { MODEL_OPTIONS, loadModelTaskParams, samplingProgress } from './optimize.js';
 
-const EVALUATIONS = ['alignment', 'recursive', 'gradient'] as const;
+const EVALUATIONS = ['alignment', 'recursive', 'gradient', 'samplers'] as const;
 type Evaluation = (typeof EVALUATIONS)[number];
+/** What runs without --only (the sampler comparison's DDPM-1000 is slow, so it is asked for by name). */
+const DEFAULT_EVALUATIONS: readonly Evaluation[] = ['alignment', 'recursive', 'gradient'];
 
 export const cli = defineCli({
   name: 'gpt eval',
   summary:
     'Evaluates a trained G.pt on unseen networks: prompt alignment (20 prompts per network, R² per network, mean), recursive prompting, ' +
-    'and one G.pt update against Adam and SGD after 1..N steps (learning rates from a sweep). Writes eval.json and plots to --out.',
+    'one G.pt update against Adam and SGD after 1..N steps (learning rates from a sweep), and on request samplers side by side (alignment, metric, wall time). ' +
+    'Writes eval.json and plots to --out.',
   options: {
     ...MODEL_OPTIONS,
-    only: { type: 'string', placeholder: 'LIST', description: `comma-separated subset of ${EVALUATIONS.join(', ')} (default: all; gradient needs a task with a training objective)` },
+    only: { type: 'string', placeholder: 'LIST', description: `comma-separated subset of ${EVALUATIONS.join(', ')} (default: ${DEFAULT_EVALUATIONS.join(', ')}; gradient needs a task with a training objective)` },
+    samplers: { type: 'string', default: 'ddpm-1000,ddim-50,ddpm-100', placeholder: 'LIST', description: 'samplers compared by --only samplers (ddpm-STEPS, ddim-STEPS, ddim-STEPS-eta-X); speed-ups are against the first' },
     prompts: { type: 'integer', min: 2, default: 20, placeholder: 'N', description: 'prompts per network in the alignment sweep' },
     updates: { type: 'integer', min: 1, default: 2, placeholder: 'N', description: 'G.pt updates in a row for recursive prompting' },
     gradientSteps: { type: 'integer', min: 1, default: 100, placeholder: 'N', description: 'Adam/SGD steps of the baseline' },
@@ -37,8 +42,8 @@ export const cli = defineCli({
 
 type Values = CliValues<typeof cli.options>;
 
-function parseList<T extends string>(text: string | undefined, allowed: readonly T[], flag: string): T[] {
-  if (text === undefined) return [...allowed];
+function parseList<T extends string>(text: string | undefined, allowed: readonly T[], flag: string, defaults: readonly T[] = allowed): T[] {
+  if (text === undefined) return [...defaults];
   const items = text.split(',').map((s) => s.trim()).filter(Boolean);
   const bad = items.find((s) => !allowed.includes(s as T));
   if (bad !== undefined || items.length === 0) throw new CliUsageError(`${flag} takes a comma-separated subset of ${allowed.join(', ')}, got "${text}"`, flag);
@@ -60,11 +65,18 @@ export interface EvalReport {
   readonly oneStep?: { readonly prompt: number; readonly sampler: string; readonly meanBefore: number; readonly meanAfter: number };
   readonly gradient?: GradientBaselineReport;
   readonly worth?: WorthSummary;
+  readonly samplers?: SamplerComparison;
   readonly files: string[];
 }
 
 export async function main(values: Values): Promise<void> {
-  const only = parseList<Evaluation>(values.only, EVALUATIONS, '--only');
+  const only = parseList<Evaluation>(values.only, EVALUATIONS, '--only', DEFAULT_EVALUATIONS);
+  let samplerSpecs: SamplerSpec[];
+  try {
+    samplerSpecs = values.samplers.split(',').map(parseSamplerSpec);
+  } catch (error) {
+    throw new CliUsageError(`--samplers: ${(error as Error).message}`, '--samplers');
+  }
   const adamLrs = parseRates(values.adamLrs, '--adam-lrs');
   const sgdLrs = parseRates(values.sgdLrs, '--sgd-lrs');
   const say = (line: string) => (values.json ? process.stderr : process.stdout).write(`${line}\n`);
@@ -140,6 +152,13 @@ export async function main(values: Values): Promise<void> {
           ),
         );
       }
+    }
+    if (only.includes('samplers')) {
+      say(`[samplers] ${samplerSpecs.length} samplers on the same ${params.length} networks (one update + alignment sweep)`);
+      const samplers = await compareSamplers(trained, task, params, samplerSpecs, { seed: values.seed, signal: interrupt.signal, onProgress: progress.onProgress });
+      progress.finish();
+      for (const r of samplers.results) say(`${r.sampler.padEnd(10)} one update ${f(r.oneStepMetric)}, R² ${f(r.promptAlignment)} (median ${f(r.medianR2)}), ${r.samplingSeconds.toFixed(1)} s of sampling (${r.speedup.toFixed(1)}x)`);
+      report = { ...report, samplers };
     }
     const file = join(out, 'eval.json');
     files.push(file);

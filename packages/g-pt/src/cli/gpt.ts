@@ -24,7 +24,7 @@ export const COMMANDS: Readonly<Record<string, CommandEntry>> = {
   train: { summary: 'train G.pt on a checkpoint dataset (resumable)', load: () => import('./train.js') },
   eval: { summary: 'prompt alignment, recursive prompting and G.pt vs Adam/SGD of a trained G.pt on unseen networks', load: () => import('./eval.js') },
   optimize: { summary: 'one G.pt update of parameter vectors (random initializations or a file), measured by the task', load: () => import('./optimize.js') },
-  demo: { summary: 'the whole pipeline on the CPU in about 10 minutes: data, G.pt, one update vs Adam, prompt alignment, plots', load: () => import('./demo.js') },
+  demo: { summary: 'the whole pipeline on the CPU in under 10 minutes: data, G.pt, one update vs Adam, prompt alignment, plots', load: () => import('./demo.js') },
 };
 
 export function gptHelp(): string {

@@ -44,8 +44,8 @@ async function main(options: CliValues<typeof cli.options>): Promise<void> {
   try {
     let mnistDir: string | undefined;
     let bytesPerRun = 0;
-    for (const workers of options.workers.split(',').map(Number)) {
-      const out = join(root, `mnist-w${workers}`);
+    for (const [i, workers] of options.workers.split(',').map(Number).entries()) {
+      const out = join(root, `mnist-${i}-w${workers}`);
       const start = performance.now();
       const result = await generateDataset({ task: 'mnist_error', taskOptions: { runsPerBatch: options.batch }, runs: options.runs, out, workers, runsPerBatch: options.batch });
       const wall = (performance.now() - start) / 1000;

@@ -169,11 +169,15 @@ describe('generateDataset', () => {
     let seed = 12345;
     const random = (): number => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31);
     let kills = 0;
-    const counts: number[] = [];
+    const counts: number[] = [0];
     for (let attempt = 0; kills < 10 && attempt < 30; attempt++) {
       const child = spawnGenerator(out, attempt % 4 === 3 ? 2 : 0);
-      await child.waitFor(/"type":"started"/);
-      await new Promise((resolve) => setTimeout(resolve, random() * 250));
+      // Kill after 0-2 more runs are written and a random moment on top (inside training, a
+      // write or between the two runs of a batch), so that progress between kills is bounded
+      // however fast the machine is.
+      const afterRuns = Math.floor(random() * 3);
+      await child.waitFor(afterRuns === 0 ? /"type":"started"/ : new RegExp(`"type":"run-written".*"done":${counts.at(-1)! + afterRuns},`));
+      await new Promise((resolve) => setTimeout(resolve, random() * 40));
       child.process.kill('SIGKILL');
       const { signal } = await child.exit;
       if (signal === 'SIGKILL') kills += 1;

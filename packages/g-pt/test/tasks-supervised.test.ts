@@ -6,6 +6,7 @@ import { Linear, ReLU, Sequential } from '@gpt/nn';
 import { Generator } from '@gpt/tensor';
 import { buildSupervisedTask, type SupervisedTaskSpec } from '../src/tasks/supervised.js';
 import { runStreams, savedIterations } from '../src/tasks/run-schedule.js';
+import { spreadImages } from '../src/tasks/supervised-data.js';
 
 /** 3-class points in 4-D around three centers. */
 function blobs(count: number, seed: number): { inputs: Float32Array; labels: Int32Array } {
@@ -136,5 +137,19 @@ describe('buildSupervisedTask', () => {
     expect(() =>
       buildSupervisedTask(spec({ permutation: { tensors: [{ name: 'fc1.weight', shape: [5, 4] }], groups: [] } })),
     ).toThrow(/permutation spec's tensors \(fc1.weight \[5, 4\]\) differ from the network's state dict \(0.weight \[5, 4\], 0.bias/);
+  });
+});
+
+describe('spreadImages', () => {
+  it('takes evenly spaced images, so a class-sorted set keeps every class', () => {
+    const count = 100;
+    const labels = Uint8Array.from({ length: count }, (_, i) => Math.floor(i / 10)); // sorted: 10 per class
+    const pixels = Uint8Array.from({ length: count * 4 }, (_, i) => i % 251);
+    const dataset = { name: 'sorted', count, channels: 1, height: 2, width: 2, pixels, labels, normalization: { scale: 1, mean: [0], std: [1] } };
+    const subset = spreadImages(dataset, 20);
+    expect(subset.count).toBe(20);
+    expect(new Set(subset.labels).size).toBe(10);
+    expect([...subset.pixels.subarray(4, 8)]).toEqual([...pixels.subarray(5 * 4, 6 * 4)]); // image 1 is image 5
+    expect(spreadImages(dataset, 200)).toBe(dataset);
   });
 });

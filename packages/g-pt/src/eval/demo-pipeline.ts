@@ -82,8 +82,7 @@ export const DEMO_PRESETS: Readonly<Record<string, Omit<DemoSettings, 'out' | 's
   mnist_error: {
     task: 'mnist_error',
     // The bundled 8,000 training digits for 2 epochs (125 SGD steps, runs end near 10% test
-    // error): 300 runs take about a minute. (trainSubset keeps the first digits, which are
-    // sorted by class, so a subset trains on a few classes only.)
+    // error): 300 runs take about a minute.
     taskOptions: { recipe: { epochs: 2 } },
     runs: 300,
     checkpointsPerRun: 50,

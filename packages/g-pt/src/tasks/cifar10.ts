@@ -10,7 +10,7 @@ import { randomCropFlip, type ImageDataset } from '@gpt/nn/data';
 import { loadCifar10 } from '@gpt/nn/data-node';
 import { relu, tidy, type Generator, type Tensor } from '@gpt/tensor';
 import { buildSupervisedTask, type SgdRecipe, type SupervisedMetricName, type SupervisedTask } from './supervised.js';
-import { firstImages } from './supervised-data.js';
+import { spreadImages } from './supervised-data.js';
 import type { PromptConstants, TaskFactory } from './task.js';
 import { optionalInteger, optionalObject, optionalString, rejectUnknownOptions } from './task-options.js';
 
@@ -44,7 +44,7 @@ export interface Cifar10TaskOptions extends Record<string, unknown> {
   dataDir?: string;
   /** Recipe overrides; the paper's recipe with 50 epochs otherwise. */
   recipe?: Partial<SgdRecipe>;
-  /** Only the first N training images (quick tests); all by default. */
+  /** N training images spread evenly over the set (quick tests); all by default. */
   trainSubset?: number;
 }
 
@@ -87,7 +87,7 @@ export async function createCifar10Task(metric: SupervisedMetricName, options: C
     description: `CIFAR-10 CNN (5,370 parameters), SGD with flip + crop; G.pt conditioned on the ${metric === 'avg_test_loss' ? 'test loss' : 'test error (%)'}`,
     createNetwork: (generator) => new Cifar10Cnn(generator),
     classes: 10,
-    train: trainSubset === undefined ? data.train : firstImages(data.train, trainSubset),
+    train: trainSubset === undefined ? data.train : spreadImages(data.train, trainSubset),
     test: data.test,
     recipe: { epochs: 50, ...recipe },
     augment: flipAndCrop,

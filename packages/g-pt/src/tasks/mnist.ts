@@ -13,7 +13,7 @@ import { relu, reshape, tidy, type Generator, type Tensor } from '@gpt/tensor';
 import { trainMlpRunsBatched } from './batched-mlp.js';
 import { checkRuns } from './run-schedule.js';
 import { buildSupervisedTask, type SgdRecipe, type SupervisedMetricName, type SupervisedTask } from './supervised.js';
-import { firstImages } from './supervised-data.js';
+import { spreadImages } from './supervised-data.js';
 import type { PromptConstants, TaskFactory } from './task.js';
 import { optionalInteger, optionalObject, optionalString, rejectUnknownOptions } from './task-options.js';
 
@@ -47,7 +47,7 @@ export interface MnistTaskOptions extends Record<string, unknown> {
   recipe?: Partial<SgdRecipe>;
   /** Runs trained at once by trainRuns (default 16); 1 trains them one by one. */
   runsPerBatch?: number;
-  /** Only the first N training images (for quick tests and examples); all by default. */
+  /** N training images spread evenly over the set (for quick tests and examples); all by default. */
   trainSubset?: number;
 }
 
@@ -87,7 +87,7 @@ export async function createMnistTask(metric: SupervisedMetricName, options: Mni
     description: `MNIST MLP 784-10-10 (7,960 parameters), SGD; G.pt conditioned on the ${metric === 'avg_test_loss' ? 'test loss' : 'test error (%)'}`,
     createNetwork: (generator) => new MnistMlp(generator),
     classes: 10,
-    train: trainSubset === undefined ? data.train : firstImages(data.train, trainSubset),
+    train: trainSubset === undefined ? data.train : spreadImages(data.train, trainSubset),
     test: data.test,
     recipe: { epochs: 25, ...recipe },
     metric,

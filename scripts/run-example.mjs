@@ -1,4 +1,4 @@
-// `pnpm example <name> [options]` (and `pnpm demo`, which is `pnpm example two-moons`): runs
+// `pnpm example <name> [options]`: runs
 // examples/<name>/main.ts from the sources (the "@gpt/source" condition, TypeScript through
 // tsx), after building the WASM kernels if they are missing or stale, so that a fresh clone
 // runs on the fast kernels without a `pnpm build`. Options after the name go to the example;

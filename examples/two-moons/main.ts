@@ -1,7 +1,7 @@
-// The foundation demo: a two-layer MLP fitted to the two-moons data set with plain
+// The smallest training loop: a two-layer MLP fitted to the two-moons data set with plain
 // gradient steps, using only @gpt/tensor (tensors, autograd, seeded RNG, tidy).
-// Run from the repository root: `npx pnpm@12.4.2 demo` (same as `pnpm example two-moons`;
-// options: --steps N --seed S, --help lists them).
+// Run from the repository root: `npx pnpm@12.4.2 example two-moons`
+// (options: --steps N --seed S, --help lists them).
 
 import { pathToFileURL } from 'node:url';
 import { defineCli, describeRuntime, runCli, type CliValues } from '@gpt/g-pt/cli';

@@ -29,6 +29,7 @@ export { landscape, landscapePlot, principalPlane, type LandscapeOptions, type L
 export { novelty, noveltyAgainstDataset, noveltyPlot, checkpointRuns, hungarian, UnitAligner, type CheckpointRun, type NearestCheckpoint, type NoveltyAlignment, type NoveltyOptions, type NoveltyProgressEvent, type NoveltyReport } from './eval/novelty.js';
 export { loadTrainedGpt, readSavedState, resolveCheckpointDir, STATE_FILES, type LoadTrainedGptOptions, type SavedTrainState, type BestRecord, type CheckpointPointer } from './train/train-state.js';
 export { readTrainLog, TRAIN_LOG_FILE } from './train/train-log.js';
+export { lossSeries, writeLossPlot } from './train/loss-plot.js';
 export { latentWalk, latentWalkPlot, latentWalkFilterFrames, firstLayerFilters, slerp, type LatentWalkFrame, type LatentWalkOptions, type LatentWalkProgressEvent, type LatentWalkReport, type LatentWalkResult } from './eval/latent-walk.js';
 export { generateDataset, runIndices, DEFAULT_CHECKPOINTS_PER_RUN, DEFAULT_RUNS_PER_BATCH, type GenerateDatasetOptions, type GenerateDatasetResult, type DatasetProgressEvent } from './data/generate.js';
 export { acquireDatasetLock, DatasetLockedError, LOCK_FILE, type DatasetLock, type LockOwner } from './data/dataset-lock.js';

@@ -7,6 +7,7 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import { lossSeries } from '../src/train/loss-plot.js';
 import { readTrainLog } from '../src/train/train-log.js';
 import { STATE_FILES, loadTrainedGpt, readPointer } from '../src/train/train-state.js';
 import { trainGpt, type TrainGptOptions } from '../src/train/trainer.js';
@@ -69,9 +70,18 @@ describe('resume', () => {
 
     // The log of the resumed run has every step once (the interrupted run's lines after its checkpoint are dropped).
     for (const out of [outB, outC]) {
-      const steps = (await readTrainLog(out)).filter((r) => r.type === 'step').map((r) => r.step);
+      const records = await readTrainLog(out);
+      const steps = records.filter((r) => r.type === 'step').map((r) => r.step);
       expect(steps).toEqual([1, 2, 3, 4, 5, 6]);
+      // The loss plot of the resumed run covers its whole history, every step once.
+      const [train] = lossSeries(records);
+      expect(train!.points.map((p) => p.x)).toEqual([1, 2, 3, 4, 5, 6]);
+      expect(train!.points.map((p) => p.y)).toEqual(records.filter((r) => r.type === 'step').map((r) => r.loss));
     }
+    expect(b.lossPlot).toBe(join(outB, 'loss.svg'));
+    const svg = await readFile(b.lossPlot!, 'utf8');
+    expect(svg).toMatch(/^<svg/);
+    expect(svg).toContain('training loss (batch)');
     // The uninterrupted run's result is what loadTrainedGpt gives back from its folder.
     const loaded = await loadTrainedGpt(outA);
     expect(loaded.step).toBe(STEPS);

@@ -159,7 +159,8 @@ export async function main(values: Values): Promise<void> {
 
   try {
     const alignment = await alignmentHook(values, out);
-    await trainGpt({ ...trainOptions(values, out), ...alignment, signal: interrupt.signal, onProgress });
+    const result = await trainGpt({ ...trainOptions(values, out), ...alignment, signal: interrupt.signal, onProgress });
+    if (result.lossPlot) log(`loss curves: ${result.lossPlot}`);
     const best = await resolveCheckpointDir(out, 'best').then(readSavedState, () => null);
     if (best?.best) log(`best checkpoint: step ${best.best.step}, ${best.best.by === 'score' ? 'prompt alignment' : 'held-out loss'} ${best.best.value.toPrecision(4)} (best.json)`);
   } catch (error) {

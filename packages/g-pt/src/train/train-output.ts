@@ -51,7 +51,11 @@ export class TrainOutput {
     trainer.emit({ type: 'checkpoint', step: trainer.step, dir: join(this.dir, relative), kind: pointer });
   }
 
+  private closing: Promise<void> | null = null;
+
+  /** Closes the log; calling it again waits for the same close. */
   close(): Promise<void> {
-    return this.log.close();
+    this.closing ??= this.log.close();
+    return this.closing;
   }
 }

@@ -24,6 +24,7 @@ import { trainPreset, type TrainPreset, type TrainPresetName } from './presets.j
 import { resolveTrainConfig, stepsPerEpoch, type TrainConfig, type TrainConfigInput } from './train-config.js';
 import { resumeOptions } from './resume.js';
 import { TrainOutput } from './train-output.js';
+import { writeLossPlot } from './loss-plot.js';
 import { runTraining } from './training-loop.js';
 import {
   STATE_FILES,
@@ -117,6 +118,8 @@ export interface TrainResult {
   readonly bestHeldOutLoss: number | null;
   /** Why the loop ended: the step count, or the maxSeconds budget. */
   readonly stoppedBy: 'steps' | 'time';
+  /** The loss curves of the whole run (<out>/loss.svg), when the run has an output folder. */
+  readonly lossPlot?: string;
 }
 
 /** The plan of a run once options, preset and dataset are resolved. */
@@ -435,7 +438,10 @@ export async function trainGpt(options: TrainGptOptions): Promise<TrainResult> {
     if (saved) await trainer.restore(saved.dir, saved.state);
     const result = await runTraining(trainer, effective, output);
     kept = true;
-    return result;
+    if (!output) return result;
+    await output.close(); // the log is complete before the plot reads it
+    const lossPlot = await writeLossPlot(output.dir, `G.pt training (${trainer.plan.task.name})`);
+    return lossPlot === null ? result : { ...result, lossPlot };
   } finally {
     await trainer?.dispose(kept);
     await output?.close();

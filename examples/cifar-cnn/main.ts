@@ -12,35 +12,11 @@
 
 import { pathToFileURL } from 'node:url';
 import { defineCli, describeRuntime, runCli, type CliValues } from '@gpt/g-pt/cli';
-import { applyLrSchedule, Conv2d, cosineDecay, crossEntropy, GlobalAvgPool2d, Linear, Module, perEpoch, SGD } from '@gpt/nn';
+import { applyLrSchedule, cosineDecay, crossEntropy, perEpoch, SGD } from '@gpt/nn';
 import { DataLoader, randomCropFlip } from '@gpt/nn/data';
 import { loadCifar10 } from '@gpt/nn/data-node';
-import { argmax, equal, Generator, memory, noGrad, relu, tidy, type Tensor } from '@gpt/tensor';
-
-/** data_gen/train_cifar10.py's ConvNet(ws=[16, 32]). */
-export class CifarCnn extends Module {
-  conv1: Conv2d;
-  conv2: Conv2d;
-  gap = new GlobalAvgPool2d();
-  fc: Linear;
-
-  constructor(generator: Generator) {
-    super();
-    this.conv1 = new Conv2d(3, 16, 3, { stride: 2, padding: 1, bias: false, generator });
-    this.conv2 = new Conv2d(16, 32, 3, { stride: 1, padding: 1, bias: false, generator });
-    this.fc = new Linear(32, 10, { generator });
-  }
-
-  /** [N, 3, 32, 32] -> logits [N, 10] */
-  forward(x: Tensor): Tensor {
-    return tidy(() => {
-      const h1 = relu(this.conv1.forward(x)); // [N, 16, 16, 16]
-      const h2 = relu(this.conv2.forward(h1)); // [N, 32, 16, 16]
-      const pooled = this.gap.forward(h2); // [N, 32]
-      return this.fc.forward(pooled); // [N, 10]
-    });
-  }
-}
+import { argmax, equal, Generator, memory, noGrad, tidy } from '@gpt/tensor';
+import { Cifar10Cnn } from '@gpt/g-pt'; // data_gen/train_cifar10.py's ConvNet(ws=[16, 32])
 
 export interface EpochReport {
   epoch: number;
@@ -62,7 +38,7 @@ export interface TrainOptions {
 }
 
 /** Mean cross-entropy and top-1 error (%) over the test set, in chunks to bound memory. */
-function evaluate(model: CifarCnn, loader: DataLoader): { loss: number; error: number } {
+function evaluate(model: Cifar10Cnn, loader: DataLoader): { loss: number; error: number } {
   let lossSum = 0;
   let wrong = 0;
   for (const { x, y } of loader) {
@@ -86,7 +62,7 @@ export async function train(options: TrainOptions): Promise<EpochReport[]> {
   const trainSet = await loadCifar10(options.data, 'train');
   const testSet = await loadCifar10(options.data, 'test');
   const generator = new Generator(options.seed ?? 0);
-  const model = new CifarCnn(generator);
+  const model = new Cifar10Cnn(generator);
   const optimizer = new SGD(model.parameters(), { lr: 0.1, momentum: 0.9, nesterov: true, weightDecay: 5e-4 });
   const schedule = perEpoch(cosineDecay(epochs));
   const loader = new DataLoader(trainSet, { batchSize, shuffle: true, dropLast: true, generator, augment: randomCropFlip });

@@ -11,31 +11,11 @@
 
 import { pathToFileURL } from 'node:url';
 import { defineCli, describeRuntime, runCli, type CliValues } from '@gpt/g-pt/cli';
-import { applyLrSchedule, cosineDecay, crossEntropy, Linear, Module, perEpoch, SGD } from '@gpt/nn';
+import { applyLrSchedule, cosineDecay, crossEntropy, type Module, perEpoch, SGD } from '@gpt/nn';
 import { DataLoader, type ImageDataset } from '@gpt/nn/data';
 import { loadBundledMnist, loadMnist } from '@gpt/nn/data-node';
-import { argmax, equal, Generator, memory, noGrad, relu, reshape, tidy, type Tensor } from '@gpt/tensor';
-
-/** data_gen/train_mnist.py's MLP(w_h=10). */
-export class MnistMlp extends Module {
-  fc1: Linear;
-  fc2: Linear;
-
-  constructor(generator: Generator) {
-    super();
-    this.fc1 = new Linear(784, 10, { generator });
-    this.fc2 = new Linear(10, 10, { generator });
-  }
-
-  /** [N, 1, 28, 28] -> logits [N, 10] */
-  forward(x: Tensor): Tensor {
-    return tidy(() => {
-      const flat = reshape(x, [x.shape[0]!, 784]); // [N, 784]
-      const hidden = relu(this.fc1.forward(flat)); // [N, 10]
-      return this.fc2.forward(hidden); // [N, 10]
-    });
-  }
-}
+import { argmax, equal, Generator, memory, noGrad, tidy, type Tensor } from '@gpt/tensor';
+import { MnistMlp } from '@gpt/g-pt'; // data_gen/train_mnist.py's MLP(w_h=10)
 
 export interface EpochReport {
   epoch: number;

@@ -5,32 +5,12 @@
 // the identity whatever the sampler, steps or noise. Then the batching: rows batched together
 // equal rows sampled one by one, and the model is conditioned on the right rows.
 import { describe, expect, it } from 'vitest';
-import { Gpt } from '@gpt/transformer';
-import { flattenParameters, loadFlat } from '@gpt/nn';
 import type { Tensor } from '@gpt/tensor';
 import { Generator } from '@gpt/tensor';
 import { optimize, resolvePrompts, sampleRows, samplerDiffusion } from '../src/sample/optimize.js';
 import type { TrainedGpt } from '../src/trained-gpt.js';
 import { quadraticLoss, quadraticTask } from './sample-quadratic-task.js';
-
-function trainedGpt(taskName: string, options: { perturb?: boolean; steps?: number } = {}): TrainedGpt {
-  const model = new Gpt([6, 3], { nEmbd: 16, nLayer: 1, nHead: 2, numFrequencies: 8, diffusionSteps: options.steps ?? 100 }, { seed: 1 });
-  if (options.perturb) {
-    // Non-zero decoders: the model's output now depends on x_t, t and both metrics.
-    const g = new Generator(7);
-    const flat = flattenParameters(model);
-    const values = Float32Array.from(flat.dataSync() as Float32Array);
-    flat.dispose();
-    let offset = 0;
-    for (const [key, shape] of model.stateShapes()) {
-      const size = shape.reduce((a, b) => a * b, 1);
-      if (key.includes('output_parameter_projections')) g.normal(size).forEach((v, i) => (values[offset + i] = v * 0.05));
-      offset += size;
-    }
-    loadFlat(model, values);
-  }
-  return { task: taskName, config: model.config, model, diffusionSteps: model.config.diffusionSteps, noiseSchedule: 'linear', normalizationCoefficient: 2.5, step: 0 };
-}
+import { tinyTrainedGpt } from './fixtures/eval-models.js';
 
 function inits(n: number, seed: number): Float32Array[] {
   const g = new Generator(seed);
@@ -39,7 +19,7 @@ function inits(n: number, seed: number): Float32Array[] {
 
 describe('optimize with a fresh G.pt (the identity update)', () => {
   const task = quadraticTask();
-  const trained = trainedGpt(task.name);
+  const trained = tinyTrainedGpt(task);
   const params = inits(3, 1);
 
   it.each([
@@ -71,7 +51,7 @@ describe('optimize with a fresh G.pt (the identity update)', () => {
 
 describe('optimize conditions and batches correctly', () => {
   const task = quadraticTask();
-  const trained = trainedGpt(task.name, { perturb: true });
+  const trained = tinyTrainedGpt(task, { perturb: 0.05 });
   const params = inits(2, 2);
 
   it('feeds coefficient x params, the prompt and the measured start metric of each row', async () => {
@@ -130,10 +110,10 @@ describe('optimize conditions and batches correctly', () => {
 
 describe('optimize input errors', () => {
   const task = quadraticTask();
-  const trained = trainedGpt(task.name);
+  const trained = tinyTrainedGpt(task);
   const params = inits(2, 1);
   it.each([
-    [{ ...trainedGpt('other') }, params, {}, /trained for task "other"/],
+    [{ ...tinyTrainedGpt(quadraticTask('other')) }, params, {}, /trained for task "other"/],
     [trained, [new Float32Array(8)], {}, /params\[0\] must be a Float32Array of 9 values/],
     [trained, [], {}, /params is empty/],
     [trained, params, { prompt: [1, 2, 3] }, /prompt has 3 entries, expected one per network \(2\)/],

@@ -38,6 +38,7 @@ export { loadOfficialGpt, officialGptName, expectedGptStateShapes, OFFICIAL_GPT_
 export type { TrainedGpt } from './trained-gpt.js';
 export { promptAlignmentEvaluator, type AlignmentEvaluatorOptions } from './train/alignment-evaluator.js';
 export { promptAlignment, promptSweep, rSquared, median, ALIGNMENT_PROMPTS, type AlignmentOptions, type AlignmentReport, type NetworkAlignment } from './eval/alignment.js';
+export { compareSamplers, parseSamplerSpec, type SamplerComparison, type SamplerResult, type SamplerSpec } from './eval/samplers.js';
 export { recursivePrompting, type RecursiveOptions, type RecursiveReport, type RecursiveProgressEvent } from './eval/recursive.js';
 export { gradientBaseline, gradientTrajectory, stepsWorth, summarizeWorth, classificationObjective, supervisedObjective, defaultRecord, DEFAULT_LEARNING_RATES, type GradientBaselineOptions, type GradientBaselineReport, type GradientCurve, type GradientOptimizerName, type GradientBaselineProgressEvent, type StepsWorth, type WorthSummary } from './eval/gradient-baseline.js';
 export { runDemo, unseenInitializations, DEMO_PRESETS, UNSEEN_RUN_BASE, type DemoSettings, type DemoReport, type DemoEvent } from './eval/demo-pipeline.js';

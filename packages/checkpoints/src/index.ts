@@ -16,10 +16,12 @@ export {
   toFloat32,
 } from './dtype.js';
 export {
+  DEFAULT_MAX_SAFETENSORS_BYTES,
   MAX_HEADER_BYTES,
   type SafetensorsEntry,
   type SafetensorsHeader,
   type SafetensorsInput,
+  type SafetensorsReadOptions,
   type SafetensorsTensor,
   decodeSafetensors,
   encodeSafetensors,
@@ -72,6 +74,15 @@ export {
 } from './official-tasks.js';
 export { type PairBatch, PairSampler, type PairSamplerOptions, type PairSamplerState } from './pair-sampler.js';
 export { type ByteSource, bytesSource } from './byte-source.js';
-export { TorchFile, TorchTensor, type TensorData, type TorchStorage } from './pytorch/torch-file.js';
-export { PyCallable, PyDict, PyTuple, type PyKey, type PyValue, type UnpickleOptions, unpickle } from './pytorch/pickle.js';
-export { type InflateRaw, ZipReader, type ZipEntry, type ZipReaderOptions, inflateRawWithStreams } from './pytorch/zip-reader.js';
+export {
+  DEFAULT_MAX_TENSOR_BYTES,
+  DEFAULT_MAX_TOTAL_TENSOR_BYTES,
+  MAX_TORCH_RANK,
+  TorchFile,
+  type TorchFileOptions,
+  TorchTensor,
+  type TensorData,
+  type TorchStorage,
+} from './pytorch/torch-file.js';
+export { MAX_INT_DIGITS, MAX_LONG_BYTES, PyCallable, PyDict, PyTuple, type PyKey, type PyValue, type UnpickleOptions, unpickle } from './pytorch/pickle.js';
+export { DEFAULT_MAX_RECORD_BYTES, type InflateRaw, ZipReader, type ZipEntry, type ZipReaderOptions, inflateRawWithStreams } from './pytorch/zip-reader.js';

@@ -1,6 +1,7 @@
 // Safetensors files on disk (Node only): header-first positional reads, so a run file's
 // header is validated without reading its data, and atomic writes. The format itself
 // (parsing, validation, encoding) is safetensors.ts.
+import { constants } from 'node:fs';
 import { open } from 'node:fs/promises';
 import { CheckpointFormatError } from './errors.js';
 import { typedArrayFromBytes } from './dtype.js';
@@ -9,6 +10,7 @@ import { readExactly } from './positional-read.js';
 import {
   type SafetensorsHeader,
   type SafetensorsInput,
+  type SafetensorsReadOptions,
   type SafetensorsTensor,
   encodeSafetensors,
   parseHeaderLength,
@@ -17,20 +19,46 @@ import {
 
 type ReadHandle = Awaited<ReturnType<typeof open>>;
 
+/**
+ * Opens `file` if it is a regular file. Non-blocking, so a FIFO cannot hang the open, and
+ * checked on the open descriptor, so a FIFO, a directory or /dev/zero is refused naming
+ * the file before any read. (A missing file stays Node's ENOENT error.)
+ */
+async function openSafetensorsFile(file: string): Promise<ReadHandle> {
+  let handle: ReadHandle;
+  try {
+    handle = await open(file, constants.O_RDONLY | (constants.O_NONBLOCK ?? 0));
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT' || code === 'EACCES' || code === 'EPERM') throw error;
+    throw new CheckpointFormatError(file, `cannot open safetensors file (${code ?? (error as Error).message})`, { cause: error });
+  }
+  try {
+    if (!(await handle.stat()).isFile()) throw new CheckpointFormatError(file, 'safetensors file is not a regular file (a directory, FIFO or device); refusing to read it');
+    return handle;
+  } catch (error) {
+    await handle.close().catch(() => undefined);
+    throw error;
+  }
+}
+
 /** Reads and validates the header of an open safetensors file. */
-export async function readSafetensorsHeaderFrom(handle: ReadHandle, file: string): Promise<SafetensorsHeader> {
+export async function readSafetensorsHeaderFrom(handle: ReadHandle, file: string, options: SafetensorsReadOptions = {}): Promise<SafetensorsHeader> {
   const { size } = await handle.stat();
   const prefix = size >= 8 ? await readExactly(handle, file, 0, 8) : new Uint8Array(0);
   const length = parseHeaderLength(file, prefix, size);
   const headerBytes = await readExactly(handle, file, 8, length);
-  return parseSafetensorsHeader(file, headerBytes, size);
+  return parseSafetensorsHeader(file, headerBytes, size, options);
 }
 
-/** Reads and validates the header of a safetensors file without reading its data. */
-export async function readSafetensorsHeader(file: string): Promise<SafetensorsHeader> {
-  const handle = await open(file, 'r');
+/**
+ * Reads and validates the header of a safetensors file without reading its data. Only a
+ * regular file is read (a FIFO or a device is refused before any read).
+ */
+export async function readSafetensorsHeader(file: string, options: SafetensorsReadOptions = {}): Promise<SafetensorsHeader> {
+  const handle = await openSafetensorsFile(file);
   try {
-    return await readSafetensorsHeaderFrom(handle, file);
+    return await readSafetensorsHeaderFrom(handle, file, options);
   } finally {
     await handle.close();
   }
@@ -39,7 +67,11 @@ export async function readSafetensorsHeader(file: string): Promise<SafetensorsHe
 /** Reads one tensor (whole) of an open file whose header was read already. */
 export async function readSafetensorsTensorFrom(handle: ReadHandle, header: SafetensorsHeader, name: string): Promise<SafetensorsTensor> {
   const entry = header.byName.get(name);
-  if (!entry) throw new CheckpointFormatError(header.file, `no tensor named "${name}" (has ${[...header.byName.keys()].join(', ') || 'none'})`);
+  if (!entry) {
+    const names = [...header.byName.keys()];
+    const listed = names.length > 20 ? `${names.slice(0, 20).join(', ')}, ... (${names.length} in all)` : names.join(', ') || 'none';
+    throw new CheckpointFormatError(header.file, `no tensor named ${JSON.stringify(name)} (has ${listed})`);
+  }
   const bytes = await readExactly(handle, header.file, header.dataStart + entry.begin, entry.end - entry.begin);
   return { dtype: entry.dtype, shape: entry.shape, data: typedArrayFromBytes(entry.dtype, bytes) };
 }
@@ -50,11 +82,15 @@ export interface SafetensorsFile {
   readonly tensors: Map<string, SafetensorsTensor>;
 }
 
-/** Reads a whole safetensors file: every tensor and the metadata. */
-export async function readSafetensors(file: string): Promise<SafetensorsFile> {
-  const handle = await open(file, 'r');
+/**
+ * Reads a whole safetensors file: every tensor and the metadata. Only a regular file is
+ * read; its tensors may hold at most `maxBytes` together (default 4 GiB), checked on the
+ * header before any tensor is read.
+ */
+export async function readSafetensors(file: string, options: SafetensorsReadOptions = {}): Promise<SafetensorsFile> {
+  const handle = await openSafetensorsFile(file);
   try {
-    const header = await readSafetensorsHeaderFrom(handle, file);
+    const header = await readSafetensorsHeaderFrom(handle, file, options);
     const tensors = new Map<string, SafetensorsTensor>();
     for (const entry of header.entries) tensors.set(entry.name, await readSafetensorsTensorFrom(handle, header, entry.name));
     return { header, tensors };
@@ -67,7 +103,7 @@ export async function readSafetensors(file: string): Promise<SafetensorsFile> {
 export async function writeSafetensors(
   file: string,
   tensors: readonly SafetensorsInput[],
-  metadata: Record<string, string> = {},
+  metadata: Readonly<Record<string, string>> = {},
   options: AtomicWriteOptions = {},
 ): Promise<void> {
   await writeFileAtomic(file, encodeSafetensors(tensors, metadata), options);

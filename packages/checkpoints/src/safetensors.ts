@@ -8,12 +8,30 @@
 // a file we accept is one Python's `safetensors` accepts, and the other way round.
 // This file is the byte codec (no Node built-in: it runs in browsers too); reading and
 // writing files is safetensors-file.ts, in the Node entry.
+//
+// Untrusted files: the length prefix is compared as a u64 against the file size before
+// anything is read; every entry's dtype, shape and offsets are checked (sizes as exact
+// integers), the tensors must tile the data exactly, and their total is capped by
+// `maxBytes` before any tensor is read. Names are data, never object keys: tensors live in
+// Maps and metadata in a null-prototype object, so `__proto__` or `constructor` round-trip
+// like any other name and a lookup never returns something inherited.
 import { CheckpointFormatError } from './errors.js';
 import { DTYPE_BYTES, type AnyTypedArray, type Dtype, bytesOf, isDtype, typedArrayFromBytes } from './dtype.js';
 
 /** Same cap as the reference implementation: a larger header is a corrupt file, not a big model. */
 export const MAX_HEADER_BYTES = 100_000_000;
 const ALIGNMENT = 8; // we pad headers so the byte buffer starts 8-byte aligned (as the reference writer does)
+
+/** Default `maxBytes` of the safetensors readers: the tensor data of one file. */
+export const DEFAULT_MAX_SAFETENSORS_BYTES = 4 * 1024 ** 3;
+
+export interface SafetensorsReadOptions {
+  /**
+   * The most tensor bytes a file may hold (the sum of its tensors, checked on the header
+   * before any tensor is read). Default DEFAULT_MAX_SAFETENSORS_BYTES (4 GiB).
+   */
+  readonly maxBytes?: number;
+}
 
 export interface SafetensorsEntry {
   readonly name: string;
@@ -79,7 +97,9 @@ export function parseHeaderLength(file: string, prefix: Uint8Array, fileSize: nu
 const UTF8 = new TextDecoder('utf-8', { fatal: true });
 
 /** Parses and validates the JSON header (`headerBytes` = the N bytes after the prefix). */
-export function parseSafetensorsHeader(file: string, headerBytes: Uint8Array, fileSize: number): SafetensorsHeader {
+export function parseSafetensorsHeader(file: string, headerBytes: Uint8Array, fileSize: number, options: SafetensorsReadOptions = {}): SafetensorsHeader {
+  const maxBytes = options.maxBytes ?? DEFAULT_MAX_SAFETENSORS_BYTES;
+  if (!(maxBytes >= 0)) throw new RangeError(`safetensors: maxBytes must be a non-negative number, got ${maxBytes}`);
   const dataStart = 8 + headerBytes.byteLength;
   if (headerBytes[0] !== 0x7b) fail(file, `safetensors header does not start with '{'`);
   let text: string;
@@ -96,14 +116,19 @@ export function parseSafetensorsHeader(file: string, headerBytes: Uint8Array, fi
   }
   if (json === null || typeof json !== 'object' || Array.isArray(json)) fail(file, 'safetensors header is not a JSON object');
 
-  let metadata: Record<string, string> = {};
+  let metadata: Record<string, string> = Object.create(null);
   const entries: SafetensorsEntry[] = [];
+  let total = 0;
+  // JSON.parse makes every key an own property, "__proto__" included; Object.entries sees them all.
   for (const [name, value] of Object.entries(json as Record<string, unknown>)) {
     if (name === '__metadata__') {
       metadata = parseMetadata(file, value);
       continue;
     }
-    entries.push(parseEntry(file, name, value));
+    const entry = parseEntry(file, name, value);
+    total += entry.end - entry.begin;
+    if (total > maxBytes) fail(file, `the tensors need more than ${maxBytes} bytes (the limit, option maxBytes)`);
+    entries.push(entry);
   }
   checkCoverage(file, entries, fileSize - dataStart);
   return { file, dataStart, fileSize, entries, byName: new Map(entries.map((e) => [e.name, e])), metadata };
@@ -111,16 +136,16 @@ export function parseSafetensorsHeader(file: string, headerBytes: Uint8Array, fi
 
 function parseMetadata(file: string, value: unknown): Record<string, string> {
   if (value === null || typeof value !== 'object' || Array.isArray(value)) fail(file, `safetensors __metadata__ is not an object`);
-  const out: Record<string, string> = {};
+  const out: Record<string, string> = Object.create(null);
   for (const [key, v] of Object.entries(value as Record<string, unknown>)) {
-    if (typeof v !== 'string') fail(file, `safetensors __metadata__["${key}"] is not a string`);
+    if (typeof v !== 'string') fail(file, `safetensors __metadata__[${JSON.stringify(key)}] is not a string`);
     out[key] = v;
   }
   return out;
 }
 
 function parseEntry(file: string, name: string, value: unknown): SafetensorsEntry {
-  if (value === null || typeof value !== 'object' || Array.isArray(value)) fail(file, `tensor "${name}": header entry is not an object`);
+  if (value === null || typeof value !== 'object' || Array.isArray(value)) fail(file, `tensor ${JSON.stringify(name)}: header entry is not an object`);
   const { dtype, shape, data_offsets: offsets } = value as Record<string, unknown>;
   if (!isDtype(dtype)) fail(file, `tensor "${name}": unsupported or unknown dtype ${JSON.stringify(dtype)}`);
   if (!Array.isArray(shape) || !shape.every((d) => Number.isSafeInteger(d) && (d as number) >= 0)) {
@@ -157,9 +182,14 @@ function checkCoverage(file: string, entries: readonly SafetensorsEntry[], buffe
 }
 
 /** Decodes a safetensors file held in memory (`file` only names it in errors). */
-export function decodeSafetensors(file: string, bytes: Uint8Array): { header: SafetensorsHeader; tensors: Map<string, SafetensorsTensor> } {
+export function decodeSafetensors(
+  file: string,
+  bytes: Uint8Array,
+  options: SafetensorsReadOptions = {},
+): { header: SafetensorsHeader; tensors: Map<string, SafetensorsTensor> } {
+  if (!(bytes instanceof Uint8Array)) throw new TypeError(`decodeSafetensors (${file}): expected a Uint8Array, got ${bytes === null ? 'null' : typeof bytes}`);
   const length = parseHeaderLength(file, bytes.subarray(0, 8), bytes.byteLength);
-  const header = parseSafetensorsHeader(file, bytes.subarray(8, 8 + length), bytes.byteLength);
+  const header = parseSafetensorsHeader(file, bytes.subarray(8, 8 + length), bytes.byteLength, options);
   const tensors = new Map<string, SafetensorsTensor>();
   for (const e of header.entries) {
     const raw = bytes.subarray(header.dataStart + e.begin, header.dataStart + e.end);
@@ -173,14 +203,25 @@ export function decodeSafetensors(file: string, bytes: Uint8Array): { header: Sa
  * safetensors file: [prefix+header, data...]. The data chunks are views of the inputs,
  * so nothing large is copied.
  */
-export function encodeSafetensors(tensors: readonly SafetensorsInput[], metadata: Record<string, string> = {}): Uint8Array[] {
-  const header: Record<string, unknown> = {};
-  if (Object.keys(metadata).length > 0) header.__metadata__ = metadata;
+export function encodeSafetensors(tensors: readonly SafetensorsInput[], metadata: Readonly<Record<string, string>> = {}): Uint8Array[] {
+  // Null prototype: assigning "__proto__" makes an own key (JSON.stringify writes it)
+  // instead of replacing the prototype and dropping the tensor.
+  const header: Record<string, unknown> = Object.create(null);
+  const meta: Record<string, string> = Object.create(null);
+  for (const [key, value] of Object.entries(metadata)) {
+    if (typeof value !== 'string') throw new TypeError(`safetensors: __metadata__[${JSON.stringify(key)}] must be a string, got ${typeof value}`);
+    meta[key] = value;
+  }
+  if (Object.keys(meta).length > 0) header.__metadata__ = meta;
   const seen = new Set<string>();
   let offset = 0;
   for (const t of tensors) {
-    if (t.name === '__metadata__' || seen.has(t.name)) throw new Error(`safetensors: invalid or duplicate tensor name "${t.name}"`);
+    if (typeof t.name !== 'string' || t.name === '__metadata__' || seen.has(t.name)) throw new Error(`safetensors: invalid or duplicate tensor name ${JSON.stringify(t.name)}`);
     seen.add(t.name);
+    if (!isDtype(t.dtype)) throw new TypeError(`safetensors: tensor ${JSON.stringify(t.name)} has unknown dtype ${JSON.stringify(t.dtype)}`);
+    if (!Array.isArray(t.shape) || !t.shape.every((d) => Number.isSafeInteger(d) && d >= 0)) {
+      throw new TypeError(`safetensors: tensor ${JSON.stringify(t.name)} shape ${JSON.stringify(t.shape)} is not a list of non-negative integers`);
+    }
     const bytes = numelOf(t.shape) * DTYPE_BYTES[t.dtype];
     if (t.data.byteLength !== bytes) {
       throw new Error(`safetensors: tensor "${t.name}" ${t.dtype}${JSON.stringify(t.shape)} needs ${bytes} bytes, got ${t.data.byteLength}`);

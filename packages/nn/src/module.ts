@@ -199,17 +199,23 @@ export abstract class Module {
 
   /** Validates a state dict against this module; returns (key, target, value) for every key to load. */
   private checkStateDict(dict: StateDictInput, options: LoadStateDictOptions): [string, Tensor, Tensor | TypedArray][] {
+    if (dict === null || typeof dict !== 'object' || Array.isArray(dict) || ArrayBuffer.isView(dict)) {
+      const got = dict === null ? 'null' : Array.isArray(dict) ? 'an array' : ArrayBuffer.isView(dict) ? 'a typed array' : typeof dict;
+      throw new TypeError(`loadStateDict (${this.constructor.name}): the state dict must be an object of key -> tensor or host array, got ${got}`);
+    }
     const strict = options.strict ?? true;
     const entries = this.stateEntries();
     const own = new Set(entries.map(([key]) => key));
-    const missing = entries.filter(([key]) => dict[key] === undefined).map(([key]) => key);
+    // Own keys only: "constructor" or "toString" must not be found on Object.prototype.
+    const valueOf = (key: string): Tensor | TypedArray | undefined => (Object.hasOwn(dict, key) ? dict[key] : undefined);
+    const missing = entries.filter(([key]) => valueOf(key) === undefined).map(([key]) => key);
     const unexpected = Object.keys(dict).filter((key) => !own.has(key));
     const problems: string[] = [];
     if (strict && missing.length > 0) problems.push(`missing keys: ${missing.join(', ')}`);
     if (strict && unexpected.length > 0) problems.push(`unexpected keys: ${unexpected.join(', ')}`);
     const pairs: [string, Tensor, Tensor | TypedArray][] = [];
     for (const [key, target] of entries) {
-      const value = dict[key];
+      const value = valueOf(key);
       if (!value) continue;
       const problem = valueProblem(value, target);
       if (problem) problems.push(`"${key}" ${problem}`);

@@ -7,8 +7,21 @@
 // ways between the two. An optimizer's state dict puts its tensors under
 // `state.<index>.<field>` and its numbers (step counts, hyper-parameters, groups) as
 // JSON in the header's `__metadata__`, which safetensors restricts to strings.
+//
+// Bytes from a file are untrusted: every problem with them is a CheckpointFormatError
+// naming `options.name`, keys are data (state dicts built here have no prototype, so a
+// tensor named "__proto__" or "constructor" is a key like any other), and `maxBytes`
+// bounds the tensor data read (default: @gpt/checkpoints' DEFAULT_MAX_SAFETENSORS_BYTES).
 
-import { decodeSafetensors, encodeSafetensors, toFloat32, type AnyTypedArray, type Dtype, type SafetensorsInput } from '@gpt/checkpoints';
+import {
+  CheckpointFormatError,
+  decodeSafetensors,
+  encodeSafetensors,
+  toFloat32,
+  type AnyTypedArray,
+  type Dtype,
+  type SafetensorsInput,
+} from '@gpt/checkpoints';
 import { Tensor, tensor, type DType, type TypedArray } from '@gpt/tensor';
 import { Module, type StateDict } from './module.js';
 import { Optimizer, type BaseOptions, type OptimizerStateDict, type ParamState } from './optim/optimizer.js';
@@ -18,6 +31,8 @@ export interface LoadBytesOptions {
   device?: string;
   /** Names the bytes in error messages (e.g. the file they came from). */
   name?: string;
+  /** The most tensor bytes accepted (checked on the header first); default 4 GiB. */
+  maxBytes?: number;
 }
 
 // ---- dtypes: the one place where @gpt/tensor's names meet safetensors' ----------------
@@ -51,13 +66,13 @@ export function fromSafetensors(dtype: Dtype, data: AnyTypedArray, where: string
       const values = new Int32Array(wide.length);
       for (let i = 0; i < wide.length; i++) {
         const v = wide[i]!;
-        if (v < -2147483648n || v > 2147483647n) throw new Error(`${where}: I64 value ${v} at index ${i} does not fit in int32`);
+        if (v < -2147483648n || v > 2147483647n) throw new CheckpointFormatError(where, `I64 value ${v} at index ${i} does not fit in int32`);
         values[i] = Number(v);
       }
       return { dtype: 'int32', values };
     }
     default:
-      throw new Error(`${where}: dtype ${dtype} is not supported (F32, F16, BF16, F64 read as float32; I32, I64 as int32; BOOL as bool)`);
+      throw new CheckpointFormatError(where, `dtype ${dtype} is not supported (F32, F16, BF16, F64 read as float32; I32, I64 as int32; BOOL as bool)`);
   }
 }
 
@@ -69,6 +84,9 @@ export function fromSafetensors(dtype: Dtype, data: AnyTypedArray, where: string
  * the header's `__metadata__` (string -> string).
  */
 export async function saveStateDict(source: Module | Readonly<Record<string, Tensor>>, options: { metadata?: Record<string, string> } = {}): Promise<Uint8Array> {
+  if (source === null || typeof source !== 'object' || Array.isArray(source)) {
+    throw new TypeError(`saveStateDict: expected a Module or an object of name -> Tensor, got ${source === null ? 'null' : Array.isArray(source) ? 'an array' : typeof source}`);
+  }
   const dict = source instanceof Module ? source.stateDict() : source;
   try {
     const inputs = await Promise.all(
@@ -91,8 +109,9 @@ export async function saveStateDict(source: Module | Readonly<Record<string, Ten
  */
 export function loadStateDictBytes(bytes: Uint8Array, options: LoadBytesOptions = {}): StateDict {
   const name = options.name ?? 'safetensors bytes';
-  const { tensors } = decodeSafetensors(name, bytes);
-  const dict: StateDict = {};
+  if (!(bytes instanceof Uint8Array)) throw new TypeError(`loadStateDictBytes (${name}): bytes must be a Uint8Array, got ${describeValue(bytes)}`);
+  const { tensors } = decodeSafetensors(name, bytes, { maxBytes: options.maxBytes });
+  const dict: StateDict = Object.create(null);
   try {
     for (const [key, t] of tensors) {
       const { dtype, values } = fromSafetensors(t.dtype, t.data, `${name}: tensor "${key}"`);
@@ -141,40 +160,54 @@ export async function saveOptimizerState<O extends BaseOptions>(source: Optimize
  */
 export function loadOptimizerStateBytes<O extends BaseOptions = BaseOptions>(bytes: Uint8Array, options: LoadBytesOptions = {}): OptimizerStateDict<O> {
   const name = options.name ?? 'safetensors bytes';
-  const { header } = decodeSafetensors(name, bytes);
+  if (!(bytes instanceof Uint8Array)) throw new TypeError(`loadOptimizerStateBytes (${name}): bytes must be a Uint8Array, got ${describeValue(bytes)}`);
+  const bad = (problem: string): never => {
+    throw new CheckpointFormatError(name, problem);
+  };
+  const { header } = decodeSafetensors(name, bytes, { maxBytes: options.maxBytes });
   const { format, paramGroups: groupsJson, state: stateJson } = header.metadata;
-  if (format !== OPTIMIZER_FORMAT) {
-    throw new Error(`${name}: not an optimizer state (__metadata__.format is ${JSON.stringify(format)}, expected "${OPTIMIZER_FORMAT}")`);
-  }
+  if (format !== OPTIMIZER_FORMAT) bad(`not an optimizer state (__metadata__.format is ${JSON.stringify(format)}, expected "${OPTIMIZER_FORMAT}")`);
   const paramGroups = parseJson(name, 'paramGroups', groupsJson);
   const numbers = parseJson(name, 'state', stateJson);
-  if (!Array.isArray(paramGroups)) throw new Error(`${name}: __metadata__.paramGroups is not a list`);
-  if (numbers === null || typeof numbers !== 'object' || Array.isArray(numbers)) throw new Error(`${name}: __metadata__.state is not an object`);
-  const state: Record<number, ParamState> = {};
+  if (!Array.isArray(paramGroups)) bad('__metadata__.paramGroups is not a list');
+  if (numbers === null || typeof numbers !== 'object' || Array.isArray(numbers)) bad('__metadata__.state is not an object');
+  const state: Record<number, ParamState> = Object.create(null);
   for (const [index, entry] of Object.entries(numbers as Record<string, unknown>)) {
-    if (!/^\d+$/.test(index) || entry === null || typeof entry !== 'object') throw new Error(`${name}: __metadata__.state["${index}"] is not a parameter's numbers`);
-    state[Number(index)] = { ...(entry as Record<string, number>) };
+    if (!/^\d{1,9}$/.test(index) || entry === null || typeof entry !== 'object' || Array.isArray(entry)) bad(`__metadata__.state[${JSON.stringify(index)}] is not a parameter's numbers`);
+    const fields: ParamState = Object.create(null);
+    for (const [field, value] of Object.entries(entry as Record<string, unknown>)) {
+      if (typeof value !== 'number') bad(`__metadata__.state[${JSON.stringify(index)}][${JSON.stringify(field)}] is not a number`);
+      fields[field] = value as number;
+    }
+    state[Number(index)] = fields;
   }
   const tensors = loadStateDictBytes(bytes, options);
   for (const [key, t] of Object.entries(tensors)) {
     const match = /^state\.(\d+)\.(.+)$/.exec(key);
-    const entry = match ? state[Number(match[1])] : undefined;
-    if (!match || !entry) {
+    const entry = match && Object.hasOwn(state, Number(match[1])) ? state[Number(match[1])] : undefined;
+    if (!match || !entry || Object.hasOwn(entry, match[2]!)) {
       for (const u of Object.values(tensors)) u.dispose();
-      throw new Error(`${name}: tensor "${key}" is not "state.<index>.<field>" of a parameter listed in __metadata__.state`);
+      bad(`tensor ${JSON.stringify(key)} is not "state.<index>.<field>" of a parameter listed in __metadata__.state (or repeats one of its numbers)`);
     }
-    entry[match[2]!] = t;
+    entry![match![2]!] = t;
   }
   return { state, paramGroups: paramGroups as OptimizerStateDict<O>['paramGroups'] };
 }
 
 function parseJson(name: string, key: string, text: string | undefined): unknown {
-  if (text === undefined) throw new Error(`${name}: __metadata__.${key} is missing`);
+  if (text === undefined) throw new CheckpointFormatError(name, `__metadata__.${key} is missing`);
   try {
     return JSON.parse(text);
   } catch (error) {
-    throw new Error(`${name}: __metadata__.${key} is not valid JSON (${(error as Error).message})`);
+    throw new CheckpointFormatError(name, `__metadata__.${key} is not valid JSON (${(error as Error).message})`, { cause: error });
   }
+}
+
+function describeValue(value: unknown): string {
+  if (value === null) return 'null';
+  if (Array.isArray(value)) return 'an array';
+  if (typeof value === 'object') return (value as object).constructor?.name ?? 'an object';
+  return typeof value;
 }
 
 function concatBytes(chunks: readonly Uint8Array[]): Uint8Array {

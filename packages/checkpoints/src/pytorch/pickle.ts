@@ -3,6 +3,13 @@
 // caller. A global that is not listed stops the load with UnsafePickleError naming it;
 // nothing from the file is ever called, imported or evaluated. Legacy object opcodes
 // (INST, OBJ), extension registries and out-of-band buffers are refused.
+//
+// Hostile input: the machine is a loop over opcodes with no recursion, every opcode costs
+// time linear in its own bytes (integers are capped at Python's 4300-digit limit and
+// decoded through hex), no value is larger than the bytes that spell it, and whatever
+// throws inside (an allowed callable included) leaves as a CheckpointFormatError naming
+// the file. The result can be deep or cyclic (a list appended to itself through the memo
+// is legal pickle): walk it with a visited set.
 import { CheckpointFormatError, UnsafePickleError } from '../errors.js';
 
 /** A Python tuple (kept apart from lists so callers can tell them apart). */
@@ -40,6 +47,14 @@ export interface UnpickleOptions {
   readonly persistentLoad?: (pid: PyValue) => PyValue;
 }
 
+/**
+ * The longest integer accepted, in digits of a text INT/LONG (Python's own default limit
+ * for int(str) since 3.11), and in bytes of a binary LONG1/LONG4 (the same magnitude).
+ * Tensor metadata never comes near; a longer one is a hostile or corrupt file.
+ */
+export const MAX_INT_DIGITS = 4300;
+export const MAX_LONG_BYTES = 1786; // ceil(4300 * log2(10) / 8)
+
 const MARK = Symbol('mark');
 type StackItem = PyValue | typeof MARK;
 
@@ -48,6 +63,16 @@ const UTF8 = new TextDecoder('utf-8', { fatal: true });
 
 /** Decodes one pickle. Throws CheckpointFormatError (or UnsafePickleError) on anything unexpected. */
 export function unpickle(bytes: Uint8Array, options: UnpickleOptions): PyValue {
+  try {
+    return runMachine(bytes, options);
+  } catch (error) {
+    if (error instanceof CheckpointFormatError) throw error;
+    // A bug or a limit of the engine (e.g. an allowed callable's own check) must still name the file.
+    throw new CheckpointFormatError(options.file, `pickle: cannot decode (${(error as Error)?.message ?? String(error)})`, { cause: error });
+  }
+}
+
+function runMachine(bytes: Uint8Array, options: UnpickleOptions): PyValue {
   const { file } = options;
   const fail: (problem: string) => never = (problem) => {
     throw new CheckpointFormatError(file, `pickle: ${problem}`);
@@ -113,10 +138,7 @@ export function unpickle(bytes: Uint8Array, options: UnpickleOptions): PyValue {
     if (!(args instanceof PyTuple)) fail(`arguments of ${(callable as PyCallable).qualifiedName} are not a tuple`);
     return (callable as PyCallable).call((args as PyTuple).items);
   };
-  const asKey = (key: PyValue): PyKey => {
-    if (key === null || ['string', 'number', 'bigint', 'boolean'].includes(typeof key) || key instanceof PyTuple) return key as PyKey;
-    return fail(`unhashable dict key (${describe(key)})`);
-  };
+  const asKey = (key: PyValue): PyKey => (isPyKey(key) ? key : fail(`unhashable dict key (${describe(key)})`));
   const setItems = (target: PyValue, items: PyValue[]): void => {
     if (!(target instanceof PyDict)) fail(`SETITEM(S) on ${describe(target)}`);
     if (items.length % 2 !== 0) fail('SETITEMS with an odd number of items');
@@ -124,7 +146,13 @@ export function unpickle(bytes: Uint8Array, options: UnpickleOptions): PyValue {
   };
   const appendItems = (target: PyValue, items: PyValue[]): void => {
     if (!Array.isArray(target)) fail(`APPEND(S) on ${describe(target)}`);
-    (target as PyValue[]).push(...items);
+    // One by one: push(...items) spreads them as call arguments, which overflows the
+    // stack for a few hundred thousand items.
+    for (const item of items) (target as PyValue[]).push(item);
+  };
+  const long = (n: number): number | bigint => {
+    if (n > MAX_LONG_BYTES) fail(`LONG of ${n} bytes at byte ${pos} exceeds the ${MAX_LONG_BYTES}-byte limit`);
+    return decodeLong(raw(n));
   };
   const build = (target: PyValue, state: PyValue): void => {
     // Only dicts take state (OrderedDict's instance __dict__, e.g. a state dict's `_metadata`).
@@ -205,10 +233,10 @@ export function unpickle(bytes: Uint8Array, options: UnpickleOptions): PyValue {
         stack.push(u16());
         break;
       case 0x8a: // LONG1
-        stack.push(decodeLong(raw(u8())));
+        stack.push(long(u8()));
         break;
       case 0x8b: // LONG4
-        stack.push(decodeLong(raw(u32())));
+        stack.push(long(u32()));
         break;
       case 0x47: // BINFLOAT (big-endian double)
         stack.push(view.getFloat64(need(8), false));
@@ -375,8 +403,15 @@ export function unpickle(bytes: Uint8Array, options: UnpickleOptions): PyValue {
   }
 }
 
+/** Whether a value may be a dict key (Python: hashable; here the immutable scalars and tuples). */
+export function isPyKey(key: unknown): key is PyKey {
+  return key === null || ['string', 'number', 'bigint', 'boolean'].includes(typeof key) || key instanceof PyTuple;
+}
+
 function parseIntText(text: string, fail: (p: string) => never): number | bigint {
-  if (!/^[-+]?\d+$/.test(text)) fail(`bad integer literal "${text}"`);
+  // Decimal to BigInt is quadratic in the digits: refuse lengths no real pickle has.
+  if (text.length > MAX_INT_DIGITS + 1) fail(`integer literal of ${text.length} characters exceeds the ${MAX_INT_DIGITS}-digit limit`);
+  if (!/^[-+]?\d+$/.test(text)) fail(`bad integer literal "${text.slice(0, 40)}"`);
   const big = BigInt(text);
   return big >= BigInt(Number.MIN_SAFE_INTEGER) && big <= BigInt(Number.MAX_SAFE_INTEGER) ? Number(big) : big;
 }
@@ -391,11 +426,18 @@ function memoGet(memo: Map<number, PyValue>, index: number, fail: (p: string) =>
   return memo.get(index)!;
 }
 
-/** Little-endian two's-complement integer (LONG1/LONG4); a number when it is safe. */
-function decodeLong(data: Uint8Array): number | bigint {
+const HEX_BYTE = Array.from({ length: 256 }, (_, b) => b.toString(16).padStart(2, '0'));
+
+/**
+ * Little-endian two's-complement integer (LONG1/LONG4); a number when it is safe.
+ * Linear in the bytes: one hex string (most significant byte first) parsed once, where
+ * shifting a BigInt per byte would copy the growing value every time (quadratic).
+ */
+export function decodeLong(data: Uint8Array): number | bigint {
   if (data.length === 0) return 0;
-  let value = 0n;
-  for (let i = data.length - 1; i >= 0; i--) value = (value << 8n) | BigInt(data[i]!);
+  const hex = new Array<string>(data.length);
+  for (let i = 0; i < data.length; i++) hex[i] = HEX_BYTE[data[data.length - 1 - i]!]!;
+  let value = BigInt(`0x${hex.join('')}`);
   if (data[data.length - 1]! & 0x80) value -= 1n << BigInt(8 * data.length);
   return value >= BigInt(Number.MIN_SAFE_INTEGER) && value <= BigInt(Number.MAX_SAFE_INTEGER) ? Number(value) : value;
 }

@@ -4,11 +4,50 @@
 // asked for, so big checkpoints (the official G.pt files hold G, G_ema and the AdamW
 // state, several GB) can be opened and partially read. Reads go through a ByteSource:
 // a file in Node (`openTorchFile` of @gpt/checkpoints/node), bytes anywhere (`fromBytes`).
+//
+// Untrusted files: the pickle runs through an allow-list (nothing from the file is ever
+// called), and every size the file states is checked before anything is allocated for it:
+// each tensor's values against `maxBytes` and the sum over all tensors against
+// `maxTotalBytes` when the pickle is decoded (so a 1-element storage viewed as 32768x32768
+// fails at open, not after allocating 4 GiB), each tensor's extent against its storage,
+// each storage against its zip record; records read whole are capped by the zip reader.
 import { type ByteSource, bytesSource } from '../byte-source.js';
 import { CheckpointFormatError } from '../errors.js';
 import { DTYPE_BYTES, type AnyTypedArray, type Dtype, toFloat32, typedArrayFromBytes, viewOfBytes } from '../dtype.js';
-import { PyCallable, PyDict, PyTuple, type PyValue, unpickle } from './pickle.js';
+import { PyCallable, PyDict, PyTuple, type PyValue, isPyKey, unpickle } from './pickle.js';
 import { ZipReader, type ZipReaderOptions } from './zip-reader.js';
+
+export interface TorchFileOptions extends ZipReaderOptions {
+  /**
+   * The most bytes one tensor's values (numel × dtype size, what readTensor allocates)
+   * may take; also the default for `maxRecordBytes` (data.pkl and deflated storages,
+   * read whole). Default DEFAULT_MAX_TENSOR_BYTES (2 GiB).
+   */
+  readonly maxBytes?: number;
+  /**
+   * The most bytes all tensors of the file together may take (each view counted, so a
+   * pickle of many stride-0 views of one element cannot promise terabytes). Default
+   * DEFAULT_MAX_TOTAL_TENSOR_BYTES (32 GiB: an official G.pt checkpoint with G, G_ema and
+   * AdamW's moments fits).
+   */
+  readonly maxTotalBytes?: number;
+}
+
+/** Default `maxBytes` of a .pt file: one tensor's values. */
+export const DEFAULT_MAX_TENSOR_BYTES = 2 * 1024 ** 3;
+/** Default `maxTotalBytes` of a .pt file: every tensor's values together. */
+export const DEFAULT_MAX_TOTAL_TENSOR_BYTES = 32 * 1024 ** 3;
+/** More dimensions than any PyTorch kernel takes: a hostile shape, refused before gathering. */
+export const MAX_TORCH_RANK = 64;
+/** A storage key is a plain name (torch writes decimal numbers): never a path. */
+const STORAGE_KEY = /^[A-Za-z0-9_.-]{1,128}$/;
+
+/** What the pickle's tensors may take (from TorchFileOptions), counted while it is decoded. */
+interface TensorBudget {
+  readonly maxBytes: number;
+  readonly maxTotalBytes: number;
+  total: number;
+}
 
 /** A legacy typed-storage class (`torch.FloatStorage`...), only meaningful inside a storage reference. */
 class StorageType {
@@ -92,15 +131,23 @@ export class TorchFile {
    * Decodes the pickle of a .pt file (no tensor data is read yet). The TorchFile owns
    * `source` from here on: close() closes it, and so does a failed open.
    */
-  static async open(source: ByteSource, options: ZipReaderOptions = {}): Promise<TorchFile> {
+  static async open(source: ByteSource, options: TorchFileOptions = {}): Promise<TorchFile> {
     const file = source.name;
+    const budget: TensorBudget = {
+      maxBytes: options.maxBytes ?? DEFAULT_MAX_TENSOR_BYTES,
+      maxTotalBytes: options.maxTotalBytes ?? DEFAULT_MAX_TOTAL_TENSOR_BYTES,
+      total: 0,
+    };
     try {
+      for (const key of ['maxBytes', 'maxTotalBytes'] as const) {
+        if (!(budget[key] >= 0)) throw new RangeError(`TorchFile.open: ${key} must be a non-negative number, got ${budget[key]}`);
+      }
       await rejectLegacyFormat(source);
     } catch (error) {
       await source.close();
       throw error;
     }
-    const zip = await ZipReader.open(source, options);
+    const zip = await ZipReader.open(source, { ...options, maxRecordBytes: options.maxRecordBytes ?? budget.maxBytes });
     try {
       const pickles = [...zip.entries.keys()].filter((n) => n === 'data.pkl' || n.endsWith('/data.pkl'));
       if (pickles.length !== 1) {
@@ -111,23 +158,35 @@ export class TorchFile {
       const storages = new Map<string, TorchStorage>();
       const root = unpickle(await zip.read(pickles[0]!), {
         file,
-        globals: allowedGlobals(file),
+        globals: allowedGlobals(file, budget),
         persistentLoad: (pid) => loadStorage(file, zip, prefix, storages, pid),
       });
       return new TorchFile(file, zip, root);
     } catch (error) {
       await zip.close();
-      throw error;
+      throw asFormatError(file, error);
     }
   }
 
   /** A .pt file held in memory (e.g. fetched in a browser); `name` only names it in errors. */
-  static fromBytes(name: string, bytes: Uint8Array, options: ZipReaderOptions = {}): Promise<TorchFile> {
+  static fromBytes(name: string, bytes: Uint8Array, options: TorchFileOptions = {}): Promise<TorchFile> {
     return TorchFile.open(bytesSource(name, bytes), options);
   }
 
-  /** Reads a tensor's values (only the bytes it views), contiguous in C order. */
+  /**
+   * Reads a tensor's values (only the bytes it views), contiguous in C order. Its size
+   * was checked against `maxBytes` when the file was opened.
+   */
   async readTensor(tensor: TorchTensor): Promise<TensorData> {
+    if (!(tensor instanceof TorchTensor)) throw new TypeError(`TorchFile.readTensor (${this.file}): expected a TorchTensor of this file, got ${typeof tensor}`);
+    try {
+      return await this.gather(tensor);
+    } catch (error) {
+      throw asFormatError(this.file, error);
+    }
+  }
+
+  private async gather(tensor: TorchTensor): Promise<TensorData> {
     const { storage } = tensor;
     const size = DTYPE_BYTES[storage.dtype];
     const numel = tensor.numel;
@@ -152,7 +211,7 @@ export class TorchFile {
   stateDict(path: readonly (string | number)[] = []): [string, TorchTensor][] {
     let value: PyValue = this.root;
     for (const [i, key] of path.entries()) {
-      if (!(value instanceof PyDict) || !value.has(key)) {
+      if (!(value instanceof PyDict) || !(typeof key === 'string' || typeof key === 'number') || !value.has(key)) {
         throw new CheckpointFormatError(this.file, `no key ${JSON.stringify(key)} at ${describePath(path.slice(0, i))}`);
       }
       value = value.get(key)!;
@@ -195,6 +254,7 @@ async function rejectLegacyFormat(source: ByteSource): Promise<void> {
 async function checkByteOrder(zip: ZipReader, prefix: string): Promise<void> {
   const record = `${prefix}byteorder`;
   if (!zip.entries.has(record)) return; // written since PyTorch 2.1; older files are little-endian
+  if (zip.entry(record).uncompressedSize > 16) throw new CheckpointFormatError(zip.file, `record "${record}" is ${zip.entry(record).uncompressedSize} bytes, not "little" or "big"`);
   const order = new TextDecoder().decode(await zip.read(record)).trim();
   if (order !== 'little') throw new CheckpointFormatError(zip.file, `tensor data is ${order}-endian; only little-endian files are supported`);
 }
@@ -208,44 +268,72 @@ function loadStorage(file: string, zip: ZipReader, prefix: string, storages: Map
   const [, type, key, location, numel] = (pid as PyTuple).items;
   if (!(type instanceof StorageType)) return fail('storage reference without a storage type');
   if (typeof key !== 'string' || typeof location !== 'string' || typeof numel !== 'number' || !Number.isSafeInteger(numel) || numel < 0) {
-    return fail(`malformed storage reference for key ${JSON.stringify(key)}`);
+    return fail(`malformed storage reference for key ${typeof key === 'string' ? JSON.stringify(key.slice(0, 200)) : `of type ${typeof key}`}`);
   }
   const existing = storages.get(key);
   if (existing) {
-    if (existing.dtype !== type.dtype) fail(`storage ${key} is used as both ${existing.dtype} and ${type.dtype}`);
+    if (existing.dtype !== type.dtype || existing.numel !== numel) {
+      fail(`storage ${JSON.stringify(key)} is referenced as ${existing.numel} ${existing.dtype} and as ${numel} ${type.dtype} elements`);
+    }
     return existing;
   }
+  if (!STORAGE_KEY.test(key) || key === '.' || key === '..') fail(`storage key ${JSON.stringify(key.slice(0, 200))} is not a plain record name`);
   const record = `${prefix}data/${key}`;
   const entry = zip.entries.get(record) ?? fail(`storage record "${record}" is missing from the zip`);
   const bytes = numel * DTYPE_BYTES[type.dtype];
   if (entry.uncompressedSize !== bytes) fail(`storage "${record}" holds ${entry.uncompressedSize} bytes, but ${numel} ${type.dtype} elements need ${bytes}`);
   const storage: TorchStorage = { key, dtype: type.dtype, numel, location, record };
+  STORAGES.add(storage);
   storages.set(key, storage);
   return storage;
 }
 
-function rebuildTensor(file: string, args: readonly PyValue[]): TorchTensor {
+function rebuildTensor(file: string, args: readonly PyValue[], budget: TensorBudget): TorchTensor {
   const fail = (problem: string): never => {
     throw new CheckpointFormatError(file, `_rebuild_tensor: ${problem}`);
   };
+  if (args.length < 4) fail(`takes (storage, offset, size, stride, ...), got ${args.length} arguments`);
   const [storage, offset, size, stride, requiresGrad] = args;
-  if (!storage || typeof storage !== 'object' || !('record' in storage)) return fail('first argument is not a storage');
+  if (!isStorage(storage)) return fail('first argument is not a storage');
   const ints = (v: PyValue, what: string): number[] => {
     if (!(v instanceof PyTuple) || !v.items.every((x) => Number.isSafeInteger(x) && (x as number) >= 0)) return fail(`${what} is not a tuple of non-negative integers`);
+    if (v.items.length > MAX_TORCH_RANK) fail(`${what} has ${v.items.length} dimensions, more than ${MAX_TORCH_RANK}`);
     return v.items as number[];
   };
   const shape = ints(size ?? null, 'size');
   const strides = ints(stride ?? null, 'stride');
   if (shape.length !== strides.length) fail(`size has ${shape.length} dims but stride has ${strides.length}`);
   if (!Number.isSafeInteger(offset) || (offset as number) < 0) fail('storage offset is not a non-negative integer');
-  const s = storage as TorchStorage;
+  const s = storage;
   const numel = shape.reduce((n, d) => n * d, 1);
+  const described = `tensor of size ${JSON.stringify(shape)}`;
+  if (numel === 0) return new TorchTensor(s, offset as number, shape, strides, requiresGrad === true);
+  // Sizes before extents: a product or a sum past 2^53 is not exact, and neither is a check on it.
+  const bytes = numel * DTYPE_BYTES[s.dtype];
+  if (!Number.isSafeInteger(bytes) || bytes > budget.maxBytes) fail(`${described} (${s.dtype}) needs ${bytes} bytes, more than the ${budget.maxBytes}-byte limit (option maxBytes)`);
   const last = (offset as number) + shape.reduce((acc, d, a) => acc + (d - 1) * strides[a]!, 0);
-  if (numel > 0 && last >= s.numel) fail(`tensor of size ${JSON.stringify(shape)} at offset ${offset} reaches element ${last} of a ${s.numel}-element storage`);
+  if (!Number.isSafeInteger(last) || last >= s.numel) fail(`${described} at offset ${offset} reaches element ${last} of a ${s.numel}-element storage`);
+  budget.total += bytes;
+  if (budget.total > budget.maxTotalBytes) {
+    fail(`the tensors so far need ${budget.total} bytes together, more than the ${budget.maxTotalBytes}-byte limit (option maxTotalBytes)`);
+  }
   return new TorchTensor(s, offset as number, shape, strides, requiresGrad === true);
 }
 
-function allowedGlobals(file: string): Map<string, PyCallable | object> {
+/** Storages made by loadStorage (persistent references): the only first argument _rebuild_tensor takes. */
+const STORAGES = new WeakSet<object>();
+
+function isStorage(value: PyValue | undefined): value is TorchStorage {
+  return typeof value === 'object' && value !== null && STORAGES.has(value);
+}
+
+/** Anything else thrown while reading (a bug, an engine limit) still names the file. */
+function asFormatError(file: string, error: unknown): unknown {
+  if (error instanceof CheckpointFormatError) return error;
+  return new CheckpointFormatError(file, `cannot read (${(error as Error)?.message ?? String(error)})`, { cause: error });
+}
+
+function allowedGlobals(file: string, budget: TensorBudget): Map<string, PyCallable | object> {
   const globals = new Map<string, PyCallable | object>();
   for (const [name, dtype] of Object.entries(STORAGE_TYPES)) globals.set(`torch.${name}`, new StorageType(`torch.${name}`, dtype));
   const callable = (name: string, call: (args: readonly PyValue[]) => PyValue): void => {
@@ -254,16 +342,19 @@ function allowedGlobals(file: string): Map<string, PyCallable | object> {
   callable('collections.OrderedDict', (args) => {
     const dict = new PyDict(true);
     const [pairs] = args;
-    if (Array.isArray(pairs)) {
-      for (const pair of pairs) {
-        if (!(pair instanceof PyTuple) || pair.items.length !== 2) throw new CheckpointFormatError(file, 'OrderedDict built from something that is not a list of pairs');
-        dict.set(pair.items[0] as string, pair.items[1]!);
+    if (args.length > 1) throw new CheckpointFormatError(file, `OrderedDict called with ${args.length} arguments`);
+    if (pairs === undefined) return dict;
+    if (!Array.isArray(pairs)) throw new CheckpointFormatError(file, 'OrderedDict built from something that is not a list of pairs');
+    for (const pair of pairs) {
+      if (!(pair instanceof PyTuple) || pair.items.length !== 2 || !isPyKey(pair.items[0])) {
+        throw new CheckpointFormatError(file, 'OrderedDict built from something that is not a list of (key, value) pairs');
       }
+      dict.set(pair.items[0], pair.items[1]!);
     }
     return dict;
   });
-  callable('torch._utils._rebuild_tensor_v2', (args) => rebuildTensor(file, args));
-  callable('torch._utils._rebuild_tensor', (args) => rebuildTensor(file, [...args, false]));
+  callable('torch._utils._rebuild_tensor_v2', (args) => rebuildTensor(file, args, budget));
+  callable('torch._utils._rebuild_tensor', (args) => rebuildTensor(file, args, budget));
   // nn.Parameter pickles as its data tensor plus flags; the data is all we need.
   const rebuildParameter = (args: readonly PyValue[]): PyValue => {
     if (!(args[0] instanceof TorchTensor)) throw new CheckpointFormatError(file, '_rebuild_parameter without a tensor');
@@ -272,11 +363,19 @@ function allowedGlobals(file: string): Map<string, PyCallable | object> {
   callable('torch._utils._rebuild_parameter', rebuildParameter);
   callable('torch._utils._rebuild_parameter_with_state', rebuildParameter);
   // Protocol 2 pickles Python 3 bytes as _codecs.encode(text, "latin1").
+  // Python's latin1 codec refuses characters above U+00FF ("ordinal not in range(256)"):
+  // so do we, rather than keeping their low byte (wrong bytes, silently).
   callable('_codecs.encode', ([text, encoding]) => {
     if (typeof text !== 'string' || (encoding !== 'latin1' && encoding !== 'latin-1')) {
       throw new CheckpointFormatError(file, '_codecs.encode is only allowed for latin1 bytes');
     }
-    return Uint8Array.from(text, (c) => c.charCodeAt(0));
+    const out = new Uint8Array(text.length);
+    for (let i = 0; i < text.length; i++) {
+      const code = text.charCodeAt(i);
+      if (code > 0xff) throw new CheckpointFormatError(file, `_codecs.encode: character U+${code.toString(16).padStart(4, '0')} at position ${i} is not latin1`);
+      out[i] = code;
+    }
+    return out;
   });
   return globals;
 }

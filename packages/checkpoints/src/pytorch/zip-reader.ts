@@ -5,6 +5,13 @@
 // whole. Records may be stored (what torch writes) or deflated (re-zipped files).
 // No Node built-in here: inflating uses the platform's DecompressionStream unless the
 // caller passes its own inflater (the Node entry passes zlib's, which every Node 20 has).
+//
+// Hostile input: every size, count and offset of the directories is checked against the
+// bytes that hold it and the file size before it is used; a record is read whole only
+// when its stated size is within `maxRecordBytes` and is one deflate can reach from its
+// compressed size, and inflating stops at the stated size; each local header must repeat
+// its directory entry's name (a directory that points two names at one record, or at the
+// directory itself, is refused). Every error is a CheckpointFormatError naming the file.
 import type { ByteSource } from '../byte-source.js';
 import { CheckpointFormatError } from '../errors.js';
 
@@ -14,7 +21,21 @@ export type InflateRaw = (data: Uint8Array, expectedSize: number) => Uint8Array 
 export interface ZipReaderOptions {
   /** How deflated records are inflated; default: DecompressionStream('deflate-raw'). */
   readonly inflateRaw?: InflateRaw;
+  /**
+   * The largest record read whole (stated uncompressed size, checked before reading or
+   * inflating anything). Default DEFAULT_MAX_RECORD_BYTES (2 GiB).
+   */
+  readonly maxRecordBytes?: number;
 }
+
+/** Default `maxRecordBytes`: bigger than any one record of a G.pt checkpoint, far below a zip bomb's claims. */
+export const DEFAULT_MAX_RECORD_BYTES = 2 * 1024 ** 3;
+
+/**
+ * DEFLATE cannot expand by more than 1032:1 (a 258-byte match per 2-bit code, at best);
+ * a record stating more than that for its compressed size is lying.
+ */
+const MAX_DEFLATE_RATIO = 1032;
 
 export interface ZipEntry {
   readonly name: string;
@@ -24,6 +45,8 @@ export interface ZipEntry {
   readonly compressedSize: number;
   readonly uncompressedSize: number;
   readonly localHeaderOffset: number;
+  /** The name as stored (the local header must repeat it). */
+  readonly nameBytes: Uint8Array;
 }
 
 const EOCD_SIGNATURE = 0x06054b50;
@@ -35,11 +58,15 @@ const MAX_COMMENT = 0xffff;
 
 export class ZipReader {
   private readonly dataStarts = new Map<string, number>();
+  /** Deflated records already inflated: readRange on one serves every later range from memory. */
+  private readonly inflated = new Map<string, Uint8Array>();
 
   private constructor(
     private readonly source: ByteSource,
     readonly entries: ReadonlyMap<string, ZipEntry>,
     private readonly inflateRaw: InflateRaw,
+    /** The largest record read() takes whole. */
+    readonly maxRecordBytes: number,
   ) {}
 
   /** Names the source in errors (the file path for a file). */
@@ -57,8 +84,10 @@ export class ZipReader {
    */
   static async open(source: ByteSource, options: ZipReaderOptions = {}): Promise<ZipReader> {
     try {
+      const maxRecordBytes = options.maxRecordBytes ?? DEFAULT_MAX_RECORD_BYTES;
+      if (!(maxRecordBytes >= 0)) throw new RangeError(`ZipReader.open: maxRecordBytes must be a non-negative number, got ${maxRecordBytes}`);
       const entries = await readCentralDirectory(source);
-      return new ZipReader(source, entries, options.inflateRaw ?? inflateRawWithStreams);
+      return new ZipReader(source, entries, options.inflateRaw ?? inflateRawWithStreams, maxRecordBytes);
     } catch (error) {
       await source.close();
       throw error;
@@ -81,7 +110,12 @@ export class ZipReader {
     const header = await this.source.read(entry.localHeaderOffset, 30);
     const view = new DataView(header.buffer, header.byteOffset, header.byteLength);
     if (view.getUint32(0, true) !== LOCAL_SIGNATURE) this.fail(`zip record "${entry.name}": bad local header signature`);
-    const start = entry.localHeaderOffset + 30 + view.getUint16(26, true) + view.getUint16(28, true);
+    const nameLength = view.getUint16(26, true);
+    const start = entry.localHeaderOffset + 30 + nameLength + view.getUint16(28, true);
+    if (entry.localHeaderOffset + 30 + nameLength > this.size) this.fail(`zip record "${entry.name}": local header lies beyond the end of the file`);
+    // The local header repeats the name: a directory that points at someone else's record lies.
+    const localName = await this.source.read(entry.localHeaderOffset + 30, nameLength);
+    if (!sameBytes(localName, entry.nameBytes)) this.fail(`zip record "${entry.name}": the local header at byte ${entry.localHeaderOffset} names another record`);
     if (start + entry.compressedSize > this.size) {
       this.fail(`truncated: zip record "${entry.name}" needs bytes up to ${start + entry.compressedSize}, the file has ${this.size}`);
     }
@@ -89,14 +123,20 @@ export class ZipReader {
     return start;
   }
 
-  /** The whole (decompressed) record, checked against its CRC-32. */
+  /** The whole (decompressed) record, checked against its CRC-32; at most `maxRecordBytes`. */
   async read(name: string): Promise<Uint8Array> {
     const entry = this.entry(name);
+    if (entry.uncompressedSize > this.maxRecordBytes) {
+      this.fail(`zip record "${name}" states ${entry.uncompressedSize} bytes, more than the ${this.maxRecordBytes}-byte limit (option maxRecordBytes / maxBytes)`);
+    }
+    const cached = this.inflated.get(name);
+    if (cached) return cached;
     const start = await this.dataStart(entry);
     const raw = await this.source.read(start, entry.compressedSize);
     const data = entry.method === 0 ? raw : await this.inflate(entry, raw);
     if (data.byteLength !== entry.uncompressedSize) this.fail(`zip record "${name}": ${data.byteLength} bytes, the directory says ${entry.uncompressedSize}`);
     if (crc32(data) !== entry.crc32) this.fail(`zip record "${name}": CRC-32 mismatch (corrupt file)`);
+    if (entry.method !== 0) this.inflated.set(name, data);
     return data;
   }
 
@@ -106,7 +146,7 @@ export class ZipReader {
    */
   async readRange(name: string, offset: number, length: number): Promise<Uint8Array> {
     const entry = this.entry(name);
-    if (offset < 0 || length < 0 || offset + length > entry.uncompressedSize) {
+    if (!Number.isSafeInteger(offset) || !Number.isSafeInteger(length) || offset < 0 || length < 0 || offset + length > entry.uncompressedSize) {
       this.fail(`zip record "${name}" has ${entry.uncompressedSize} bytes; cannot read [${offset}, ${offset + length})`);
     }
     if (offset === 0 && length === entry.uncompressedSize) return this.read(name);
@@ -123,8 +163,15 @@ export class ZipReader {
   }
 
   async close(): Promise<void> {
+    this.inflated.clear();
     await this.source.close();
   }
+}
+
+function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
+  if (a.byteLength !== b.byteLength) return false;
+  for (let i = 0; i < a.byteLength; i++) if (a[i] !== b[i]) return false;
+  return true;
 }
 
 /** The default InflateRaw: the platform's DecompressionStream (browsers; Node >= 20.12). */
@@ -132,7 +179,8 @@ export async function inflateRawWithStreams(data: Uint8Array, expectedSize: numb
   if (typeof DecompressionStream !== 'function') throw new Error('this platform has no DecompressionStream; pass an inflateRaw option');
   const stream = new Blob([data as Uint8Array<ArrayBuffer>]).stream().pipeThrough(new DecompressionStream('deflate-raw'));
   const reader = stream.getReader();
-  const out = new Uint8Array(expectedSize);
+  // Grown as data arrives: a stated size is a claim, not something to allocate up front.
+  let out = new Uint8Array(Math.min(expectedSize, 1 << 16));
   let filled = 0;
   for (;;) {
     const { done, value } = await reader.read();
@@ -141,6 +189,11 @@ export async function inflateRawWithStreams(data: Uint8Array, expectedSize: numb
     if (filled + value.byteLength > expectedSize) {
       await reader.cancel();
       throw new Error(`inflates to more than the ${expectedSize} bytes the directory states`);
+    }
+    if (filled + value.byteLength > out.byteLength) {
+      const grown = new Uint8Array(Math.min(expectedSize, Math.max(2 * out.byteLength, filled + value.byteLength)));
+      grown.set(out.subarray(0, filled));
+      out = grown;
     }
     out.set(value, filled);
     filled += value.byteLength;
@@ -175,6 +228,7 @@ async function readCentralDirectory(source: ByteSource): Promise<Map<string, Zip
     const locator = eocd - 20;
     if (locator < 0 || view.getUint32(locator, true) !== ZIP64_LOCATOR_SIGNATURE) fail('zip64 end-of-central-directory locator is missing');
     const record64 = toSafeNumber(file, view.getBigUint64(locator + 8, true), 'zip64 record offset');
+    if (view.getUint32(locator + 16, true) > 1 || view.getUint32(locator + 4, true) !== 0) fail('multi-disk zip files are not supported');
     if (record64 + 56 > size) fail('zip64 end-of-central-directory record lies beyond the end of the file');
     const record = await source.read(record64, 56);
     const z = new DataView(record.buffer, record.byteOffset, record.byteLength);
@@ -184,6 +238,8 @@ async function readCentralDirectory(source: ByteSource): Promise<Map<string, Zip
     directoryOffset = toSafeNumber(file, z.getBigUint64(48, true), 'central directory offset');
   }
   if (directoryOffset + directorySize > size) fail(`truncated: the central directory ends at byte ${directoryOffset + directorySize}, the file has ${size}`);
+  // Each entry takes at least 46 bytes: a count the directory cannot hold is a lie (and a loop bound).
+  if (count * 46 > directorySize) fail(`the central directory of ${directorySize} bytes cannot hold the ${count} entries it states`);
   const directory = await source.read(directoryOffset, directorySize);
   return parseEntries(file, directory, count, size);
 }
@@ -220,6 +276,7 @@ function parseEntries(file: string, directory: Uint8Array, count: number, size: 
     for (let q = 0; q + 4 <= extraLength; ) {
       const id = extra.getUint16(q, true);
       const length = extra.getUint16(q + 2, true);
+      if (q + 4 + length > extraLength) fail(`record "${name}": extra field ${id} of ${length} bytes runs past the ${extraLength}-byte extra data`);
       if (id === 1) {
         let r = q + 4;
         const next = (what: string): number => {
@@ -235,9 +292,14 @@ function parseEntries(file: string, directory: Uint8Array, count: number, size: 
       q += 4 + length;
     }
     if (method !== 0 && method !== 8) fail(`record "${name}" uses compression method ${method} (only stored and deflate are supported)`);
-    if (localHeaderOffset + compressedSize > size) fail(`truncated: record "${name}" lies beyond the end of the file`);
+    if (localHeaderOffset + 30 + nameLength + compressedSize > size) fail(`truncated: record "${name}" lies beyond the end of the file`);
+    if (method === 0 && compressedSize !== uncompressedSize) fail(`stored record "${name}" states ${uncompressedSize} bytes but holds ${compressedSize}`);
+    if (method === 8 && uncompressedSize > compressedSize * MAX_DEFLATE_RATIO + 64) {
+      fail(`deflated record "${name}" states ${uncompressedSize} bytes, more than its ${compressedSize} compressed bytes can inflate to`);
+    }
     if (entries.has(name)) fail(`record "${name}" appears twice in the central directory`);
-    entries.set(name, { name, method, crc32: view.getUint32(p + 16, true), compressedSize, uncompressedSize, localHeaderOffset });
+    const nameBytes = directory.slice(p + 46, p + 46 + nameLength);
+    entries.set(name, { name, method, crc32: view.getUint32(p + 16, true), compressedSize, uncompressedSize, localHeaderOffset, nameBytes });
     p += 46 + nameLength + extraLength + commentLength;
   }
   return entries;

@@ -1,15 +1,15 @@
 // Read-only access to one LMDB environment (one run directory of an official dataset).
-// Two backends, chosen by the data format version in the file's meta page:
-//  - version 1 (LMDB 0.9, what py-lmdb and thus the official G.pt datasets use): read
-//    here in TypeScript, because the prebuilt `lmdb` npm binaries speak version 2 only
-//    and refuse these files ("version mismatch");
-//  - version 2 (LMDB 1.0 format, what the `lmdb` npm package writes): through the
-//    optional `lmdb` package, loaded on first use.
-import { stat } from 'node:fs/promises';
-import { open } from 'node:fs/promises';
+// Both data format versions are read by our own bounds-checked reader (lmdb-reader.ts):
+//  - version 1 (LMDB 0.9, what py-lmdb and thus the official G.pt datasets use): the
+//    prebuilt `lmdb` npm binaries speak version 2 only and refuse these files;
+//  - version 2 (LMDB 1.0, what the `lmdb` npm package writes): the native package
+//    would read them, but it dies with SIGSEGV/SIGBUS on a damaged file and takes the
+//    process with it, so files from elsewhere are never handed to it.
 import { join } from 'node:path';
 import { CheckpointFormatError } from '../errors.js';
-import { LmdbV1Reader, LMDB_MAGIC } from './lmdb-v1-reader.js';
+import { openRegularFile } from '../open-regular-file.js';
+import { readExactly } from '../positional-read.js';
+import { detectLmdbVersion, LmdbReader } from './lmdb-reader.js';
 
 export interface LmdbStore {
   /** The data file (errors name it). */
@@ -23,78 +23,27 @@ export interface LmdbStore {
 
 export const LMDB_DATA_FILE = 'data.mdb';
 
-/**
- * Reads the data format version from the first meta page of an LMDB data file. The
- * page header is 16 bytes in format 1 and 24 bytes in format 2, so the meta record
- * (magic, then version) starts at either offset.
- */
+/** Reads the data format version from the first meta page of an LMDB data file. */
 export async function lmdbDataVersion(dataFile: string): Promise<number> {
-  const handle = await open(dataFile, 'r');
+  const { handle, size } = await openRegularFile(dataFile, 'LMDB data file');
   try {
-    const head = new Uint8Array(32);
-    const { bytesRead } = await handle.read(head, 0, 32, 0);
-    const view = new DataView(head.buffer);
-    for (const metaStart of [16, 24]) {
-      if (bytesRead >= metaStart + 8 && view.getUint32(metaStart, true) === LMDB_MAGIC) return view.getUint32(metaStart + 4, true) & 0xffff;
-    }
-    throw new CheckpointFormatError(dataFile, 'not an LMDB data file (no LMDB magic number in the first meta page)');
+    const version = detectLmdbVersion(await readExactly(handle, dataFile, 0, Math.min(size, 32)));
+    if (version === undefined) throw new CheckpointFormatError(dataFile, 'not an LMDB data file (no LMDB magic number in the first meta page)');
+    return version;
   } finally {
     await handle.close();
   }
 }
 
-/** Opens the LMDB environment in `dir` read-only, picking the backend by format version. */
+/** Opens the LMDB environment in `dir` read-only (format version 1 or 2). */
 export async function openLmdbStore(dir: string): Promise<LmdbStore> {
   const dataFile = join(dir, LMDB_DATA_FILE);
   try {
-    await stat(dataFile);
-  } catch {
-    throw new CheckpointFormatError(dataFile, 'missing LMDB data file: this run directory holds no LMDB environment');
-  }
-  const version = await lmdbDataVersion(dataFile);
-  if (version === 1) return LmdbV1Reader.open(dataFile);
-  if (version === 2) return openWithLmdbPackage(dir, dataFile);
-  throw new CheckpointFormatError(dataFile, `unsupported LMDB data format version ${version}`);
-}
-
-type LmdbModule = typeof import('lmdb');
-
-let lmdbModule: Promise<LmdbModule> | undefined;
-
-async function loadLmdbPackage(dataFile: string): Promise<LmdbModule> {
-  lmdbModule ??= import('lmdb');
-  try {
-    return await lmdbModule;
+    return await LmdbReader.open(dataFile);
   } catch (error) {
-    lmdbModule = undefined;
-    throw new CheckpointFormatError(
-      dataFile,
-      "LMDB data format version 2 needs the optional dependency 'lmdb' (npm install lmdb), which could not be loaded",
-      { cause: error },
-    );
+    if (((error as Error).cause as NodeJS.ErrnoException | undefined)?.code === 'ENOENT') {
+      throw new CheckpointFormatError(dataFile, 'missing LMDB data file: this run directory holds no LMDB environment', { cause: error });
+    }
+    throw error;
   }
-}
-
-async function openWithLmdbPackage(dir: string, dataFile: string): Promise<LmdbStore> {
-  const lmdb = await loadLmdbPackage(dataFile);
-  let db: ReturnType<LmdbModule['open']>;
-  try {
-    db = lmdb.open({ path: dir, readOnly: true, encoding: 'binary', keyEncoding: 'binary', noSubdir: false, cache: false });
-  } catch (error) {
-    throw new CheckpointFormatError(dataFile, `cannot open LMDB environment (${(error as Error).message})`, { cause: error });
-  }
-  const decoder = new TextDecoder();
-  return {
-    file: dataFile,
-    async keys() {
-      return Array.from(db.getKeys(), (k) => decoder.decode(k as Uint8Array));
-    },
-    async get(key) {
-      const value = db.getBinary(Buffer.from(key, 'utf8'));
-      return value === undefined ? undefined : new Uint8Array(value);
-    },
-    async close() {
-      await db.close();
-    },
-  };
 }

@@ -7,11 +7,14 @@
 // cifar10-files.ts, in the Node entry.
 
 import type { Generator } from '@gpt/tensor';
+import { DataFileError } from './data-file-error.js';
 import { checkDataset, type ImageDataset, type Normalization } from './image-dataset.js';
 
 export const CIFAR10_NORMALIZATION: Normalization = { scale: 1, mean: [125.3, 123.0, 113.9], std: [63.0, 62.1, 66.7] };
 
-const RECORD_BYTES = 1 + 3 * 32 * 32;
+/** One record: a label byte and 3x32x32 pixel bytes. */
+export const CIFAR10_RECORD_BYTES = 1 + 3 * 32 * 32;
+const RECORD_BYTES = CIFAR10_RECORD_BYTES;
 
 /** One binary batch: its bytes, and a name for errors (a file name or URL). */
 export interface Cifar10Batch {
@@ -21,16 +24,17 @@ export interface Cifar10Batch {
 
 /**
  * The dataset of one or more binary batches (any number of records each), after checking
- * that each holds whole records with labels 0-9. `name` names the dataset in messages.
+ * that each holds whole records with labels 0-9. `name` names the dataset in messages;
+ * a bad batch is a DataFileError naming its `file`.
  */
 export function parseCifar10(batches: readonly Cifar10Batch[], name: string): ImageDataset {
   for (const { file, data } of batches) {
     if (data.length === 0 || data.length % RECORD_BYTES !== 0) {
-      throw new Error(`CIFAR-10: ${file} has ${data.length} bytes, not a whole number of ${RECORD_BYTES}-byte records (1 label + 3072 pixels); truncated or not a CIFAR-10 binary batch`);
+      throw new DataFileError(file, `CIFAR-10: ${file} has ${data.length} bytes, not a whole number of ${RECORD_BYTES}-byte records (1 label + 3072 pixels); truncated or not a CIFAR-10 binary batch`);
     }
     for (let r = 0; r < data.length / RECORD_BYTES; r++) {
       const label = data[r * RECORD_BYTES]!;
-      if (label > 9) throw new Error(`CIFAR-10: ${file}: record ${r} has label ${label}, expected 0-9`);
+      if (label > 9) throw new DataFileError(file, `CIFAR-10: ${file}: record ${r} has label ${label}, expected 0-9`);
     }
   }
   const count = batches.reduce((n, b) => n + b.data.length / RECORD_BYTES, 0);

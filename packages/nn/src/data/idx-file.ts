@@ -1,23 +1,76 @@
 // IDX files on disk (Node only): raw or gzip-compressed, as MNIST is distributed.
+// Nothing is read, inflated or allocated beyond what the header promises: a raw file's
+// size is checked against its header before its body is read, and a .gz file is inflated
+// as a stream that stops as soon as the output passes the size its header promises (a
+// small .gz can inflate to gigabytes), or maxBytes.
 
-import { readFile } from 'node:fs/promises';
-import { gunzipSync } from 'node:zlib';
-import { isGzip, parseIdx, type IdxArray } from './idx.js';
+import { createGunzip } from 'node:zlib';
+import { DataFileError } from './data-file-error.js';
+import { checkMaxBytes, idxHeader, idxSizeError, isGzip, parseIdx, type IdxArray, type IdxHeader, type IdxOptions } from './idx.js';
+import { openRegularFile, readRange, type RegularFile } from './regular-file.js';
 
-/** Reads an IDX file, gunzipping it when it is compressed; errors name the file. */
-export async function readIdx(file: string): Promise<IdxArray> {
-  let data: Uint8Array;
+/** The longest IDX header: 4 bytes of magic and 255 dimensions. */
+const MAX_HEADER_BYTES = 4 + 4 * 255;
+
+/** Reads an IDX file, gunzipping it when it is compressed; errors (DataFileError) name the file. */
+export async function readIdx(file: string, options: IdxOptions = {}): Promise<IdxArray> {
+  const maxBytes = checkMaxBytes(options.maxBytes, 'readIdx');
+  const opened = await openRegularFile(file, 'IDX file');
   try {
-    data = await readFile(file);
-  } catch (error) {
-    throw new Error(`${file}: cannot read IDX file (${(error as NodeJS.ErrnoException).code ?? (error as Error).message})`);
+    const head = await readRange(opened, file, 0, Math.min(opened.size, MAX_HEADER_BYTES));
+    const data = isGzip(head) ? await gunzipIdx(opened, file, maxBytes) : await readRawIdx(opened, file, head, maxBytes);
+    return parseIdx(data, file, { maxBytes });
+  } finally {
+    await opened.handle.close();
   }
-  if (isGzip(data)) {
-    try {
-      data = gunzipSync(data);
-    } catch (error) {
-      throw new Error(`${file}: gzip data could not be decompressed (${(error as Error).message})`);
-    }
-  }
-  return parseIdx(data, file);
+}
+
+async function readRawIdx(opened: RegularFile, file: string, head: Uint8Array, maxBytes: number): Promise<Uint8Array> {
+  const header = idxHeader(head, file, maxBytes);
+  if (!header) return head; // too short even for its header: parseIdx says so
+  if (opened.size !== header.fileBytes) throw idxSizeError(file, header, opened.size);
+  return readRange(opened, file, 0, header.fileBytes);
+}
+
+/** Inflates a whole .gz IDX file, stopping past the size its header promises. */
+async function gunzipIdx(opened: RegularFile, file: string, maxBytes: number): Promise<Uint8Array> {
+  // The compressed file itself is bounded too (deflate never shrinks data to nothing).
+  if (opened.size > maxBytes) throw new DataFileError(file, `gzip file of ${opened.size} bytes is larger than the ${maxBytes}-byte limit (maxBytes)`);
+  const compressed = await readRange(opened, file, 0, opened.size);
+  const gunzip = createGunzip();
+  const chunks: Buffer[] = [];
+  let total = 0;
+  let header: IdxHeader | undefined;
+  await new Promise<void>((resolve, reject) => {
+    const stop = (error: DataFileError) => {
+      gunzip.destroy();
+      reject(error);
+    };
+    gunzip.on('data', (chunk: Buffer) => {
+      chunks.push(chunk);
+      total += chunk.length;
+      try {
+        header ??= idxHeader(chunks.length === 1 ? chunk : Buffer.concat(chunks), file, maxBytes);
+      } catch (error) {
+        return stop(error as DataFileError);
+      }
+      const limit = header ? header.fileBytes : MAX_HEADER_BYTES;
+      if (total > limit) {
+        stop(
+          new DataFileError(
+            file,
+            header
+              ? `trailing data: the gzip data inflates past the ${header.fileBytes} bytes that dimensions [${header.dims.join(', ')}] of ${header.type} need (stopped after ${total})`
+              : 'gzip data does not start with an IDX header',
+          ),
+        );
+      }
+    });
+    gunzip.on('end', resolve);
+    gunzip.on('error', (error) => reject(new DataFileError(file, `gzip data could not be decompressed (${error.message})`, { cause: error })));
+    gunzip.end(compressed);
+  });
+  const data = Buffer.concat(chunks, total);
+  if (header && total !== header.fileBytes) throw idxSizeError(file, header, total);
+  return data;
 }

@@ -6,9 +6,11 @@
 // that type-checks this file from source (other workspace packages do, via @gpt/source).
 /// <reference path="./mnist-module.d.ts" />
 
-import { access } from 'node:fs/promises';
+import { lstat } from 'node:fs/promises';
 import { join } from 'node:path';
+import { DataFileError } from './data-file-error.js';
 import { checkDataset, type ImageDataset } from './image-dataset.js';
+import type { IdxOptions } from './idx.js';
 import { readIdx } from './idx-file.js';
 import { MNIST_NORMALIZATION, mnistFromIdx } from './mnist.js';
 
@@ -17,26 +19,32 @@ const FILES = {
   test: { images: 't10k-images-idx3-ubyte', labels: 't10k-labels-idx1-ubyte' },
 } as const;
 
-/** The file itself if present, else its .gz twin; the error lists both names. */
+/**
+ * The file itself if a directory entry of that name exists (of any kind: readIdx then says
+ * what is wrong with a FIFO, a directory or a broken symlink), else its .gz twin.
+ */
 async function findFile(dir: string, base: string): Promise<string> {
   for (const name of [base, `${base}.gz`]) {
     const path = join(dir, name);
     try {
-      await access(path);
+      await lstat(path);
       return path;
     } catch {
       // try the next name
     }
   }
-  throw new Error(`MNIST: ${join(dir, base)} (or ${base}.gz) not found; expected the standard IDX files in ${dir}`);
+  throw new DataFileError(join(dir, base), `MNIST: ${join(dir, base)} (or ${base}.gz) not found; expected the standard IDX files in ${dir}`);
 }
 
-/** Loads the train (60,000) or test (10,000) split from the standard IDX files in `dir`. */
-export async function loadMnist(dir: string, split: 'train' | 'test'): Promise<ImageDataset> {
+/**
+ * Loads the train (60,000) or test (10,000) split from the standard IDX files in `dir`.
+ * Bad files are a DataFileError naming them; `maxBytes` bounds each file (readIdx).
+ */
+export async function loadMnist(dir: string, split: 'train' | 'test', options: IdxOptions = {}): Promise<ImageDataset> {
   if (split !== 'train' && split !== 'test') throw new Error(`loadMnist: split must be "train" or "test", got "${String(split)}"`);
   const imagesFile = await findFile(dir, FILES[split].images);
   const labelsFile = await findFile(dir, FILES[split].labels);
-  return mnistFromIdx({ images: await readIdx(imagesFile), labels: await readIdx(labelsFile), imagesFile, labelsFile, name: `MNIST ${split} (${dir})` });
+  return mnistFromIdx({ images: await readIdx(imagesFile, options), labels: await readIdx(labelsFile, options), imagesFile, labelsFile, name: `MNIST ${split} (${dir})` });
 }
 
 export interface BundledMnistOptions {

@@ -77,6 +77,7 @@ export { type ByteSource, bytesSource } from './byte-source.js';
 export {
   DEFAULT_MAX_TENSOR_BYTES,
   DEFAULT_MAX_TOTAL_TENSOR_BYTES,
+  MAX_PICKLE_BYTES,
   MAX_TORCH_RANK,
   TorchFile,
   type TorchFileOptions,

@@ -410,7 +410,7 @@ export function isPyKey(key: unknown): key is PyKey {
 
 function parseIntText(text: string, fail: (p: string) => never): number | bigint {
   // Decimal to BigInt is quadratic in the digits: refuse lengths no real pickle has.
-  if (text.length > MAX_INT_DIGITS + 1) fail(`integer literal of ${text.length} characters exceeds the ${MAX_INT_DIGITS}-digit limit`);
+  if (text.replace(/^[-+]/, '').length > MAX_INT_DIGITS) fail(`integer literal of ${text.length} characters exceeds the ${MAX_INT_DIGITS}-digit limit`);
   if (!/^[-+]?\d+$/.test(text)) fail(`bad integer literal "${text.slice(0, 40)}"`);
   const big = BigInt(text);
   return big >= BigInt(Number.MIN_SAFE_INTEGER) && big <= BigInt(Number.MAX_SAFE_INTEGER) ? Number(big) : big;

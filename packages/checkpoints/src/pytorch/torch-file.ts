@@ -20,8 +20,8 @@ import { ZipReader, type ZipReaderOptions } from './zip-reader.js';
 export interface TorchFileOptions extends ZipReaderOptions {
   /**
    * The most bytes one tensor's values (numel × dtype size, what readTensor allocates)
-   * may take; also the default for `maxRecordBytes` (data.pkl and deflated storages,
-   * read whole). Default DEFAULT_MAX_TENSOR_BYTES (2 GiB).
+   * may take; also the default for `maxRecordBytes` (deflated storages are read whole;
+   * data.pkl has its own cap, MAX_PICKLE_BYTES). Default DEFAULT_MAX_TENSOR_BYTES (2 GiB).
    */
   readonly maxBytes?: number;
   /**
@@ -39,6 +39,11 @@ export const DEFAULT_MAX_TENSOR_BYTES = 2 * 1024 ** 3;
 export const DEFAULT_MAX_TOTAL_TENSOR_BYTES = 32 * 1024 ** 3;
 /** More dimensions than any PyTorch kernel takes: a hostile shape, refused before gathering. */
 export const MAX_TORCH_RANK = 64;
+/**
+ * The largest data.pkl read: the pickle holds names, shapes and numbers only (a few MB for
+ * the biggest checkpoints), so a record claiming more is refused before it is inflated.
+ */
+export const MAX_PICKLE_BYTES = 256 * 1024 ** 2;
 /** A storage key is a plain name (torch writes decimal numbers): never a path. */
 const STORAGE_KEY = /^[A-Za-z0-9_.-]{1,128}$/;
 
@@ -156,7 +161,8 @@ export class TorchFile {
       const prefix = pickles[0]!.slice(0, -'data.pkl'.length);
       await checkByteOrder(zip, prefix);
       const storages = new Map<string, TorchStorage>();
-      const root = unpickle(await zip.read(pickles[0]!), {
+      // The pickle is metadata (names, shapes): its own cap, whatever maxBytes allows for tensor data.
+      const root = unpickle(await zip.read(pickles[0]!, Math.min(MAX_PICKLE_BYTES, options.maxRecordBytes ?? Infinity)), {
         file,
         globals: allowedGlobals(file, budget),
         persistentLoad: (pid) => loadStorage(file, zip, prefix, storages, pid),

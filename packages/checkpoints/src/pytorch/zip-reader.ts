@@ -123,11 +123,14 @@ export class ZipReader {
     return start;
   }
 
-  /** The whole (decompressed) record, checked against its CRC-32; at most `maxRecordBytes`. */
-  async read(name: string): Promise<Uint8Array> {
+  /**
+   * The whole (decompressed) record, checked against its CRC-32; refused before reading
+   * when it states more than `limit` bytes (default `maxRecordBytes`).
+   */
+  async read(name: string, limit = this.maxRecordBytes): Promise<Uint8Array> {
     const entry = this.entry(name);
-    if (entry.uncompressedSize > this.maxRecordBytes) {
-      this.fail(`zip record "${name}" states ${entry.uncompressedSize} bytes, more than the ${this.maxRecordBytes}-byte limit (option maxRecordBytes / maxBytes)`);
+    if (entry.uncompressedSize > limit) {
+      this.fail(`zip record "${name}" states ${entry.uncompressedSize} bytes, more than the ${limit}-byte limit${limit === this.maxRecordBytes ? ' (option maxRecordBytes / maxBytes)' : ''}`);
     }
     const cached = this.inflated.get(name);
     if (cached) return cached;

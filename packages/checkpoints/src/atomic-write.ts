@@ -20,6 +20,14 @@ export function isTemporaryFileName(name: string): boolean {
   return name.startsWith('.') && name.includes(TEMP_MARK);
 }
 
+/** The pid of the process that wrote temporary file `name`, or null when the name does not say. */
+export function temporaryFileOwner(name: string): number | null {
+  const match = /\.tmp-(\d+)-[0-9a-f]+$/.exec(name);
+  if (!match) return null;
+  const pid = Number(match[1]);
+  return Number.isSafeInteger(pid) && pid > 0 ? pid : null;
+}
+
 export interface AtomicWriteOptions {
   signal?: AbortSignal;
   /** Skip fsync (tests and benchmarks of the non-durable path only). Default false. */

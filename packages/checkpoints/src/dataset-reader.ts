@@ -1,16 +1,39 @@
 // Reading a checkpoint dataset without loading it: run files are opened on demand,
 // their headers validated against the manifest once and cached, and a checkpoint is
 // one positional read of D float32 values at a fixed offset.
+//
+// Everything in the folder is untrusted: a run file is checked against the manifest
+// (task, run name, tensors, shapes, iterations) before any of its data is used, only
+// regular files are opened, and every read is bounded by what the header promises (itself
+// checked against the file size) and by `maxRunBytes`. A bad run fails alone with a
+// CheckpointFormatError naming its file; validate() lists such runs instead of throwing.
+import { join } from 'node:path';
 import { CheckpointFormatError } from './errors.js';
 import type { CheckpointSource, RunSplit } from './checkpoint-source.js';
 import { splitRuns } from './checkpoint-source.js';
 import { FileHandlePool } from './file-handle-pool.js';
-import type { DatasetManifest } from './manifest.js';
+import { type DatasetManifest, MANIFEST_FILE } from './manifest.js';
 import { readManifest } from './manifest-file.js';
-import { ITERATIONS_TENSOR, METRIC_PREFIX, type RunData, type RunLayout, firstNonFinite, validateRunHeader } from './run-file.js';
+import {
+  ITERATIONS_TENSOR,
+  METRIC_PREFIX,
+  type RunData,
+  type RunLayout,
+  checkIterations,
+  firstNonFinite,
+  isValidRunName,
+  ownMetric,
+  validateRunHeader,
+} from './run-file.js';
+import { readRunHeaderFrom } from './run-file-io.js';
 import { listRunFiles, runFilePath } from './dataset-writer.js';
 import { readExactly, readExactlySync } from './positional-read.js';
-import { readSafetensorsHeaderFrom, readSafetensorsTensorFrom } from './safetensors-file.js';
+import { readSafetensorsTensorFrom } from './safetensors-file.js';
+
+/** Default `maxRunBytes`: 2 GiB of parameters in one readRun (a paper run is a few MB). */
+export const DEFAULT_MAX_RUN_BYTES = 2 ** 31;
+/** validate() reads parameters in blocks of about this many bytes, whatever the run's size. */
+const VALIDATE_BLOCK_BYTES = 16 * 1024 * 1024;
 
 export interface OpenDatasetOptions {
   /** Check every checkpoint read for NaN/Inf and fail naming file, checkpoint and position. Default false. */
@@ -27,6 +50,8 @@ export interface OpenDatasetOptions {
    * when reads are slow (network file systems).
    */
   asyncReads?: boolean;
+  /** Most bytes of parameters readRun / iterateRuns load at once (default 2 GiB); larger runs are read checkpoint by checkpoint. */
+  maxRunBytes?: number;
 }
 
 /** Per-run facts read from the file's small tensors. */
@@ -57,6 +82,8 @@ export type ValidationProgressEvent = { type: 'run-checked'; run: string; index:
 export interface ValidationReport {
   readonly ok: string[];
   readonly bad: { run: string; error: Error }[];
+  /** Problems of the dataset as a whole (e.g. fewer runs than the manifest's test split), each naming its file. */
+  readonly problems: CheckpointFormatError[];
 }
 
 export class CheckpointDataset implements CheckpointSource {
@@ -82,7 +109,12 @@ export class CheckpointDataset implements CheckpointSource {
     this.pool = new FileHandlePool(options.maxOpenFiles ?? 64);
   }
 
-  /** Opens a dataset folder; fails with a clear error if the manifest is missing or invalid. */
+  /**
+   * Opens a dataset folder; fails with a clear error if the manifest is missing or
+   * invalid. Run files are only listed here: a bad one fails when read, and validate()
+   * lists them all. A folder with fewer runs than the manifest's test split (a dataset
+   * still being generated) opens with every run in the test split; validate() reports it.
+   */
   static async open(dir: string, options: OpenDatasetOptions = {}): Promise<CheckpointDataset> {
     const manifest = await readManifest(dir);
     const excluded = new Set(options.excludeRuns ?? []);
@@ -112,22 +144,35 @@ export class CheckpointDataset implements CheckpointSource {
 
   private async loadRunInfo(run: string): Promise<RunInfo> {
     const file = this.runFile(run);
-    return this.pool.use(file, async (handle) => {
-      const header = await readSafetensorsHeaderFrom(handle, file);
-      const layout = validateRunHeader(header, this.manifest, run);
-      const rawIterations = (await readSafetensorsTensorFrom(handle, header, ITERATIONS_TENSOR)).data as BigInt64Array;
-      const iterations = Array.from(rawIterations, Number);
-      for (let k = 1; k < iterations.length; k++) {
-        if (!(iterations[k]! > iterations[k - 1]!)) {
-          throw new CheckpointFormatError(file, `iterations are not strictly increasing (checkpoint ${k}: ${iterations[k]} after ${iterations[k - 1]})`);
+    if (!isValidRunName(run)) {
+      throw new CheckpointFormatError(file, `"${run}" is not a valid run name (1-128 letters, digits, '_' or '-', starting with a letter or digit)`);
+    }
+    const info = await this.pool.use(
+      file,
+      async (handle) => {
+        const header = await readRunHeaderFrom(handle, file);
+        const layout = validateRunHeader(header, this.manifest, run);
+        const iterations = checkIterations(file, (await readSafetensorsTensorFrom(handle, header, ITERATIONS_TENSOR)).data as BigInt64Array);
+        // Null prototype: metric("constructor") must not find Object's constructor.
+        const metrics = Object.create(null) as Record<string, Float64Array>;
+        for (const name of this.manifest.metrics) {
+          metrics[name] = (await readSafetensorsTensorFrom(handle, header, METRIC_PREFIX + name)).data as Float64Array;
         }
-      }
-      const metrics: Record<string, Float64Array> = {};
-      for (const name of this.manifest.metrics) {
-        metrics[name] = (await readSafetensorsTensorFrom(handle, header, METRIC_PREFIX + name)).data as Float64Array;
-      }
-      return { layout, iterations, metrics, metadata: header.metadata };
-    });
+        return { layout, iterations, metrics, metadata: header.metadata };
+      },
+      'run file',
+    );
+    if (this.options.checkFinite) this.assertFiniteMetrics(info);
+    return info;
+  }
+
+  /** Throws naming the metric and checkpoint of the first NaN/Inf metric value. */
+  private assertFiniteMetrics(info: RunInfo): void {
+    for (const name of this.manifest.metrics) {
+      const values = info.metrics[name]!;
+      const bad = firstNonFinite(values);
+      if (bad >= 0) throw new CheckpointFormatError(info.layout.file, `metric "${name}" of checkpoint ${bad} is ${values[bad]} (non-finite)`);
+    }
   }
 
   async numCheckpoints(run: string): Promise<number> {
@@ -139,9 +184,10 @@ export class CheckpointDataset implements CheckpointSource {
   }
 
   async metric(run: string, name: string): Promise<Float64Array> {
-    const values = (await this.runInfo(run)).metrics[name];
-    if (!values) throw new Error(`${this.dir}: unknown metric "${name}" (the manifest has ${this.manifest.metrics.join(', ')})`);
-    return values;
+    if (!this.manifest.metrics.includes(name)) {
+      throw new Error(`${this.dir}: unknown metric ${JSON.stringify(name)} (the manifest has ${this.manifest.metrics.join(', ') || 'none'})`);
+    }
+    return ownMetric((await this.runInfo(run)).metrics, name)!;
   }
 
   /** Checkpoint `index` of `run` as float32 [D]; one positional read. */
@@ -155,10 +201,14 @@ export class CheckpointDataset implements CheckpointSource {
     if (target.length !== D) throw new RangeError(`readCheckpoint: out has ${target.length} elements, expected D = ${D}`);
     const bytes = new Uint8Array(target.buffer, target.byteOffset, D * 4);
     const position = layout.parametersStart + index * D * 4;
-    await this.pool.use(layout.file, async (handle) => {
-      if (this.options.asyncReads) await readExactly(handle, layout.file, position, D * 4, bytes);
-      else readExactlySync(handle.fd, layout.file, position, D * 4, bytes);
-    });
+    await this.pool.use(
+      layout.file,
+      async (handle) => {
+        if (this.options.asyncReads) await readExactly(handle, layout.file, position, D * 4, bytes);
+        else readExactlySync(handle.fd, layout.file, position, D * 4, bytes);
+      },
+      'run file',
+    );
     if (this.options.checkFinite) this.assertFiniteRows(layout.file, index, target);
     return target;
   }
@@ -175,9 +225,14 @@ export class CheckpointDataset implements CheckpointSource {
   async readRun(run: string): Promise<RunData> {
     const info = await this.runInfo(run);
     const { layout } = info;
+    const size = layout.numCheckpoints * this.parameterCount * 4;
+    const limit = this.options.maxRunBytes ?? DEFAULT_MAX_RUN_BYTES;
+    if (size > limit) {
+      throw new CheckpointFormatError(layout.file, `run holds ${size} bytes of parameters, more than maxRunBytes (${limit}); read it checkpoint by checkpoint, or raise maxRunBytes`);
+    }
     const parameters = new Float32Array(layout.numCheckpoints * this.parameterCount);
     const bytes = new Uint8Array(parameters.buffer);
-    await this.pool.use(layout.file, (handle) => readExactly(handle, layout.file, layout.parametersStart, bytes.byteLength, bytes));
+    await this.pool.use(layout.file, (handle) => readExactly(handle, layout.file, layout.parametersStart, bytes.byteLength, bytes), 'run file');
     if (this.options.checkFinite) this.assertFiniteRows(layout.file, 0, parameters);
     return { parameters, iterations: info.iterations, metrics: info.metrics, metadata: info.metadata };
   }
@@ -196,7 +251,7 @@ export class CheckpointDataset implements CheckpointSource {
       const info = await this.runInfo(run);
       for (let index = 0; index < info.layout.numCheckpoints; index++) {
         options.signal?.throwIfAborted();
-        const metrics: Record<string, number> = {};
+        const metrics = Object.create(null) as Record<string, number>;
         for (const name of this.manifest.metrics) metrics[name] = info.metrics[name]![index]!;
         const parameters = await this.readCheckpoint(run, index);
         yield { run, index, iteration: info.iterations[index]!, parameters, metrics };
@@ -205,17 +260,29 @@ export class CheckpointDataset implements CheckpointSource {
   }
 
   /**
-   * Validates every run (header, shapes, and with `checkFinite` every value) without
-   * throwing: returns which runs are fine and the error of each bad one.
+   * Validates every run without throwing: the header against the manifest (task, run
+   * name, tensors, shapes), the iterations, that every byte of the parameters is there,
+   * and with `checkFinite` every parameter and metric value. Returns which runs are fine
+   * and the error (naming the file) of each bad one: a corrupt, truncated, renamed or
+   * foreign run file, a directory, FIFO, device or dangling symlink in its place.
+   * Parameters are read in blocks of ~16 MB, so memory stays bounded for any run.
    */
   async validate(options: { checkFinite?: boolean; signal?: AbortSignal; onProgress?: (e: ValidationProgressEvent) => void } = {}): Promise<ValidationReport> {
-    const report: ValidationReport = { ok: [], bad: [] };
+    const report: ValidationReport = { ok: [], bad: [], problems: [] };
+    const { numTestRuns } = this.manifest.split;
+    if (numTestRuns > this.runs.length) {
+      report.problems.push(
+        new CheckpointFormatError(
+          join(this.dir, MANIFEST_FILE),
+          `split.numTestRuns is ${numTestRuns}, but the folder holds only ${this.runs.length} runs: all of them are test runs, none is left for training (an incomplete dataset, or a manifest that does not belong to these runs)`,
+        ),
+      );
+    }
     for (const [index, run] of this.runs.entries()) {
       options.signal?.throwIfAborted();
       let ok = true;
       try {
-        const data = await this.readRun(run);
-        if (options.checkFinite) this.assertFiniteRows(this.runFile(run), 0, data.parameters);
+        await this.checkRun(run, options.checkFinite ?? false);
         report.ok.push(run);
       } catch (error) {
         if (!(error instanceof CheckpointFormatError)) throw error;
@@ -225,6 +292,22 @@ export class CheckpointDataset implements CheckpointSource {
       options.onProgress?.({ type: 'run-checked', run, index, total: this.runs.length, ok });
     }
     return report;
+  }
+
+  private async checkRun(run: string, checkFinite: boolean): Promise<void> {
+    const info = await this.runInfo(run);
+    if (checkFinite) this.assertFiniteMetrics(info);
+    const { layout } = info;
+    const rowBytes = this.parameterCount * 4;
+    const rowsPerBlock = Math.max(1, Math.floor(VALIDATE_BLOCK_BYTES / rowBytes));
+    const block = new Float32Array(Math.min(rowsPerBlock, layout.numCheckpoints) * this.parameterCount);
+    for (let first = 0; first < layout.numCheckpoints; first += rowsPerBlock) {
+      const rows = Math.min(rowsPerBlock, layout.numCheckpoints - first);
+      const view = block.subarray(0, rows * this.parameterCount);
+      const bytes = new Uint8Array(view.buffer, view.byteOffset, view.byteLength);
+      await this.pool.use(layout.file, (handle) => readExactly(handle, layout.file, layout.parametersStart + first * rowBytes, bytes.byteLength, bytes), 'run file');
+      if (checkFinite) this.assertFiniteRows(layout.file, first, view);
+    }
   }
 
   async close(): Promise<void> {

@@ -35,3 +35,32 @@ export class UnsafePickleError extends CheckpointFormatError {
     this.globalName = globalName;
   }
 }
+
+/** Who holds a dataset folder's writer lock (the contents of its lock file). */
+export interface LockOwner {
+  readonly pid: number;
+  readonly host: string;
+  /** ISO time at which the holder took the lock. */
+  readonly startedAt: string;
+  readonly command: string;
+  /** Random: tells this holder's lock from a later one of the same process. */
+  readonly token: string;
+}
+
+/**
+ * A dataset folder is locked by another writer (a live process, or one on another host
+ * whose liveness cannot be checked). Nothing in the folder was changed.
+ */
+export class DatasetLockedError extends Error {
+  /** The lock file. */
+  readonly lockFile: string;
+  /** The holder, or null when the lock file cannot be read. */
+  readonly owner: LockOwner | null;
+
+  constructor(lockFile: string, owner: LockOwner | null, message: string) {
+    super(message);
+    this.name = 'DatasetLockedError';
+    this.lockFile = lockFile;
+    this.owner = owner;
+  }
+}

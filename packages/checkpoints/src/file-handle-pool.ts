@@ -1,10 +1,11 @@
 // A small LRU of open file handles. Random-access pair sampling touches two checkpoints
 // in a random run per example; reopening the file each time costs more than the read
 // itself, and keeping every run open would exhaust file descriptors on big datasets.
-// Handles in use are never closed; idle ones are closed oldest first.
-import { open } from 'node:fs/promises';
+// Handles in use are never closed; idle ones are closed oldest first. Only regular files
+// are opened (openRegularFile: a FIFO or directory fails naming the file, never blocks).
+import { type ReadHandle, openRegularFile } from './regular-file.js';
 
-type Handle = Awaited<ReturnType<typeof open>>;
+type Handle = ReadHandle;
 
 interface Entry {
   readonly handle: Promise<Handle>;
@@ -17,14 +18,14 @@ export class FileHandlePool {
 
   constructor(private readonly maxOpen = 64) {}
 
-  /** Runs `fn` with an open read-only handle of `path`. */
-  async use<T>(path: string, fn: (handle: Handle) => Promise<T>): Promise<T> {
+  /** Runs `fn` with an open read-only handle of `path` (`what` names the file in errors, e.g. "run file"). */
+  async use<T>(path: string, fn: (handle: Handle) => Promise<T>, what = 'file'): Promise<T> {
     if (this.closed) throw new Error('FileHandlePool: used after close()');
     let entry = this.entries.get(path);
     if (entry) {
       this.entries.delete(path); // re-insert: Map order is the LRU order
     } else {
-      entry = { handle: open(path, 'r'), users: 0 };
+      entry = { handle: openRegularFile(path, what), users: 0 };
     }
     this.entries.set(path, entry);
     entry.users++;

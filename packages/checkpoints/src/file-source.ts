@@ -1,13 +1,14 @@
 // A ByteSource over a file on disk (Node only): positional reads, so a multi-GB PyTorch
-// checkpoint is never loaded whole.
+// checkpoint is never loaded whole. Only regular files are opened (a FIFO, a directory or
+// /dev/zero is refused naming the file, without blocking).
 
-import { open } from 'node:fs/promises';
 import type { ByteSource } from './byte-source.js';
 import { readExactly } from './positional-read.js';
+import { fileProblem, openRegularFile } from './regular-file.js';
 
 /** Opens `file` for positional reads; close() closes it. */
 export async function openFileSource(file: string): Promise<ByteSource> {
-  const handle = await open(file, 'r');
+  const handle = await openRegularFile(file);
   try {
     const { size } = await handle.stat();
     return {
@@ -18,6 +19,6 @@ export async function openFileSource(file: string): Promise<ByteSource> {
     };
   } catch (error) {
     await handle.close();
-    throw error;
+    throw fileProblem(file, 'file', error);
   }
 }

@@ -6,7 +6,7 @@
 // path — are the Node entry `@gpt/checkpoints/node`; the official LMDB datasets are
 // `@gpt/checkpoints/lmdb`, so that neither entry loads the native `lmdb` package.
 
-export { CheckpointFormatError, UnsafePickleError } from './errors.js';
+export { CheckpointFormatError, DatasetLockedError, type LockOwner, UnsafePickleError } from './errors.js';
 export {
   DTYPE_BYTES,
   type AnyTypedArray,
@@ -30,6 +30,8 @@ export {
   FORMAT_NAME,
   FORMAT_VERSION,
   MANIFEST_FILE,
+  MAX_PARAMETER_COUNT,
+  MAX_TENSOR_RANK,
   type DatasetManifest,
   type ManifestInput,
   type TensorSpec,
@@ -37,7 +39,7 @@ export {
   parameterCountOf,
   validateManifest,
 } from './manifest.js';
-export { type RunData, type RunLayout, firstNonFinite, runNameOf } from './run-file.js';
+export { type RunData, type RunLayout, checkIterations, firstNonFinite, isValidRunName, runNameOf } from './run-file.js';
 export { type CheckpointSource, type RunSplit, splitRuns } from './checkpoint-source.js';
 export {
   OFFICIAL_MAX_ABS_PARAMETER,

@@ -39,13 +39,18 @@ export interface ManifestInput {
   metadata?: Record<string, unknown>;
 }
 
+/** Largest D accepted: one checkpoint must fit one Float32Array (2^31 - 1 elements). */
+export const MAX_PARAMETER_COUNT = 2 ** 31 - 1;
+/** Most dimensions of one tensor (PyTorch itself allows 64... and no network here needs more than 5). */
+export const MAX_TENSOR_RANK = 64;
+
 export function parameterCountOf(tensors: readonly TensorSpec[]): number {
   return tensors.reduce((sum, t) => sum + t.shape.reduce((n, d) => n * d, 1), 0);
 }
 
 /** Builds a manifest (computes D), validating it like a read one. */
 export function createManifest(input: ManifestInput): DatasetManifest {
-  const manifest: DatasetManifest = {
+  const manifest = {
     format: FORMAT_NAME,
     formatVersion: FORMAT_VERSION,
     task: input.task,
@@ -58,47 +63,107 @@ export function createManifest(input: ManifestInput): DatasetManifest {
   return validateManifest(manifest, '(new manifest)');
 }
 
-const METRIC_NAME = /^[A-Za-z_][A-Za-z0-9_.-]*$/;
+const METRIC_NAME = /^[A-Za-z_][A-Za-z0-9_.-]{0,127}$/;
 
-/** Checks that `value` is a well-formed manifest; errors name `file`. */
+/**
+ * Names that Object.prototype already has (constructor, toString, __proto__, ...): a
+ * metric of that name would read as the inherited value wherever metrics sit in a plain
+ * object, so the format refuses them.
+ */
+export function isPrototypeKey(name: string): boolean {
+  return name in Object.prototype;
+}
+
+/** `object[key]` if it is the object's own property (never an inherited one). */
+function own(object: object, key: string): unknown {
+  return Object.hasOwn(object, key) ? (object as Record<string, unknown>)[key] : undefined;
+}
+
+function isPlainObject(value: unknown): value is object {
+  return value !== null && typeof value === 'object' && !Array.isArray(value);
+}
+
+function shown(value: unknown): string {
+  let text: string;
+  try {
+    text = JSON.stringify(value) ?? String(value);
+  } catch {
+    text = Array.isArray(value) ? 'a nested list' : typeof value; // too deep to print
+  }
+  return text.length > 80 ? `${text.slice(0, 77)}...` : text;
+}
+
+/**
+ * Checks that `value` is a well-formed manifest and returns a clean copy of it (only
+ * the known fields, own properties only); errors name `file` and the field.
+ */
 export function validateManifest(value: unknown, file: string): DatasetManifest {
   const fail: (problem: string) => never = (problem) => {
     throw new CheckpointFormatError(file, problem);
   };
-  if (value === null || typeof value !== 'object' || Array.isArray(value)) fail('manifest is not a JSON object');
-  const m = value as Record<string, unknown>;
-  if (m.format !== FORMAT_NAME) fail(`manifest "format" is ${JSON.stringify(m.format)}, expected "${FORMAT_NAME}"`);
-  if (m.formatVersion !== FORMAT_VERSION) {
-    fail(`manifest formatVersion ${JSON.stringify(m.formatVersion)} is not supported (this reader knows version ${FORMAT_VERSION})`);
+  if (!isPlainObject(value)) return fail('manifest is not a JSON object');
+  const format = own(value, 'format');
+  if (format !== FORMAT_NAME) fail(`manifest "format" is ${shown(format)}, expected "${FORMAT_NAME}"`);
+  const formatVersion = own(value, 'formatVersion');
+  if (formatVersion !== FORMAT_VERSION) {
+    fail(`manifest formatVersion ${shown(formatVersion)} is not supported (this reader knows version ${FORMAT_VERSION})`);
   }
-  if (typeof m.task !== 'string' || m.task.length === 0) fail('manifest "task" must be a non-empty string');
-  if (!Array.isArray(m.tensors) || m.tensors.length === 0) fail('manifest "tensors" must be a non-empty list');
+  const task = own(value, 'task');
+  if (typeof task !== 'string' || task.length === 0) return fail('manifest "task" must be a non-empty string');
+  const tensors = checkTensors(own(value, 'tensors'), fail);
+  let count = 0;
+  for (const t of tensors) count += t.shape.reduce((n, d) => n * d, 1);
+  if (count > MAX_PARAMETER_COUNT) fail(`manifest tensors hold ${count} parameters in all, more than the ${MAX_PARAMETER_COUNT} a checkpoint may have`);
+  const parameterCount = own(value, 'parameterCount');
+  if (parameterCount !== count) fail(`manifest parameterCount ${shown(parameterCount)} does not match the tensors' total ${count}`);
+  const metrics = own(value, 'metrics');
+  if (!Array.isArray(metrics) || !metrics.every((x) => typeof x === 'string' && METRIC_NAME.test(x))) {
+    return fail('manifest "metrics" must be a list of metric names (1-128 letters, digits, _ . -, not starting with a digit)');
+  }
+  const reserved = (metrics as string[]).find(isPrototypeKey);
+  if (reserved !== undefined) fail(`manifest metric name "${reserved}" is reserved (a property every JavaScript object has)`);
+  if (new Set(metrics).size !== metrics.length) fail('manifest "metrics" lists a name twice');
+  const split = own(value, 'split');
+  const numTestRuns = isPlainObject(split) ? own(split, 'numTestRuns') : undefined;
+  if (typeof numTestRuns !== 'number' || !Number.isSafeInteger(numTestRuns) || numTestRuns < 0) {
+    return fail('manifest "split.numTestRuns" must be a non-negative integer');
+  }
+  const metadata = own(value, 'metadata');
+  if (metadata !== undefined && !isPlainObject(metadata)) fail('manifest "metadata" must be an object when present');
+  return {
+    format: FORMAT_NAME,
+    formatVersion: FORMAT_VERSION,
+    task,
+    tensors,
+    parameterCount: count,
+    metrics: [...(metrics as string[])],
+    split: { numTestRuns },
+    ...(metadata !== undefined ? { metadata: metadata as Record<string, unknown> } : {}),
+  };
+}
+
+function checkTensors(value: unknown, fail: (problem: string) => never): TensorSpec[] {
+  if (!Array.isArray(value) || value.length === 0) return fail('manifest "tensors" must be a non-empty list');
   const names = new Set<string>();
-  for (const [i, t] of (m.tensors as unknown[]).entries()) {
-    const spec = t as Record<string, unknown> | null;
-    if (!spec || typeof spec.name !== 'string' || spec.name.length === 0) fail(`manifest tensors[${i}] has no name`);
-    const name = spec!.name as string;
+  const tensors: TensorSpec[] = [];
+  for (const [i, spec] of value.entries()) {
+    if (!isPlainObject(spec)) return fail(`manifest tensors[${i}] is not an object`);
+    const name = own(spec, 'name');
+    if (typeof name !== 'string' || name.length === 0) return fail(`manifest tensors[${i}] has no name`);
     if (names.has(name)) fail(`manifest lists tensor "${name}" twice`);
     names.add(name);
-    const shape = spec!.shape;
-    if (!Array.isArray(shape) || !shape.every((d) => Number.isSafeInteger(d) && (d as number) > 0)) {
-      fail(`manifest tensor "${name}" has shape ${JSON.stringify(shape)}; expected a list of positive integers`);
+    const shape = own(spec, 'shape');
+    if (!Array.isArray(shape) || shape.length > MAX_TENSOR_RANK || !shape.every((d) => Number.isSafeInteger(d) && (d as number) > 0)) {
+      return fail(`manifest tensor "${name}" has shape ${shown(shape)}; expected a list of at most ${MAX_TENSOR_RANK} positive integers`);
     }
+    let numel = 1;
+    for (const d of shape as number[]) {
+      numel *= d;
+      if (numel > MAX_PARAMETER_COUNT) fail(`manifest tensor "${name}" has shape ${shown(shape)}, more than the ${MAX_PARAMETER_COUNT} parameters a checkpoint may have`);
+    }
+    tensors.push({ name, shape: [...(shape as number[])] });
   }
-  const count = parameterCountOf(m.tensors as TensorSpec[]);
-  if (m.parameterCount !== count) fail(`manifest parameterCount ${JSON.stringify(m.parameterCount)} does not match the tensors' total ${count}`);
-  if (!Array.isArray(m.metrics) || !m.metrics.every((x) => typeof x === 'string' && METRIC_NAME.test(x))) {
-    fail('manifest "metrics" must be a list of metric names (letters, digits, _ . -)');
-  }
-  if (new Set(m.metrics as string[]).size !== (m.metrics as string[]).length) fail('manifest "metrics" lists a name twice');
-  const split = m.split as Record<string, unknown> | null;
-  if (!split || typeof split !== 'object' || !Number.isSafeInteger(split.numTestRuns) || (split.numTestRuns as number) < 0) {
-    fail('manifest "split.numTestRuns" must be a non-negative integer');
-  }
-  if (m.metadata !== undefined && (m.metadata === null || typeof m.metadata !== 'object' || Array.isArray(m.metadata))) {
-    fail('manifest "metadata" must be an object when present');
-  }
-  return value as DatasetManifest;
+  return tensors;
 }
 
 /** True when two manifests describe the same data (metadata is not compared). */

@@ -10,7 +10,9 @@ export {
   writeSafetensors,
 } from './safetensors-file.js';
 export { writeFileAtomic, type AtomicWriteOptions } from './atomic-write.js';
-export { readManifest } from './manifest-file.js';
+export { MAX_MANIFEST_BYTES, readManifest } from './manifest-file.js';
+export { type AcquireLockOptions, type DatasetLock, LOCK_FILE, acquireDatasetLock, processAlive } from './dataset-lock.js';
+export { MAX_RUN_HEADER_BYTES } from './run-file-io.js';
 export {
   DatasetWriter,
   RUNS_DIR,
@@ -22,6 +24,7 @@ export {
   runFilePath,
 } from './dataset-writer.js';
 export {
+  DEFAULT_MAX_RUN_BYTES,
   CheckpointDataset,
   type CheckpointRecord,
   type IterateOptions,

@@ -39,11 +39,36 @@ export interface RunLayout {
 
 const RUN_NAME = /^[A-Za-z0-9][A-Za-z0-9_-]{0,127}$/;
 
+/** Whether `name` may name a run (and so a file): 1-128 letters, digits, '_' or '-', starting with a letter or digit. */
+export function isValidRunName(name: string): boolean {
+  return typeof name === 'string' && RUN_NAME.test(name);
+}
+
 /** Run names become file names; keep them to a portable set. */
 export function checkRunName(name: string): void {
-  if (!RUN_NAME.test(name)) {
+  if (!isValidRunName(name)) {
     throw new Error(`invalid run name ${JSON.stringify(name)}: use 1-128 letters, digits, '_' or '-', starting with a letter or digit`);
   }
+}
+
+/**
+ * The I64 iterations of a run file as numbers, checked as the writer checks them:
+ * non-negative, exactly representable (at most 2^53 - 1) and strictly increasing.
+ */
+export function checkIterations(file: string, raw: BigInt64Array): number[] {
+  const iterations = new Array<number>(raw.length);
+  for (let k = 0; k < raw.length; k++) {
+    const value = raw[k]!;
+    if (value < 0n) throw new CheckpointFormatError(file, `iteration ${value} (checkpoint ${k}) is negative`);
+    if (value > BigInt(Number.MAX_SAFE_INTEGER)) {
+      throw new CheckpointFormatError(file, `iteration ${value} (checkpoint ${k}) is above 2^53 - 1 and cannot be represented exactly`);
+    }
+    iterations[k] = Number(value);
+    if (k > 0 && !(iterations[k]! > iterations[k - 1]!)) {
+      throw new CheckpointFormatError(file, `iterations are not strictly increasing (checkpoint ${k}: ${iterations[k]} after ${iterations[k - 1]})`);
+    }
+  }
+  return iterations;
 }
 
 /** Zero-padded run names sort in numeric order, like the official "000123" folders. */
@@ -72,7 +97,9 @@ export function checkRunData(manifest: DatasetManifest, runName: string, run: Ru
     throw new Error(`${where}: metrics ${JSON.stringify(given)} do not match the manifest's ${JSON.stringify(expected)}`);
   }
   for (const name of manifest.metrics) {
-    if (run.metrics[name]!.length !== n) throw new RangeError(`${where}: metric "${name}" has ${run.metrics[name]!.length} values for ${n} checkpoints`);
+    const values = ownMetric(run.metrics, name);
+    if (values === undefined || typeof values.length !== 'number') throw new TypeError(`${where}: metric "${name}" is not a list of numbers`);
+    if (values.length !== n) throw new RangeError(`${where}: metric "${name}" has ${values.length} values for ${n} checkpoints`);
   }
   if (!allowNonFinite) {
     const bad = firstNonFinite(run.parameters);
@@ -81,6 +108,11 @@ export function checkRunData(manifest: DatasetManifest, runName: string, run: Ru
     }
   }
   return n;
+}
+
+/** `metrics[name]` when it is an own property (an inherited `constructor` is not a metric). */
+export function ownMetric<T>(metrics: Readonly<Record<string, T>>, name: string): T | undefined {
+  return Object.hasOwn(metrics, name) ? metrics[name] : undefined;
 }
 
 /** Index of the first NaN or ±Infinity, or -1. */
@@ -101,7 +133,7 @@ export function encodeRun(manifest: DatasetManifest, runName: string, run: RunDa
     { name: ITERATIONS_TENSOR, dtype: 'I64', shape: [numCheckpoints], data: iterations },
   ];
   for (const name of manifest.metrics) {
-    tensors.push({ name: METRIC_PREFIX + name, dtype: 'F64', shape: [numCheckpoints], data: Float64Array.from(run.metrics[name]!) });
+    tensors.push({ name: METRIC_PREFIX + name, dtype: 'F64', shape: [numCheckpoints], data: Float64Array.from(ownMetric(run.metrics, name)!) });
   }
   const metadata = { ...run.metadata, format: RUN_FORMAT_NAME, formatVersion: '1', task: manifest.task, run: runName };
   return encodeSafetensors(tensors, metadata);
@@ -112,10 +144,17 @@ export function validateRunHeader(header: SafetensorsHeader, manifest: DatasetMa
   const fail: (problem: string) => never = (problem) => {
     throw new CheckpointFormatError(header.file, problem);
   };
-  if (header.metadata.format !== RUN_FORMAT_NAME) {
-    fail(`not a run file of a checkpoint dataset (__metadata__.format is ${JSON.stringify(header.metadata.format)}, expected "${RUN_FORMAT_NAME}")`);
+  const meta = (key: string): string | undefined => (Object.hasOwn(header.metadata, key) ? header.metadata[key] : undefined);
+  if (meta('format') !== RUN_FORMAT_NAME) {
+    fail(`not a run file of a checkpoint dataset (__metadata__.format is ${JSON.stringify(meta('format'))}, expected "${RUN_FORMAT_NAME}")`);
   }
-  if (header.metadata.formatVersion !== '1') fail(`run file formatVersion ${JSON.stringify(header.metadata.formatVersion)} is not supported`);
+  if (meta('formatVersion') !== '1') fail(`run file formatVersion ${JSON.stringify(meta('formatVersion'))} is not supported`);
+  // A file copied from another dataset, or renamed to another run's name, holds valid
+  // data of the wrong run: the header records which task and run it was written for.
+  if (meta('task') !== manifest.task) {
+    fail(`run file of task ${JSON.stringify(meta('task') ?? null)} in a "${manifest.task}" dataset (copied from another dataset?)`);
+  }
+  if (meta('run') !== runName) fail(`run file of run ${JSON.stringify(meta('run') ?? null)} stored as run "${runName}" (renamed or copied from another run?)`);
   const parameters = header.byName.get(PARAMETERS_TENSOR) ?? fail(`no "${PARAMETERS_TENSOR}" tensor`);
   if (parameters.dtype !== 'F32') fail(`"${PARAMETERS_TENSOR}" has dtype ${parameters.dtype}, expected F32`);
   const D = manifest.parameterCount;

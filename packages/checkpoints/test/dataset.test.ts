@@ -7,6 +7,7 @@ import {
   DatasetWriter,
   RUNS_DIR,
   generateDataset,
+  processAlive,
   readManifest,
   readSafetensors,
   runFilePath,
@@ -23,6 +24,7 @@ async function datasetWithRuns(names: string[]): Promise<string> {
   const dir = await tempDir();
   const writer = await DatasetWriter.create(dir, SMALL_MANIFEST);
   for (const [i, name] of names.entries()) await writer.writeRun(name, makeRun(i + 1));
+  await writer.close();
   return dir;
 }
 
@@ -104,6 +106,7 @@ describe('writing and reading a dataset', () => {
     await expect(writer.writeRun('bad', { ...good, parameters: withNaN })).rejects.toThrow(/parameter 7 of checkpoint 2 is NaN/);
     await expect(writer.writeRun('../evil', good)).rejects.toThrow(/invalid run name/);
     await expect(writer.writeRun('000000', good)).rejects.toThrow(/run "000000" already exists/);
+    await writer.close();
     expect(await readdir(join(dir, RUNS_DIR))).toEqual(['000000.safetensors']);
     await expectRunIntact(dir, '000000', 1);
   });
@@ -119,12 +122,14 @@ describe('writing and reading a dataset', () => {
 describe('crash safety and resumable generation', () => {
   it('ignores a half-written temporary file when reading and deletes it when writing resumes', async () => {
     const dir = await datasetWithRuns(['000000']);
-    const leftover = join(dir, RUNS_DIR, '.000001.safetensors.tmp-4242-deadbeef');
+    let deadPid = 999_990;
+    while (processAlive(deadPid)) deadPid -= 1;
+    const leftover = join(dir, RUNS_DIR, `.000001.safetensors.tmp-${deadPid}-deadbeef`);
     await writeFile(leftover, new Uint8Array(100));
     const dataset = await CheckpointDataset.open(dir);
     expect(dataset.runs).toEqual(['000000']);
     await dataset.close();
-    await DatasetWriter.open(dir);
+    await (await DatasetWriter.open(dir)).close();
     await expect(stat(leftover)).rejects.toThrow(/ENOENT/);
     await expectRunIntact(dir, '000000', 1);
   });
@@ -263,6 +268,7 @@ describe('bad run files: clear errors, other runs stay readable', () => {
     const run = makeRun(9);
     run.parameters[3 * D + 4] = Infinity;
     await writer.writeRun('000001', run, { allowNonFinite: true });
+    await writer.close();
     const lenient = await CheckpointDataset.open(dir);
     expect((await lenient.readCheckpoint('000001', 3))[4]).toBe(Infinity);
     await lenient.close();
@@ -279,7 +285,7 @@ describe('bad run files: clear errors, other runs stay readable', () => {
     const dir = await datasetWithRuns(['000000']);
     await mkdir(join(dir, RUNS_DIR, '000001.safetensors'));
     const dataset = await CheckpointDataset.open(dir);
-    await expect(dataset.readCheckpoint('000001', 0)).rejects.toThrow(/EISDIR/);
+    await expect(dataset.readCheckpoint('000001', 0)).rejects.toThrow(/000001\.safetensors: run file is a directory, not a regular file/);
     expect((await dataset.readRun('000000')).parameters).toEqual(makeRun(1).parameters);
     await dataset.close();
   });

@@ -3,16 +3,20 @@
 // name joins several runs with "_" holds all of them. Runs are loaded lazily and one
 // at a time, so a broken run (no runs.json, a damaged LMDB) fails alone, with an error
 // naming its file, while the other runs stay readable.
-import { readFile, readdir, stat } from 'node:fs/promises';
+import { readdir, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { CheckpointSource } from '../checkpoint-source.js';
 import { CheckpointFormatError } from '../errors.js';
 import { parameterCountOf } from '../manifest.js';
 import type { OfficialTask } from '../official-tasks.js';
-import type { RunData } from '../run-file.js';
+import { type RunData, isValidRunName } from '../run-file.js';
 import { parseOfficialKey } from './checkpoint-key.js';
 import { type LmdbStore, openLmdbStore } from './lmdb-store.js';
 import { parseRunsJson } from './runs-json.js';
+import { readRegularFile } from '../regular-file.js';
+
+/** runs.json holds a few numbers per checkpoint; 64 MB is far beyond any real one. */
+const MAX_RUNS_JSON_BYTES = 64 * 1024 * 1024;
 
 export interface OfficialDatasetOptions {
   /** The network (checks `_arch` sizes, gives D and the iterations per epoch). */
@@ -23,6 +27,13 @@ export interface OfficialDatasetOptions {
   verifyDone?: boolean;
   /** Most LMDB environments kept open at once. Default 16. */
   maxOpenRuns?: number;
+}
+
+/** A folder of the dataset that cannot be a run directory (its name is not a list of run names, or repeats a run). */
+export interface OfficialInvalidEntry {
+  /** The folder's name. */
+  readonly name: string;
+  readonly error: CheckpointFormatError;
 }
 
 /** What one official run holds, after validation. */
@@ -49,6 +60,8 @@ export class OfficialDataset implements CheckpointSource {
     private readonly directories: ReadonlyMap<string, string>,
     readonly parameterCount: number,
     private readonly options: OfficialDatasetOptions,
+    /** Folders left out because they cannot be run directories (hidden, bad names, repeated runs). */
+    readonly invalid: readonly OfficialInvalidEntry[] = [],
   ) {}
 
   /**
@@ -63,12 +76,28 @@ export class OfficialDataset implements CheckpointSource {
       throw new CheckpointFormatError(dir, `cannot list the dataset folder (${(error as Error).message})`, { cause: error });
     }
     const directories = new Map<string, string>();
+    const invalid: OfficialInvalidEntry[] = [];
     for (const name of names) {
       const path = join(dir, name);
+      // Run names become our file names: a folder such as ".hidden" or "a b" is not a run.
+      const runs = name.split('_');
+      const bad = runs.find((run) => !isValidRunName(run));
+      if (bad !== undefined) {
+        invalid.push({ name, error: new CheckpointFormatError(path, `folder name "${name}" is not a run name or "_"-joined run names (run "${bad}" is not 1-128 letters, digits or '-')`) });
+        continue;
+      }
+      const repeated = runs.find((run) => directories.has(run));
+      if (repeated !== undefined) {
+        invalid.push({ name, error: new CheckpointFormatError(path, `run "${repeated}" is also in ${directories.get(repeated)}`) });
+        continue;
+      }
       if (options.verifyDone && !(await exists(join(path, 'DONE.txt')))) continue;
-      for (const run of name.split('_')) directories.set(run, path);
+      for (const run of runs) directories.set(run, path);
     }
-    if (directories.size === 0) throw new CheckpointFormatError(dir, 'no run directories found');
+    if (directories.size === 0) {
+      const why = invalid.length > 0 ? ` (${invalid.map((e) => e.error.message).join('; ')})` : '';
+      throw new CheckpointFormatError(dir, `no run directories found${why}`);
+    }
     const runs = [...directories.keys()];
     let parameterCount = options.task ? parameterCountOf(options.task.tensors) : 0;
     if (!options.task) {
@@ -76,7 +105,7 @@ export class OfficialDataset implements CheckpointSource {
       parameterCount = await probe.firstParameterCount();
       await probe.close();
     }
-    return new OfficialDataset(dir, runs, directories, parameterCount, options);
+    return new OfficialDataset(dir, runs, directories, parameterCount, options, invalid);
   }
 
   private async firstParameterCount(): Promise<number> {
@@ -114,9 +143,10 @@ export class OfficialDataset implements CheckpointSource {
     const jsonFile = join(directory, 'runs.json');
     let text: string;
     try {
-      text = await readFile(jsonFile, 'utf8');
+      // Regular files only (a FIFO would block), and bounded: runs.json is a few KB per run.
+      text = new TextDecoder().decode(await readRegularFile(jsonFile, 'runs.json', MAX_RUNS_JSON_BYTES));
     } catch (error) {
-      if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
+      if ((error as { cause?: NodeJS.ErrnoException }).cause?.code !== 'ENOENT') throw error;
       throw new CheckpointFormatError(jsonFile, `missing runs.json: run "${run}" is incomplete (its training job may not have finished)`, { cause: error });
     }
     const { keys, metrics, metadata } = parseRunsJson(jsonFile, text, run);
@@ -199,7 +229,7 @@ export class OfficialDataset implements CheckpointSource {
 
   async metric(run: string, name: string): Promise<Float64Array> {
     const info = await this.run(run);
-    const values = info.metrics[name];
+    const values = Object.hasOwn(info.metrics, name) ? info.metrics[name] : undefined;
     if (!values) throw new Error(`${join(info.directory, 'runs.json')}: no metric "${name}" (has ${Object.keys(info.metrics).join(', ')})`);
     return values;
   }
@@ -234,7 +264,7 @@ export class OfficialDataset implements CheckpointSource {
       await this.readCheckpoint(run, k, parameters.subarray(k * D, (k + 1) * D));
     }
     const iterations = info.iterations.map((it, k) => {
-      if (it === undefined) throw new Error(`run "${run}": iteration of "${info.keys[k]}" is unknown; pass iterationsPerEpoch (or a task)`);
+      if (it === undefined) throw new CheckpointFormatError(join(info.directory, 'runs.json'), `run "${run}": iteration of "${info.keys[k]}" is unknown; pass iterationsPerEpoch (or a task)`);
       return it;
     });
     return { parameters, iterations, metrics: info.metrics };

@@ -57,8 +57,8 @@ export function parseRunsJson(file: string, text: string, run: string): Official
   }
   if (!isObject(json)) return fail('runs.json is not a JSON object');
   let data = json;
-  if (!('checkpoints' in data)) {
-    const inner = data[run];
+  if (!Object.hasOwn(data, 'checkpoints')) {
+    const inner = Object.hasOwn(data, run) ? data[run] : undefined;
     if (!isObject(inner)) return fail(`runs.json has neither "checkpoints" nor an entry for run "${run}"`);
     data = inner;
   }
@@ -71,7 +71,7 @@ export function parseRunsJson(file: string, text: string, run: string): Official
     const entry = checkpoints[key];
     if (!isObject(entry)) return fail(`runs.json: checkpoint "${key}" has no metrics object`);
     const got = Object.keys(entry);
-    if (got.length !== names.length || !names.every((n) => n in entry)) {
+    if (got.length !== names.length || !names.every((n) => Object.hasOwn(entry, n))) {
       fail(`runs.json: checkpoint "${key}" has metrics ${JSON.stringify(got)}, the first checkpoint has ${JSON.stringify(names)}`);
     }
     for (const n of names) {
@@ -80,7 +80,7 @@ export function parseRunsJson(file: string, text: string, run: string): Official
       metrics[n]![k] = value as number;
     }
   }
-  const metadata = isObject(data.metadata) ? data.metadata : {};
+  const metadata = Object.hasOwn(data, 'metadata') && isObject(data.metadata) ? data.metadata : {};
   return { keys, metrics, metadata };
 }
 

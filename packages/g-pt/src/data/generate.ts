@@ -202,7 +202,8 @@ export async function generateDataset(options: GenerateDatasetOptions): Promise<
       runsPerBatch,
     });
     const existing = await checkExistingDataset(out, wanted, options.numTestRuns !== undefined);
-    const writer = await DatasetWriter.create(out, existing ?? wanted, { noSync: options.noSync });
+    // The writer works under the lock taken above (before the folder was inspected); this function releases it.
+    const writer = await DatasetWriter.create(out, existing ?? wanted, { noSync: options.noSync, lock });
 
     // Which runs are complete, which are missing, which are damaged (redone).
     const onDisk = new Set(await writer.completedRuns());

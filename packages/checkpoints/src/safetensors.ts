@@ -67,6 +67,12 @@ export interface SafetensorsInput {
   readonly data: ArrayBufferView;
 }
 
+/** A value from the header as JSON, cut short: a hostile header can hold megabytes in one field. */
+function shown(value: unknown): string {
+  const text = JSON.stringify(value) ?? String(value);
+  return text.length > 120 ? `${text.slice(0, 100)}... (${text.length} characters)` : text;
+}
+
 function fail(file: string, problem: string): never {
   throw new CheckpointFormatError(file, problem);
 }
@@ -138,28 +144,28 @@ function parseMetadata(file: string, value: unknown): Record<string, string> {
   if (value === null || typeof value !== 'object' || Array.isArray(value)) fail(file, `safetensors __metadata__ is not an object`);
   const out: Record<string, string> = Object.create(null);
   for (const [key, v] of Object.entries(value as Record<string, unknown>)) {
-    if (typeof v !== 'string') fail(file, `safetensors __metadata__[${JSON.stringify(key)}] is not a string`);
+    if (typeof v !== 'string') fail(file, `safetensors __metadata__[${shown(key)}] is not a string`);
     out[key] = v;
   }
   return out;
 }
 
 function parseEntry(file: string, name: string, value: unknown): SafetensorsEntry {
-  if (value === null || typeof value !== 'object' || Array.isArray(value)) fail(file, `tensor ${JSON.stringify(name)}: header entry is not an object`);
+  if (value === null || typeof value !== 'object' || Array.isArray(value)) fail(file, `tensor ${shown(name)}: header entry is not an object`);
   const { dtype, shape, data_offsets: offsets } = value as Record<string, unknown>;
-  if (!isDtype(dtype)) fail(file, `tensor "${name}": unsupported or unknown dtype ${JSON.stringify(dtype)}`);
+  if (!isDtype(dtype)) fail(file, `tensor ${shown(name)}: unsupported or unknown dtype ${shown(dtype)}`);
   if (!Array.isArray(shape) || !shape.every((d) => Number.isSafeInteger(d) && (d as number) >= 0)) {
-    fail(file, `tensor "${name}": shape ${JSON.stringify(shape)} is not a list of non-negative integers`);
+    fail(file, `tensor ${shown(name)}: shape ${shown(shape)} is not a list of non-negative integers`);
   }
   if (!Array.isArray(offsets) || offsets.length !== 2 || !offsets.every((o) => Number.isSafeInteger(o) && (o as number) >= 0)) {
-    fail(file, `tensor "${name}": data_offsets ${JSON.stringify(offsets)} is not a pair of non-negative integers`);
+    fail(file, `tensor ${shown(name)}: data_offsets ${shown(offsets)} is not a pair of non-negative integers`);
   }
   const [begin, end] = offsets as [number, number];
-  if (end < begin) fail(file, `tensor "${name}": data_offsets [${begin}, ${end}] end before they begin`);
+  if (end < begin) fail(file, `tensor ${shown(name)}: data_offsets [${begin}, ${end}] end before they begin`);
   const numel = numelOf(shape as number[]);
   const expected = numel * DTYPE_BYTES[dtype];
   if (!Number.isSafeInteger(expected) || expected !== end - begin) {
-    fail(file, `tensor "${name}": ${dtype}${JSON.stringify(shape)} needs ${expected} bytes but data_offsets span ${end - begin}`);
+    fail(file, `tensor ${shown(name)}: ${dtype}${shown(shape)} needs ${expected} bytes but data_offsets span ${end - begin}`);
   }
   return { name, dtype, shape: shape as number[], begin, end };
 }
@@ -170,10 +176,10 @@ function checkCoverage(file: string, entries: readonly SafetensorsEntry[], buffe
   let position = 0;
   let previous = '(start of data)';
   for (const entry of sorted) {
-    if (entry.begin > position) fail(file, `${entry.begin - position} bytes between ${previous} and tensor "${entry.name}" belong to no tensor`);
-    if (entry.begin < position) fail(file, `tensor "${entry.name}" overlaps ${previous}`);
+    if (entry.begin > position) fail(file, `${entry.begin - position} bytes between ${previous} and tensor ${shown(entry.name)} belong to no tensor`);
+    if (entry.begin < position) fail(file, `tensor ${shown(entry.name)} overlaps ${previous}`);
     position = entry.end;
-    previous = `tensor "${entry.name}"`;
+    previous = `tensor ${shown(entry.name)}`;
   }
   if (position > bufferBytes) {
     fail(file, `truncated: the header describes ${position} bytes of tensor data but the file holds only ${bufferBytes}`);

@@ -56,6 +56,8 @@ export const MAX_INT_DIGITS = 4300;
 export const MAX_LONG_BYTES = 1786; // ceil(4300 * log2(10) / 8)
 
 const MARK = Symbol('mark');
+/** A module or attribute path as Python writes them in GLOBAL (dotted identifiers, bounded). */
+const PYTHON_NAME = /^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*){0,15}$/;
 type StackItem = PyValue | typeof MARK;
 
 const LATIN1 = new TextDecoder('latin1');
@@ -129,6 +131,8 @@ function runMachine(bytes: Uint8Array, options: UnpickleOptions): PyValue {
   };
   const resolveGlobal = (module: string, name: string): PyValue => {
     const qualified = `${module}.${name}`;
+    // Not a Python dotted name: corrupt bytes, reported as such (and never echoed at length).
+    if (!PYTHON_NAME.test(module) || !PYTHON_NAME.test(name)) fail(`global ${JSON.stringify(qualified.slice(0, 80))} at byte ${pos} is not a Python name`);
     const value = options.globals.get(qualified);
     if (value === undefined) throw new UnsafePickleError(file, qualified);
     return value;

@@ -8,7 +8,7 @@
 // the lock over; from another host (a shared file system) it cannot tell and refuses,
 // saying which file to delete.
 import { randomBytes } from 'node:crypto';
-import { readFileSync, unlinkSync } from 'node:fs';
+import { constants, readFileSync, unlinkSync } from 'node:fs';
 import { link, open, readFile, rename, unlink } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -48,11 +48,16 @@ function parseOwner(text: string): LockOwner | null {
   }
 }
 
+// Non-blocking, and only a regular file is read: a FIFO or folder in the lock's place is
+// an unreadable lock (refused, naming the file to delete), never a hang.
+const READ_FLAGS = constants.O_RDONLY | (constants.O_NONBLOCK ?? 0);
+
 async function readOwner(file: string): Promise<LockOwner | null | 'gone'> {
   let text: string;
   try {
-    const handle = await open(file, 'r');
+    const handle = await open(file, READ_FLAGS);
     try {
+      if (!(await handle.stat()).isFile()) return null;
       const buffer = new Uint8Array(MAX_LOCK_BYTES);
       const { bytesRead } = await handle.read(buffer, 0, MAX_LOCK_BYTES, 0);
       text = new TextDecoder().decode(buffer.subarray(0, bytesRead));

@@ -2,7 +2,7 @@
 // generateDataset functions, the converter), a clear refusal naming the holder, stale
 // locks of dead processes taken over, and temporary files never deleted under a live
 // writer. The main test runs two real processes on one folder.
-import { spawn } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { existsSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { mkdir, readdir, writeFile } from 'node:fs/promises';
 import { hostname } from 'node:os';
@@ -166,5 +166,12 @@ describe('acquireDatasetLock', () => {
     writeFileSync(join(dir, LOCK_FILE), 'garbage');
     await expect(acquireDatasetLock(dir)).rejects.toThrow(/cannot be read; if no other writer is running on this folder, delete that file/);
     expect(readFileSync(join(dir, LOCK_FILE), 'utf8')).toBe('garbage');
+    // A FIFO or a folder in the lock's place: refused the same way, without blocking.
+    const fifo = await tempDir();
+    execFileSync('mkfifo', [join(fifo, LOCK_FILE)]);
+    await expect(DatasetWriter.create(fifo, SMALL_MANIFEST)).rejects.toThrow(/\.gpt-data\.lock, which cannot be read/);
+    const folder = await tempDir();
+    await mkdir(join(folder, LOCK_FILE));
+    await expect(acquireDatasetLock(folder)).rejects.toThrow(/\.gpt-data\.lock, which cannot be read/);
   });
 });

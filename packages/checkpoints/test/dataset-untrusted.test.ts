@@ -12,7 +12,7 @@ import { describe, expect, it } from 'vitest';
 import { CheckpointFormatError, createManifest, encodeSafetensors, validateManifest } from '../src/index.js';
 import { CARTPOLE_TASK } from '../src/official-tasks.js';
 import { convertOfficialDataset } from '../src/official/convert.js';
-import { CheckpointDataset, DatasetWriter, RUNS_DIR, generateDataset, readManifest, runFilePath, type GenerateProgressEvent } from '../src/node.js';
+import { CheckpointDataset, DatasetWriter, RUNS_DIR, acquireDatasetLock, generateDataset, readManifest, runFilePath, type GenerateProgressEvent } from '../src/node.js';
 import { SMALL_MANIFEST, makeRun } from './helpers/runs.js';
 import { useTempDirs } from './helpers/temp-dir.js';
 
@@ -315,5 +315,9 @@ describe('convertOfficialDataset with onInvalidRun: skip', () => {
     const dataset = await CheckpointDataset.open(dest);
     expect((await dataset.validate()).ok).toHaveLength(5);
     await dataset.close();
+    // Converting into a folder another writer holds is refused, naming the holder.
+    const lock = await acquireDatasetLock(dest, { command: 'another converter' });
+    await expect(convertOfficialDataset(source, dest, { task: CARTPOLE_TASK, numTestRuns: 1, onInvalidRun: 'skip' })).rejects.toThrow(/locked by another writer in this process .*\(another converter\)/);
+    await lock.release();
   });
 });

@@ -396,7 +396,9 @@ function runMachine(bytes: Uint8Array, options: UnpickleOptions): PyValue {
       case 0x69: {
         // INST: refuse, but name the class it asked for
         const module = line();
-        throw new UnsafePickleError(file, `${module}.${line()}`);
+        const name = line();
+        if (!PYTHON_NAME.test(module) || !PYTHON_NAME.test(name)) fail(`INST of ${JSON.stringify(`${module}.${name}`.slice(0, 80))} at byte ${opAt}: not a Python name`);
+        throw new UnsafePickleError(file, `${module}.${name}`);
       }
       case 0x6f: // OBJ
         fail(`opcode OBJ (legacy object construction) at byte ${opAt} is not allowed`);

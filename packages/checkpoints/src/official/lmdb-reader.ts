@@ -32,7 +32,7 @@
 // reads each byte of the file at most once. Allocations are pages and values, both
 // bounded by the file's size.
 import { CheckpointFormatError } from '../errors.js';
-import { openRegularFile } from '../open-regular-file.js';
+import { openRegularFile, type ReadHandle } from '../regular-file.js';
 import { readExactly } from '../positional-read.js';
 import type { LmdbStore } from './lmdb-store.js';
 
@@ -54,7 +54,7 @@ const NO_ROOT = 0xffffffffffffffffn;
 const MAX_DEPTH = 32;
 const META_RECORD = 136;
 
-type Handle = Awaited<ReturnType<typeof openRegularFile>>['handle'];
+type Handle = ReadHandle;
 
 interface Layout {
   readonly version: 1 | 2;
@@ -118,8 +118,9 @@ export class LmdbReader implements LmdbStore {
 
   /** Opens a data file (`data.mdb`) and indexes its main database; errors name the file. */
   static async open(file: string): Promise<LmdbReader> {
-    const { handle, size } = await openRegularFile(file, 'LMDB data file');
+    const handle = await openRegularFile(file, 'LMDB data file');
     try {
+      const { size } = await handle.stat();
       const head = await readExactly(handle, file, 0, Math.min(size, 64));
       const version = detectLmdbVersion(head);
       if (version === undefined) throw new CheckpointFormatError(file, 'not an LMDB data file (no LMDB magic number in the first meta page)');

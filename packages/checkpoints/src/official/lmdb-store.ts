@@ -7,7 +7,7 @@
 //    process with it, so files from elsewhere are never handed to it.
 import { join } from 'node:path';
 import { CheckpointFormatError } from '../errors.js';
-import { openRegularFile } from '../open-regular-file.js';
+import { openRegularFile } from '../regular-file.js';
 import { readExactly } from '../positional-read.js';
 import { detectLmdbVersion, LmdbReader } from './lmdb-reader.js';
 
@@ -25,8 +25,9 @@ export const LMDB_DATA_FILE = 'data.mdb';
 
 /** Reads the data format version from the first meta page of an LMDB data file. */
 export async function lmdbDataVersion(dataFile: string): Promise<number> {
-  const { handle, size } = await openRegularFile(dataFile, 'LMDB data file');
+  const handle = await openRegularFile(dataFile, 'LMDB data file');
   try {
+    const { size } = await handle.stat();
     const version = detectLmdbVersion(await readExactly(handle, dataFile, 0, Math.min(size, 32)));
     if (version === undefined) throw new CheckpointFormatError(dataFile, 'not an LMDB data file (no LMDB magic number in the first meta page)');
     return version;

@@ -119,6 +119,12 @@ export class CheckpointDataset implements CheckpointSource {
     const manifest = await readManifest(dir);
     const excluded = new Set(options.excludeRuns ?? []);
     const runs = (await listRunFiles(dir)).filter((r) => !excluded.has(r));
+    const checkpointBytes = manifest.parameterCount * 4;
+    const limit = options.maxRunBytes ?? DEFAULT_MAX_RUN_BYTES;
+    if (checkpointBytes > limit) {
+      // Every read allocates at least one checkpoint: refuse before any run file is trusted.
+      throw new CheckpointFormatError(join(dir, MANIFEST_FILE), `one checkpoint of ${manifest.parameterCount} parameters is ${checkpointBytes} bytes, more than maxRunBytes (${limit})`);
+    }
     return new CheckpointDataset(dir, manifest, runs, options);
   }
 

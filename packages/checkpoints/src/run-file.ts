@@ -2,7 +2,7 @@
 //   parameters          F32 [n, D]   checkpoint k is row k, flattened in state-dict order
 //   iterations          I64 [n]      training iteration of each checkpoint, strictly increasing
 //   metrics.<name>      F64 [n]      one per manifest metric (loss in nats, error in %, return...)
-//   __metadata__        {format: "gpt-checkpoints-run", formatVersion: "1", task, run, ...}
+//   __metadata__        {format: "gpt-checkpoints-run", formatVersion: "1", task, run, tensors: "w:3x4,b:3", ...}
 // "parameters" comes first so that its rows start 8-byte aligned right after the
 // header, and row k sits at a fixed offset: reading one checkpoint is one pread.
 import type { DatasetManifest } from './manifest.js';
@@ -135,8 +135,16 @@ export function encodeRun(manifest: DatasetManifest, runName: string, run: RunDa
   for (const name of manifest.metrics) {
     tensors.push({ name: METRIC_PREFIX + name, dtype: 'F64', shape: [numCheckpoints], data: Float64Array.from(ownMetric(run.metrics, name)!) });
   }
-  const metadata = { ...run.metadata, format: RUN_FORMAT_NAME, formatVersion: '1', task: manifest.task, run: runName };
+  const metadata = { ...run.metadata, format: RUN_FORMAT_NAME, formatVersion: '1', task: manifest.task, run: runName, tensors: tensorLayoutOf(manifest) };
   return encodeSafetensors(tensors, metadata);
+}
+
+/**
+ * The network's tensors as recorded in each run file's metadata ("w:3x4,b:3"), so that a
+ * run of another network with the same parameter count is told apart from ours.
+ */
+export function tensorLayoutOf(manifest: DatasetManifest): string {
+  return manifest.tensors.map((t) => `${t.name}:${t.shape.join('x')}`).join(',');
 }
 
 /** Checks a run file's header against the manifest (dtype, shapes, tensor set). */
@@ -153,6 +161,11 @@ export function validateRunHeader(header: SafetensorsHeader, manifest: DatasetMa
   // data of the wrong run: the header records which task and run it was written for.
   if (meta('task') !== manifest.task) {
     fail(`run file of task ${JSON.stringify(meta('task') ?? null)} in a "${manifest.task}" dataset (copied from another dataset?)`);
+  }
+  // Files written before the layout was recorded lack it; a recorded one must match.
+  const layout = meta('tensors');
+  if (layout !== undefined && layout !== tensorLayoutOf(manifest)) {
+    fail(`run file of a network with tensors ${JSON.stringify(layout.length > 200 ? `${layout.slice(0, 200)}...` : layout)}, the manifest has ${JSON.stringify(tensorLayoutOf(manifest))}`);
   }
   if (meta('run') !== runName) fail(`run file of run ${JSON.stringify(meta('run') ?? null)} stored as run "${runName}" (renamed or copied from another run?)`);
   const parameters = header.byName.get(PARAMETERS_TENSOR) ?? fail(`no "${PARAMETERS_TENSOR}" tensor`);

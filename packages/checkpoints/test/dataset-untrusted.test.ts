@@ -12,7 +12,19 @@ import { describe, expect, it } from 'vitest';
 import { CheckpointFormatError, createManifest, encodeSafetensors, validateManifest } from '../src/index.js';
 import { CARTPOLE_TASK } from '../src/official-tasks.js';
 import { convertOfficialDataset } from '../src/official/convert.js';
-import { CheckpointDataset, DatasetWriter, RUNS_DIR, acquireDatasetLock, generateDataset, readManifest, runFilePath, type GenerateProgressEvent } from '../src/node.js';
+import { parsePythonJson } from '../src/official/runs-json.js';
+import {
+  CheckpointDataset,
+  DatasetWriter,
+  RUNS_DIR,
+  acquireDatasetLock,
+  generateDataset,
+  readManifest,
+  readSafetensors,
+  runFilePath,
+  writeSafetensors,
+  type GenerateProgressEvent,
+} from '../src/node.js';
 import { SMALL_MANIFEST, makeRun } from './helpers/runs.js';
 import { useTempDirs } from './helpers/temp-dir.js';
 
@@ -86,6 +98,21 @@ describe('run files that belong elsewhere', () => {
     const dir = await datasetWithRuns(['000000', '000001']);
     await writeFile(runFilePath(dir, '000001'), runFileBytes('000001', { task: 'cifar10' }));
     await expectBadRun(dir, '000001', /run file of task "cifar10" in a "toy" dataset/);
+  });
+
+  it('a run file of another network with the same parameter count is reported (the layout is in its metadata)', async () => {
+    const dir = await datasetWithRuns(['000000', '000001']);
+    const flat = createManifest({ task: 'toy', tensors: [{ name: 'w', shape: [D] }], metrics: ['loss', 'err'], numTestRuns: 1 });
+    const other = await datasetWithRuns(['000000', '000001'], flat);
+    await copyFile(runFilePath(other, '000001'), runFilePath(dir, '000001'));
+    await expectBadRun(dir, '000001', /run file of a network with tensors "w:15", the manifest has "w:3x4,b:3"/);
+    // Files from before the layout was recorded (no "tensors" entry) still read.
+    const parts = await readSafetensors(runFilePath(dir, '000000'));
+    const { tensors: _layout, ...older } = parts.header.metadata;
+    await writeSafetensors(runFilePath(dir, '000001'), parts.header.entries.map((e) => ({ name: e.name, dtype: e.dtype, shape: e.shape, data: parts.tensors.get(e.name)!.data })), { ...older, run: '000001' });
+    const dataset = await CheckpointDataset.open(dir);
+    expect((await dataset.readRun('000001')).parameters).toEqual(makeRun(1).parameters);
+    await dataset.close();
   });
 
   it('extra or missing metric tensors are reported', async () => {
@@ -291,6 +318,14 @@ describe('bounded reads of huge run files', () => {
     expect(await small.readCheckpoint('000000', 4)).toEqual(makeRun(1).parameters.subarray(4 * D, 5 * D));
     expect((await small.validate({ checkFinite: true })).ok).toEqual(['000000']);
     await small.close();
+    await expect(CheckpointDataset.open(dir, { maxRunBytes: 59 })).rejects.toThrow(/manifest\.json: one checkpoint of 15 parameters is 60 bytes, more than maxRunBytes \(59\)/);
+  });
+});
+
+describe('official runs.json', () => {
+  it('a string in the file never reads as a NaN/Infinity literal', () => {
+    const parsed = parsePythonJson('{"a": NaN, "b": "\\u0000py:NaN", "c": "NaN", "d": [Infinity, -Infinity]}') as Record<string, unknown>;
+    expect(parsed).toEqual({ a: NaN, b: '\u0000py:NaN', c: 'NaN', d: [Infinity, -Infinity] });
   });
 });
 

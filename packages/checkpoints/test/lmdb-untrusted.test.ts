@@ -161,12 +161,21 @@ describe.each([1, 2] as const)('damaged format %i files give a CheckpointFormatE
     // "d" reuses the pages of "b": reading every value would read them twice.
     await expectFormatError(await writeDataFile(validTree(version, (p) => (leaf(p)[1] = { key: 'd', overflow: { page: 5, length: 9000 } }))), /page 5 is used twice/);
     await expectFormatError(await writeDataFile(validTree(version, (p) => (leaf(p)[1] = { key: 'd', overflow: { page: 3, length: 100 } }))), /page 3 is used twice/);
-    for (const length of [2 ** 32 - 1, 3 * 4096]) {
-      await expectFormatError(await writeDataFile(validTree(version, (p) => (leaf(p)[1] = { key: 'd', overflow: { page: 6, length } }))), /runs past the end of the file/);
-    }
+    const overflowOf = (length: number) => validTree(version, (p) => (leaf(p)[1] = { key: 'd', overflow: { page: 6, length } }));
+    await expectFormatError(await writeDataFile(overflowOf(3 * 4096)), /value of "d" \(12288 bytes from page 6\) runs past the end of the file/);
+    await expectFormatError(await writeDataFile(overflowOf(2 ** 32 - 1)), /value of "d" is 4294967295 bytes, more than the 268435456-byte limit/);
     if (version === 2) {
       await expectFormatError(await writeDataFile(validTree(version, (p) => (leaf(p)[1] = { key: 'd', overflow: { page: 5, length: 9000, pages: 2 ** 40 } }))), /records 1099511627776 overflow pages, it needs 3/);
     }
+    // A value larger than the caller allows is refused at open, before it is read.
+    const valid = await writeDataFile(validTree(version));
+    await expect(openLmdbStore(valid, { maxValueBytes: 8999 })).rejects.toThrow(/value of "b" is 9000 bytes, more than the 8999-byte limit \(maxValueBytes\)/);
+    const inlineOnly = validTree(version, (p) => {
+      (p[1] as { nodes: { key: string; value?: Uint8Array }[] }).nodes[1] = { key: 'b', value: valueOf(2, 5) };
+      p.pop(); // no overflow pages
+    });
+    await expect(openLmdbStore(await writeDataFile(inlineOnly), { maxValueBytes: 299 })).rejects.toThrow(/value of "d" is 300 bytes, more than the 299-byte limit/);
+    await (await openLmdbStore(valid, { maxValueBytes: 9000 })).close();
     // The overflow page itself claims another length, or is not an overflow page.
     const bytes = validTree(version);
     new DataView(bytes.buffer).setUint32(5 * 4096 + (version === 1 ? 12 : 20), 70000, true);

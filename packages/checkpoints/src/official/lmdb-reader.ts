@@ -53,6 +53,13 @@ const NO_ROOT = 0xffffffffffffffffn;
 /** LMDB's CURSOR_STACK: it cannot open a deeper tree itself. */
 const MAX_DEPTH = 32;
 const META_RECORD = 136;
+/** Default limit on one value: 256 MiB (a G.pt checkpoint of the official tasks is well under 1 MiB). */
+export const DEFAULT_MAX_LMDB_VALUE_BYTES = 256 * 2 ** 20;
+
+export interface LmdbReadOptions {
+  /** Refuse the file when one value is larger than this (checked at open, before reading it). Default DEFAULT_MAX_LMDB_VALUE_BYTES. */
+  maxValueBytes?: number;
+}
 
 type Handle = ReadHandle;
 
@@ -117,7 +124,9 @@ export class LmdbReader implements LmdbStore {
   ) {}
 
   /** Opens a data file (`data.mdb`) and indexes its main database; errors name the file. */
-  static async open(file: string): Promise<LmdbReader> {
+  static async open(file: string, options: LmdbReadOptions = {}): Promise<LmdbReader> {
+    const maxValueBytes = options.maxValueBytes ?? DEFAULT_MAX_LMDB_VALUE_BYTES;
+    if (!(Number.isSafeInteger(maxValueBytes) && maxValueBytes >= 0)) throw new RangeError(`LmdbReader.open: maxValueBytes must be a non-negative integer, got ${maxValueBytes}`);
     const handle = await openRegularFile(file, 'LMDB data file');
     try {
       const { size } = await handle.stat();
@@ -127,7 +136,7 @@ export class LmdbReader implements LmdbStore {
       if (version !== 1 && version !== 2) throw new CheckpointFormatError(file, `unsupported LMDB data format version ${version}`);
       const layout = LAYOUTS[version];
       const meta = await readCurrentMeta(handle, file, size, layout);
-      const index = await indexTree(handle, file, size, meta, layout);
+      const index = await indexTree(handle, file, size, meta, layout, maxValueBytes);
       return new LmdbReader(file, version, handle, meta.pageSize, index);
     } catch (error) {
       await handle.close();
@@ -205,7 +214,7 @@ function compareKeys(a: Uint8Array, b: Uint8Array): number {
   return a.length - b.length;
 }
 
-async function indexTree(handle: Handle, file: string, size: number, meta: Meta, layout: Layout): Promise<Map<string, ValueLocation>> {
+async function indexTree(handle: Handle, file: string, size: number, meta: Meta, layout: Layout, maxValueBytes: number): Promise<Map<string, ValueLocation>> {
   const fail = (problem: string): never => {
     throw new CheckpointFormatError(file, `corrupt LMDB: ${problem}`);
   };
@@ -276,6 +285,9 @@ async function indexTree(handle: Handle, file: string, size: number, meta: Meta,
       const length = lo + hi * 2 ** 16;
       if (nodeFlags & (F_SUBDATA | F_DUPDATA)) fail(`key "${key}" holds a sub-database or duplicates (not supported)`);
       if (nodeFlags & ~F_BIGDATA) fail(`key "${key}" has unknown node flags 0x${nodeFlags.toString(16)}`);
+      if (length > maxValueBytes) {
+        throw new CheckpointFormatError(file, `value of "${key}" is ${length} bytes, more than the ${maxValueBytes}-byte limit (maxValueBytes)`);
+      }
       if (!(nodeFlags & F_BIGDATA)) {
         if (dataStart + length > pageSize) fail(`value of "${key}" runs past page ${pgno}`);
         index.set(key, { inline: page.slice(dataStart, dataStart + length), length });

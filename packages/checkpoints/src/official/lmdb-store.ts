@@ -9,7 +9,9 @@ import { join } from 'node:path';
 import { CheckpointFormatError } from '../errors.js';
 import { openRegularFile } from '../regular-file.js';
 import { readExactly } from '../positional-read.js';
-import { detectLmdbVersion, LmdbReader } from './lmdb-reader.js';
+import { detectLmdbVersion, LmdbReader, type LmdbReadOptions } from './lmdb-reader.js';
+
+export { DEFAULT_MAX_LMDB_VALUE_BYTES, type LmdbReadOptions } from './lmdb-reader.js';
 
 export interface LmdbStore {
   /** The data file (errors name it). */
@@ -36,11 +38,11 @@ export async function lmdbDataVersion(dataFile: string): Promise<number> {
   }
 }
 
-/** Opens the LMDB environment in `dir` read-only (format version 1 or 2). */
-export async function openLmdbStore(dir: string): Promise<LmdbStore> {
+/** Opens the LMDB environment in `dir` read-only (format version 1 or 2); errors name its data file. */
+export async function openLmdbStore(dir: string, options: LmdbReadOptions = {}): Promise<LmdbStore> {
   const dataFile = join(dir, LMDB_DATA_FILE);
   try {
-    return await LmdbReader.open(dataFile);
+    return await LmdbReader.open(dataFile, options);
   } catch (error) {
     if (((error as Error).cause as NodeJS.ErrnoException | undefined)?.code === 'ENOENT') {
       throw new CheckpointFormatError(dataFile, 'missing LMDB data file: this run directory holds no LMDB environment', { cause: error });

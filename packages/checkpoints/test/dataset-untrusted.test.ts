@@ -26,19 +26,14 @@ import {
   type GenerateProgressEvent,
 } from '../src/node.js';
 import { SMALL_MANIFEST, makeRun } from './helpers/runs.js';
+import { datasetWithRuns as writtenDataset } from './helpers/dataset-dir.js';
 import { useTempDirs } from './helpers/temp-dir.js';
 
 const tempDir = useTempDirs();
 const D = SMALL_MANIFEST.parameterCount;
 const FIXTURES = new URL('./fixtures/official-lmdb/', import.meta.url).pathname;
 
-async function datasetWithRuns(names: string[], manifest = SMALL_MANIFEST): Promise<string> {
-  const dir = await tempDir();
-  const writer = await DatasetWriter.create(dir, manifest, { noSync: true });
-  for (const [i, name] of names.entries()) await writer.writeRun(name, makeRun(i + 1));
-  await writer.close();
-  return dir;
-}
+const datasetWithRuns = (names: string[], manifest = SMALL_MANIFEST): Promise<string> => writtenDataset(tempDir, names, manifest);
 
 /** A run file's bytes as our writer would make them, with `edit` applied to the tensors/metadata first. */
 function runFileBytes(run: string, options: { task?: string; iterations?: bigint[]; extra?: boolean; dropMetric?: boolean; lossNaN?: boolean } = {}): Buffer {

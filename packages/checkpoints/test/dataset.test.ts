@@ -15,18 +15,13 @@ import {
   type GenerateProgressEvent,
 } from '../src/node.js';
 import { SMALL_MANIFEST, makeRun } from './helpers/runs.js';
+import { datasetWithRuns as writtenDataset } from './helpers/dataset-dir.js';
 import { useTempDirs } from './helpers/temp-dir.js';
 
 const tempDir = useTempDirs();
 const D = SMALL_MANIFEST.parameterCount;
 
-async function datasetWithRuns(names: string[]): Promise<string> {
-  const dir = await tempDir();
-  const writer = await DatasetWriter.create(dir, SMALL_MANIFEST);
-  for (const [i, name] of names.entries()) await writer.writeRun(name, makeRun(i + 1));
-  await writer.close();
-  return dir;
-}
+const datasetWithRuns = (names: string[], manifest = SMALL_MANIFEST): Promise<string> => writtenDataset(tempDir, names, manifest);
 
 /** Asserts that `run` of the dataset at `dir` reads back exactly as written by `datasetWithRuns`. */
 async function expectRunIntact(dir: string, run: string, seed: number): Promise<void> {

@@ -289,3 +289,12 @@ describe('data files that are not regular files', () => {
     await dataset.close();
   });
 });
+
+describe('reads after close', () => {
+  it('a get() after close() is an error naming the file, not a raw EBADF', async () => {
+    const store = await openLmdbStore(await writeDataFile(validTree(1)));
+    await store.close();
+    await expect(store.get('b')).rejects.toThrow(CheckpointFormatError);
+    await expect(store.get('b')).rejects.toThrow(/data\.mdb: .*EBADF/);
+  });
+});

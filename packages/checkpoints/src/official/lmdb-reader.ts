@@ -154,6 +154,7 @@ export class LmdbReader implements LmdbStore {
     if (location.inline) return location.inline.slice();
     const { header, overflowCountAt } = LAYOUTS[this.version];
     const pgno = location.overflowPage!;
+    // readExactly names the file on system errors too (EIO, or EBADF after close()).
     const bytes = await readExactly(this.handle, this.file, pgno * this.pageSize, header + location.length);
     const view = new DataView(bytes.buffer);
     const fail = (problem: string): never => {

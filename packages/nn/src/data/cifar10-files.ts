@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { type Cifar10Batch, parseCifar10, CIFAR10_RECORD_BYTES } from './cifar10.js';
 import { DataFileError } from './data-file-error.js';
 import type { ImageDataset } from './image-dataset.js';
-import { openFailure, openRegularFile, readRange } from './regular-file.js';
+import { isOpenFailure, openDataFile, readDataFile } from './regular-file.js';
 
 const TRAIN_FILES = [1, 2, 3, 4, 5].map((i) => `data_batch_${i}.bin`);
 const TEST_FILES = ['test_batch.bin'];
@@ -32,18 +32,18 @@ async function isDirectory(path: string): Promise<boolean> {
 
 /** Reads one batch file after checking its type and size. */
 export async function readCifar10Batch(file: string, maxRecords = CIFAR10_RECORDS_PER_BATCH): Promise<Cifar10Batch> {
-  const opened = await openRegularFile(file, 'CIFAR-10 batch file');
+  const source = await openDataFile(file);
   try {
-    const { size } = opened;
+    const { size } = source;
     if (size === 0 || size % CIFAR10_RECORD_BYTES !== 0 || size > maxRecords * CIFAR10_RECORD_BYTES) {
       throw new DataFileError(
         file,
         `CIFAR-10: ${file} has ${size} bytes, not a whole number of ${CIFAR10_RECORD_BYTES}-byte records (1 label + 3072 pixels) from 1 to ${maxRecords}; truncated or not a CIFAR-10 binary batch`,
       );
     }
-    return { file, data: await readRange(opened, file, 0, size) };
+    return { file, data: await readDataFile(source, 0, size) };
   } finally {
-    await opened.handle.close();
+    await source.close();
   }
 }
 
@@ -66,9 +66,9 @@ export async function loadCifar10(dir: string, split: 'train' | 'test', options:
       batches.push(await readCifar10Batch(file, maxRecords));
     } catch (error) {
       // Opening failed (missing, a loop, no permission): say which files the split needs.
-      const cause = (error as Error).cause;
-      if (!(error instanceof DataFileError) || cause === undefined) throw error;
-      throw new DataFileError(file, `CIFAR-10: cannot read batch file ${file} (${openFailure(cause)}); the ${split} split needs ${names.join(', ')}`, { cause });
+      if (!isOpenFailure(error)) throw error;
+      const { problem, cause } = error as DataFileError;
+      throw new DataFileError(file, `CIFAR-10: cannot read batch file ${file}: ${problem}; the ${split} split needs ${names.join(', ')}`, { cause });
     }
   }
   return parseCifar10(batches, `CIFAR-10 ${split} (${root})`);

@@ -7,7 +7,8 @@
 import { createGunzip } from 'node:zlib';
 import { DataFileError } from './data-file-error.js';
 import { checkMaxBytes, idxHeader, idxSizeError, isGzip, parseIdx, type IdxArray, type IdxHeader, type IdxOptions } from './idx.js';
-import { openRegularFile, readRange, type RegularFile } from './regular-file.js';
+import type { ByteSource } from '@gpt/checkpoints';
+import { openDataFile, readDataFile } from './regular-file.js';
 
 /** The longest IDX header: 4 bytes of magic and 255 dimensions. */
 const MAX_HEADER_BYTES = 4 + 4 * 255;
@@ -15,28 +16,28 @@ const MAX_HEADER_BYTES = 4 + 4 * 255;
 /** Reads an IDX file, gunzipping it when it is compressed; errors (DataFileError) name the file. */
 export async function readIdx(file: string, options: IdxOptions = {}): Promise<IdxArray> {
   const maxBytes = checkMaxBytes(options.maxBytes, 'readIdx');
-  const opened = await openRegularFile(file, 'IDX file');
+  const source = await openDataFile(file);
   try {
-    const head = await readRange(opened, file, 0, Math.min(opened.size, MAX_HEADER_BYTES));
-    const data = isGzip(head) ? await gunzipIdx(opened, file, maxBytes) : await readRawIdx(opened, file, head, maxBytes);
+    const head = await readDataFile(source, 0, Math.min(source.size, MAX_HEADER_BYTES));
+    const data = isGzip(head) ? await gunzipIdx(source, file, maxBytes) : await readRawIdx(source, file, head, maxBytes);
     return parseIdx(data, file, { maxBytes });
   } finally {
-    await opened.handle.close();
+    await source.close();
   }
 }
 
-async function readRawIdx(opened: RegularFile, file: string, head: Uint8Array, maxBytes: number): Promise<Uint8Array> {
+async function readRawIdx(source: ByteSource, file: string, head: Uint8Array, maxBytes: number): Promise<Uint8Array> {
   const header = idxHeader(head, file, maxBytes);
   if (!header) return head; // too short even for its header: parseIdx says so
-  if (opened.size !== header.fileBytes) throw idxSizeError(file, header, opened.size);
-  return readRange(opened, file, 0, header.fileBytes);
+  if (source.size !== header.fileBytes) throw idxSizeError(file, header, source.size);
+  return readDataFile(source, 0, header.fileBytes);
 }
 
 /** Inflates a whole .gz IDX file, stopping past the size its header promises. */
-async function gunzipIdx(opened: RegularFile, file: string, maxBytes: number): Promise<Uint8Array> {
+async function gunzipIdx(source: ByteSource, file: string, maxBytes: number): Promise<Uint8Array> {
   // The compressed file itself is bounded too (deflate never shrinks data to nothing).
-  if (opened.size > maxBytes) throw new DataFileError(file, `gzip file of ${opened.size} bytes is larger than the ${maxBytes}-byte limit (maxBytes)`);
-  const compressed = await readRange(opened, file, 0, opened.size);
+  if (source.size > maxBytes) throw new DataFileError(file, `gzip file of ${source.size} bytes is larger than the ${maxBytes}-byte limit (maxBytes)`);
+  const compressed = await readDataFile(source, 0, source.size);
   const gunzip = createGunzip();
   const chunks: Buffer[] = [];
   let total = 0;

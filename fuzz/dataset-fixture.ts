@@ -152,11 +152,15 @@ function splitRunFile(bytes: Uint8Array): RunFileParts | null {
   if (bytes.length < 8) return null;
   const length = Number(new DataView(bytes.buffer, bytes.byteOffset, 8).getBigUint64(0, true));
   if (length > bytes.length - 8) return null;
+  let header: unknown;
   try {
-    return { header: JSON.parse(new TextDecoder().decode(bytes.subarray(8, 8 + length))) as Record<string, unknown>, data: bytes.slice(8 + length) };
+    header = JSON.parse(new TextDecoder().decode(bytes.subarray(8, 8 + length)));
   } catch {
     return null;
   }
+  if (header === null || typeof header !== 'object' || Array.isArray(header)) return null;
+  // A copy (new Uint8Array of a view): a Buffer's slice() would share the seed's memory.
+  return { header: header as Record<string, unknown>, data: new Uint8Array(bytes.subarray(8 + length)) };
 }
 
 function joinRunFile({ header, data }: RunFileParts): Uint8Array {
@@ -179,10 +183,10 @@ export const runHeaderJson: Mutator = (bytes, rng) => {
 /** A run file that claims another run or task (renamed, copied from another dataset). */
 export const runIdentity: Mutator = (bytes, rng) => {
   const parts = splitRunFile(bytes);
-  const meta = parts?.header.__metadata__ as Record<string, string> | undefined;
-  if (!parts || !meta) return bytes;
-  if (rng() < 0.5) meta.run = pick(rng, [...SEED_RUNS, '__proto__', '']);
-  else meta.task = pick(rng, ['mnist', 'cifar10', 'constructor', '']);
+  const meta = parts?.header.__metadata__;
+  if (!parts || meta === null || typeof meta !== 'object') return bytes; // an earlier edit replaced it
+  if (rng() < 0.5) setOwn(meta as Json, 'run', pick(rng, [...SEED_RUNS, '__proto__', '']));
+  else setOwn(meta as Json, 'task', pick(rng, ['mnist', 'cifar10', 'constructor', '']));
   return joinRunFile(parts);
 };
 
@@ -190,7 +194,7 @@ export const runIdentity: Mutator = (bytes, rng) => {
 export const tensorValue: Mutator = (bytes, rng) => {
   const parts = splitRunFile(bytes);
   if (!parts) return bytes;
-  const entries = Object.entries(parts.header).filter(([name]) => name !== '__metadata__') as [string, { dtype?: unknown; data_offsets?: unknown }][];
+  const entries = Object.entries(parts.header).filter(([name, e]) => name !== '__metadata__' && e !== null && typeof e === 'object') as [string, { dtype?: unknown; data_offsets?: unknown }][];
   const vectors = entries.filter(([, e]) => (e.dtype === 'I64' || e.dtype === 'F64') && Array.isArray(e.data_offsets));
   if (vectors.length === 0) return bytes;
   const [, entry] = pick(rng, vectors);

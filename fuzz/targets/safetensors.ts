@@ -13,6 +13,8 @@ import type { FuzzTarget, Mutator, Rng } from '../harness.js';
 const LIMITS = { maxBytes: 64 * 1024 ** 2 };
 
 const randInt = (rng: Rng, n: number): number => Math.floor(rng() * n);
+// Mutators copy with new Uint8Array(bytes): the harness may hand a Node Buffer, whose slice()
+// is a view of the seed (and of Node's shared pool, so DataView(out.buffer) would be off).
 const pick = <T>(rng: Rng, items: readonly T[]): T => items[randInt(rng, items.length)]!;
 
 const EXTREME_NUMBERS = [0, 1, -1, 2 ** 31, 2 ** 32, 2 ** 53, 2 ** 53 + 2, 1e300, 0.5, -0];
@@ -44,7 +46,7 @@ function join8(header: string, data: Uint8Array): Uint8Array {
 function rewritingHeader(change: (entries: [string, Record<string, unknown>][], rng: Rng) => [string, unknown][]): Mutator {
   return (bytes, rng) => {
     const parsed = split(bytes);
-    if (!parsed) return bytes.slice();
+    if (!parsed) return new Uint8Array(bytes);
     const entries = Object.entries(parsed.header) as [string, Record<string, unknown>][];
     const changed = change(entries, rng);
     // Written by hand: JSON.stringify of an object would merge duplicate names.
@@ -96,9 +98,18 @@ export const target: FuzzTarget = {
     for (const value of Object.values(header.metadata)) if (typeof value !== 'string') throw new Error(`${path}: metadata value is not a string`);
   },
   mutators: {
+    // Tensor bytes changed, header intact: a valid file with other values (NaN, Inf, subnormal halves).
+    dataBytes: (bytes, rng) => {
+      const parsed = split(bytes);
+      if (!parsed || parsed.data.length === 0) return new Uint8Array(bytes);
+      const out = new Uint8Array(bytes);
+      const start = bytes.length - parsed.data.length;
+      for (let k = 1 + randInt(rng, 8); k > 0; k--) out[start + randInt(rng, parsed.data.length)] = pick(rng, [0, 0xff, 0x7f, 0x80, 0x7c, 0xfc, randInt(rng, 256)]);
+      return out;
+    },
     // The u64 length prefix set to a lie: 2^53, 2^64-1, one past the file, zero, a nudge.
     headerLength: (bytes, rng) => {
-      const out = bytes.slice();
+      const out = new Uint8Array(bytes);
       if (out.length < 8) return out;
       const view = new DataView(out.buffer);
       const now = view.getBigUint64(0, true);

@@ -18,6 +18,8 @@ const FIXTURES = new URL('../../packages/checkpoints/test/fixtures/pt/', import.
 const LIMITS = { maxBytes: 16 * 1024 ** 2, maxTotalBytes: 64 * 1024 ** 2, maxRecordBytes: 16 * 1024 ** 2 };
 
 const randInt = (rng: Rng, n: number): number => Math.floor(rng() * n);
+// Mutators copy with new Uint8Array(bytes): the harness may hand a Node Buffer, whose slice()
+// is a view of the seed (and of Node's shared pool, so DataView(out.buffer) would be off).
 const pick = <T>(rng: Rng, items: readonly T[]): T => items[randInt(rng, items.length)]!;
 
 /** Every TorchTensor reachable from the root (iterative, with a visited set: pickles may be cyclic). */
@@ -65,7 +67,7 @@ function recordsOf(bytes: Uint8Array): ZipRecord[] | null {
     const raw = bytes.subarray(start, start + compressed);
     let data: Uint8Array;
     try {
-      data = method === 8 ? new Uint8Array(inflateRawSync(raw)) : raw.slice();
+      data = method === 8 ? new Uint8Array(inflateRawSync(raw)) : new Uint8Array(raw);
     } catch {
       return null;
     }
@@ -90,7 +92,7 @@ const isStorage = (r: ZipRecord) => /\/data\/[^/]+$/.test(r.name);
 /** Pickle mutations: the generic byte mutators plus argument extremes, applied to data.pkl only. */
 const PICKLE_ARGUMENTS: Mutator = (bytes, rng) => {
   // Set the argument of a length- or int-bearing opcode to an extreme (positions found by opcode byte).
-  const out = bytes.slice();
+  const out = new Uint8Array(bytes);
   const view = new DataView(out.buffer);
   const sites: [number, number][] = [];
   for (let i = 0; i + 1 < out.length; i++) {
@@ -162,6 +164,15 @@ export const target: FuzzTarget = {
     pickleBytes: rebuilding((records, rng) =>
       records.map((r) => (isPickle(r) ? { ...r, data: pick(rng, pickleMutators)(r.data, rng) } : r)),
     ),
+    // Storage bytes changed, everything else intact: a valid file with other values.
+    storageBytes: rebuilding((records, rng) =>
+      records.map((r) => {
+        if (!isStorage(r) || r.data.length === 0) return r;
+        const data = new Uint8Array(r.data);
+        for (let k = 1 + randInt(rng, 8); k > 0; k--) data[randInt(rng, data.length)] = randInt(rng, 256);
+        return { ...r, data };
+      }),
+    ),
     // A storage record made shorter, longer or empty (its tensors then disagree with it).
     storageSize: rebuilding((records, rng) => {
       const storages = records.filter(isStorage);
@@ -191,7 +202,7 @@ export const target: FuzzTarget = {
     }),
     // A directory field (sizes, offsets, name and extra lengths, counts) set to an extreme.
     directoryField: (bytes, rng) => {
-      const out = bytes.slice();
+      const out = new Uint8Array(bytes);
       const view = new DataView(out.buffer);
       const headers: [number, number[]][] = [];
       for (let i = 0; i + 4 <= out.length; i++) {

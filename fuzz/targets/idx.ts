@@ -114,10 +114,11 @@ export const target: FuzzTarget = {
     let sum = 0;
     if (path.endsWith('mnist')) {
       const data = await loadMnist(path, 'test');
-      for (const p of data.pixels) sum += p;
-      for (const l of data.labels) sum += l;
+      for (let i = 0; i < data.pixels.length; i++) sum += data.pixels[i]!;
+      for (let i = 0; i < data.labels.length; i++) sum += data.labels[i]!;
     } else {
-      for (const b of (await readIdx(path)).bytes) sum += b;
+      const { bytes } = await readIdx(path);
+      for (let i = 0; i < bytes.length; i++) sum += bytes[i]!;
     }
     if (!(sum >= 0)) throw new Error('unreachable');
   },

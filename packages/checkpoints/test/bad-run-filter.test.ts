@@ -1,4 +1,5 @@
-import { truncate } from 'node:fs/promises';
+import { execFileSync } from 'node:child_process';
+import { mkdir, rename, truncate } from 'node:fs/promises';
 import { describe, expect, it } from 'vitest';
 import { badCheckpointReason, badRunReason, findBadRuns } from '../src/index.js';
 import { CheckpointDataset, DatasetWriter, runFilePath } from '../src/node.js';
@@ -47,5 +48,24 @@ describe('bad-run filter (official rule: non-finite or |param| > 10 removes the 
     expect(clean.split.test).toEqual(['000003']);
     expect((await clean.readRun('000003')).parameters).toEqual(makeRun(4).parameters);
     await clean.close();
+  });
+
+  it('drops run entries that are a FIFO, a folder or another run renamed, as unreadable, without blocking', async () => {
+    const dir = await tempDir();
+    const writer = await DatasetWriter.create(dir, SMALL_MANIFEST, { noSync: true });
+    await writer.writeRun('000000', makeRun(1));
+    await writer.writeRun('000001', makeRun(2));
+    await writer.close();
+    execFileSync('mkfifo', [runFilePath(dir, '000002')]);
+    await mkdir(runFilePath(dir, '000003'));
+    await rename(runFilePath(dir, '000001'), runFilePath(dir, '000004'));
+    const dataset = await CheckpointDataset.open(dir);
+    const bad = await findBadRuns(dataset);
+    await dataset.close();
+    expect(bad.map((b) => [b.run, b.reason.replace(dir, '<dir>')])).toEqual([
+      ['000002', 'unreadable: <dir>/runs/000002.safetensors: run file is a FIFO (named pipe), not a regular file'],
+      ['000003', 'unreadable: <dir>/runs/000003.safetensors: run file is a directory, not a regular file'],
+      ['000004', expect.stringMatching(/^unreadable: .*000004\.safetensors: run file of run "000001" stored as run "000004"/)],
+    ]);
   });
 });

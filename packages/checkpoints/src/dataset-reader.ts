@@ -36,7 +36,7 @@ export const DEFAULT_MAX_RUN_BYTES = 2 ** 31;
 const VALIDATE_BLOCK_BYTES = 16 * 1024 * 1024;
 
 export interface OpenDatasetOptions {
-  /** Check every checkpoint read for NaN/Inf and fail naming file, checkpoint and position. Default false. */
+  /** Check every checkpoint read, and each run's metrics, for NaN/Inf and fail naming file, checkpoint and position. Default false. */
   checkFinite?: boolean;
   /** Runs to leave out (e.g. the result of `findBadRuns`). */
   excludeRuns?: Iterable<string>;

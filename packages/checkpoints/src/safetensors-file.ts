@@ -1,12 +1,12 @@
 // Safetensors files on disk (Node only): header-first positional reads, so a run file's
 // header is validated without reading its data, and atomic writes. The format itself
 // (parsing, validation, encoding) is safetensors.ts.
-import { constants } from 'node:fs';
-import { open } from 'node:fs/promises';
+import type { open } from 'node:fs/promises';
 import { CheckpointFormatError } from './errors.js';
 import { typedArrayFromBytes } from './dtype.js';
 import { writeFileAtomic, type AtomicWriteOptions } from './atomic-write.js';
 import { readExactly } from './positional-read.js';
+import { openRegularFile } from './regular-file.js';
 import {
   type SafetensorsHeader,
   type SafetensorsInput,
@@ -18,29 +18,6 @@ import {
 } from './safetensors.js';
 
 type ReadHandle = Awaited<ReturnType<typeof open>>;
-
-/**
- * Opens `file` if it is a regular file. Non-blocking, so a FIFO cannot hang the open, and
- * checked on the open descriptor, so a FIFO, a directory or /dev/zero is refused naming
- * the file before any read. (A missing file stays Node's ENOENT error.)
- */
-async function openSafetensorsFile(file: string): Promise<ReadHandle> {
-  let handle: ReadHandle;
-  try {
-    handle = await open(file, constants.O_RDONLY | (constants.O_NONBLOCK ?? 0));
-  } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code;
-    if (code === 'ENOENT' || code === 'EACCES' || code === 'EPERM') throw error;
-    throw new CheckpointFormatError(file, `cannot open safetensors file (${code ?? (error as Error).message})`, { cause: error });
-  }
-  try {
-    if (!(await handle.stat()).isFile()) throw new CheckpointFormatError(file, 'safetensors file is not a regular file (a directory, FIFO or device); refusing to read it');
-    return handle;
-  } catch (error) {
-    await handle.close().catch(() => undefined);
-    throw error;
-  }
-}
 
 /** Reads and validates the header of an open safetensors file. */
 export async function readSafetensorsHeaderFrom(handle: ReadHandle, file: string, options: SafetensorsReadOptions = {}): Promise<SafetensorsHeader> {
@@ -56,7 +33,7 @@ export async function readSafetensorsHeaderFrom(handle: ReadHandle, file: string
  * regular file is read (a FIFO or a device is refused before any read).
  */
 export async function readSafetensorsHeader(file: string, options: SafetensorsReadOptions = {}): Promise<SafetensorsHeader> {
-  const handle = await openSafetensorsFile(file);
+  const handle = await openRegularFile(file, 'safetensors file');
   try {
     return await readSafetensorsHeaderFrom(handle, file, options);
   } finally {
@@ -88,7 +65,7 @@ export interface SafetensorsFile {
  * header before any tensor is read.
  */
 export async function readSafetensors(file: string, options: SafetensorsReadOptions = {}): Promise<SafetensorsFile> {
-  const handle = await openSafetensorsFile(file);
+  const handle = await openRegularFile(file, 'safetensors file');
   try {
     const header = await readSafetensorsHeaderFrom(handle, file, options);
     const tensors = new Map<string, SafetensorsTensor>();

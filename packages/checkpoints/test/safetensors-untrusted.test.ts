@@ -126,7 +126,7 @@ describe('safetensors files that are not regular files', () => {
     for (const read of [readSafetensors, readSafetensorsHeader]) {
       const error = await read(fifo).catch((e: unknown) => e);
       expect(error).toBeInstanceOf(CheckpointFormatError);
-      expect((error as Error).message).toMatch(/pipe\.safetensors: safetensors file is not a regular file/);
+      expect((error as Error).message).toMatch(/pipe\.safetensors: safetensors file is a FIFO \(named pipe\), not a regular file/);
     }
     const folder = join(dir, 'folder.safetensors');
     await mkdir(folder);

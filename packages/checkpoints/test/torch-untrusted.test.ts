@@ -6,6 +6,7 @@
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { execFileSync } from 'node:child_process';
 import { tmpdir } from 'node:os';
+import { inflateRawSync } from 'node:zlib';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { CheckpointFormatError, MAX_INT_DIGITS, MAX_LONG_BYTES, PyCallable, PyDict, TorchFile, unpickle, type PyValue } from '../src/index.js';
@@ -224,9 +225,13 @@ describe('ZipReader: a directory that lies', () => {
 
   it('a deflated storage inflates once however many tensors view it', async () => {
     const views = Array.from({ length: 200 }, (_, i) => ({ name: `v${i}`, key: '0', numel: 65536, shape: [256, 256], stride: [256, 1] }));
-    const bytes = torchFileBytes(stateDictPickle(views), { '0': new Uint8Array(4 * 65536) }, { deflate: true });
-    const read = await readAll(bytes);
+    const pickle = stateDictPickle(views);
+    const bytes = torchFileBytes(pickle, { '0': new Uint8Array(4 * 65536) }, { deflate: true });
+    const inflated: number[] = [];
+    const countingInflater = (data: Uint8Array, size: number) => (inflated.push(size), inflateRawSync(data, { maxOutputLength: Math.max(size, 1) }));
+    const read = await readAll(bytes, { inflateRaw: countingInflater });
     expect(read.size).toBe(200);
+    expect(inflated.sort((a, b) => a - b)).toEqual([pickle.length, 4 * 65536].sort((a, b) => a - b)); // data.pkl once, the storage once
   });
 
   it('a short zip64 extra field, a stored size mismatch and an impossible entry count are clean errors', async () => {

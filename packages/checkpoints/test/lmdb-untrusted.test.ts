@@ -152,6 +152,10 @@ describe.each([1, 2] as const)('damaged format %i files give a CheckpointFormatE
     }
     await expectFormatError(await writeDataFile(validTree(version, (_, s) => (s.root = 0))), /the root points to page 0/);
     await expectFormatError(await writeDataFile(validTree(version, (_, s) => (s.depth = 40))), /tree depth 40/);
+    // The current meta page (1: larger txnid) with another page size, 0 here, than meta page 0.
+    const zeroPageSize = validTree(version);
+    new DataView(zeroPageSize.buffer).setUint32(4096 + (version === 1 ? 16 : 24) + 24, 0, true);
+    await expectFormatError(await writeDataFile(zeroPageSize), /meta pages disagree on the page size \(4096 and 0\)/);
     await expectFormatError(await writeDataFile(validTree(version, (_, s) => (s.depth = 3))), /leaf page 3 at level 2, the tree has 3 levels/);
     await expectFormatError(await writeDataFile(validTree(version, (_, s) => (s.entries = 5))), /found 4 entries, the meta page records 5/);
   });

@@ -201,6 +201,8 @@ async function readCurrentMeta(handle: Handle, file: string, size: number, layou
   }
   const second = await readMeta(handle, file, pageSize, size, layout);
   const meta = second && second.txnid > first.txnid ? second : first;
+  // Both meta pages record the page size; the file has one (meta page 1 was found with it).
+  if (meta.pageSize !== pageSize) throw new CheckpointFormatError(file, `meta pages disagree on the page size (${pageSize} and ${meta.pageSize})`);
   if (meta.mainFlags & DUPLICATE_FLAGS) throw new CheckpointFormatError(file, 'LMDB database with duplicate keys (MDB_DUPSORT) is not supported');
   if (meta.mainFlags & (MDB_REVERSEKEY | MDB_INTEGERKEY)) {
     throw new CheckpointFormatError(file, 'LMDB database with integer or reversed keys is not supported (G.pt keys are byte strings)');

@@ -8,6 +8,7 @@ import { writeFileAtomic, type AtomicWriteOptions } from './atomic-write.js';
 import { readExactly } from './positional-read.js';
 import { openRegularFile } from './regular-file.js';
 import {
+  DEFAULT_MAX_SAFETENSORS_BYTES,
   type SafetensorsHeader,
   type SafetensorsInput,
   type SafetensorsReadOptions,
@@ -67,7 +68,7 @@ export interface SafetensorsFile {
 export async function readSafetensors(file: string, options: SafetensorsReadOptions = {}): Promise<SafetensorsFile> {
   const handle = await openRegularFile(file, 'safetensors file');
   try {
-    const header = await readSafetensorsHeaderFrom(handle, file, options);
+    const header = await readSafetensorsHeaderFrom(handle, file, { maxBytes: options.maxBytes ?? DEFAULT_MAX_SAFETENSORS_BYTES });
     const tensors = new Map<string, SafetensorsTensor>();
     for (const entry of header.entries) tensors.set(entry.name, await readSafetensorsTensorFrom(handle, header, entry.name));
     return { header, tensors };

@@ -28,7 +28,9 @@ export const DEFAULT_MAX_SAFETENSORS_BYTES = 4 * 1024 ** 3;
 export interface SafetensorsReadOptions {
   /**
    * The most tensor bytes a file may hold (the sum of its tensors, checked on the header
-   * before any tensor is read). Default DEFAULT_MAX_SAFETENSORS_BYTES (4 GiB).
+   * before any tensor is read). Default DEFAULT_MAX_SAFETENSORS_BYTES (4 GiB) for the
+   * readers that load every tensor (decodeSafetensors, readSafetensors); no limit for the
+   * header-only ones (parseSafetensorsHeader, readSafetensorsHeader), which allocate none.
    */
   readonly maxBytes?: number;
 }
@@ -102,9 +104,12 @@ export function parseHeaderLength(file: string, prefix: Uint8Array, fileSize: nu
 
 const UTF8 = new TextDecoder('utf-8', { fatal: true });
 
-/** Parses and validates the JSON header (`headerBytes` = the N bytes after the prefix). */
+/**
+ * Parses and validates the JSON header (`headerBytes` = the N bytes after the prefix).
+ * `maxBytes` (default: none, nothing is allocated here) caps the tensors' total.
+ */
 export function parseSafetensorsHeader(file: string, headerBytes: Uint8Array, fileSize: number, options: SafetensorsReadOptions = {}): SafetensorsHeader {
-  const maxBytes = options.maxBytes ?? DEFAULT_MAX_SAFETENSORS_BYTES;
+  const maxBytes = options.maxBytes ?? Infinity;
   if (!(maxBytes >= 0)) throw new RangeError(`safetensors: maxBytes must be a non-negative number, got ${maxBytes}`);
   const dataStart = 8 + headerBytes.byteLength;
   if (headerBytes[0] !== 0x7b) fail(file, `safetensors header does not start with '{'`);
@@ -195,7 +200,7 @@ export function decodeSafetensors(
 ): { header: SafetensorsHeader; tensors: Map<string, SafetensorsTensor> } {
   if (!(bytes instanceof Uint8Array)) throw new TypeError(`decodeSafetensors (${file}): expected a Uint8Array, got ${bytes === null ? 'null' : typeof bytes}`);
   const length = parseHeaderLength(file, bytes.subarray(0, 8), bytes.byteLength);
-  const header = parseSafetensorsHeader(file, bytes.subarray(8, 8 + length), bytes.byteLength, options);
+  const header = parseSafetensorsHeader(file, bytes.subarray(8, 8 + length), bytes.byteLength, { maxBytes: options.maxBytes ?? DEFAULT_MAX_SAFETENSORS_BYTES });
   const tensors = new Map<string, SafetensorsTensor>();
   for (const e of header.entries) {
     const raw = bytes.subarray(header.dataStart + e.begin, header.dataStart + e.end);

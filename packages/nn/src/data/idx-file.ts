@@ -39,39 +39,47 @@ async function gunzipIdx(source: ByteSource, file: string, maxBytes: number): Pr
   if (source.size > maxBytes) throw new DataFileError(file, `gzip file of ${source.size} bytes is larger than the ${maxBytes}-byte limit (maxBytes)`);
   const compressed = await readDataFile(source, 0, source.size);
   const gunzip = createGunzip();
-  const chunks: Buffer[] = [];
+  // The output grows by doubling up to the size the header promises (never allocated from
+  // the header alone: a tiny file may promise a gigabyte), so the peak is at most 1.5 times
+  // what was actually inflated, and inflating stops at the first chunk past that size.
+  let out = new Uint8Array(0);
   let total = 0;
   let header: IdxHeader | undefined;
   await new Promise<void>((resolve, reject) => {
-    const stop = (error: DataFileError) => {
+    const stop = (error: unknown) => {
       gunzip.destroy();
       reject(error);
     };
     gunzip.on('data', (chunk: Buffer) => {
-      chunks.push(chunk);
-      total += chunk.length;
+      const needed = total + chunk.length;
       try {
-        header ??= idxHeader(chunks.length === 1 ? chunk : Buffer.concat(chunks), file, maxBytes);
+        header ??= idxHeader(Buffer.concat([out.subarray(0, total), chunk.subarray(0, MAX_HEADER_BYTES)]), file, maxBytes);
       } catch (error) {
-        return stop(error as DataFileError);
+        return stop(error);
       }
       const limit = header ? header.fileBytes : MAX_HEADER_BYTES;
-      if (total > limit) {
-        stop(
+      if (needed > limit) {
+        return stop(
           new DataFileError(
             file,
             header
-              ? `trailing data: the gzip data inflates past the ${header.fileBytes} bytes that dimensions [${header.dims.join(', ')}] of ${header.type} need (stopped after ${total})`
+              ? `trailing data: the gzip data inflates past the ${header.fileBytes} bytes that dimensions [${header.dims.join(', ')}] of ${header.type} need (stopped after ${needed})`
               : 'gzip data does not start with an IDX header',
           ),
         );
       }
+      if (needed > out.length) {
+        const grown = new Uint8Array(Math.max(needed, Math.min(limit, Math.max(2 * out.length, 2 ** 16))));
+        grown.set(out.subarray(0, total));
+        out = grown;
+      }
+      out.set(chunk, total);
+      total = needed;
     });
     gunzip.on('end', resolve);
     gunzip.on('error', (error) => reject(new DataFileError(file, `gzip data could not be decompressed (${error.message})`, { cause: error })));
     gunzip.end(compressed);
   });
-  const data = Buffer.concat(chunks, total);
   if (header && total !== header.fileBytes) throw idxSizeError(file, header, total);
-  return data;
+  return out.subarray(0, total);
 }

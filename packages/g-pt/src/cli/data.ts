@@ -1,22 +1,26 @@
 // `gpt data`: generate a checkpoint dataset (generateDataset) with a progress bar. Ctrl-C
 // stops it cleanly (workers terminated, every finished run kept) and says how to resume.
-import { isAbsolute, resolve } from 'node:path';
-import { pathToFileURL } from 'node:url';
+// With --queue it is the coordinator of a generation over many machines instead: it
+// enqueues the runs as jobs for `gpt worker` processes and follows the queue
+// (data-queue.ts; bullmq and ioredis are loaded only then).
+import { resolve } from 'node:path';
 import { type DatasetProgressEvent, generateDataset } from '../data/generate.js';
 import { CliUsageError, defineCli, type CliValues } from './options.js';
 import { ProgressDisplay, abortOnSigint, formatDuration, formatRate } from './progress.js';
 import { describeRuntime } from './runtime.js';
+import { taskModuleUrl, taskUsageError } from './task-module.js';
 
 export const cli = defineCli({
   name: 'gpt data',
   summary:
     'Generates a checkpoint dataset: RUNS training runs of a task (run r seeded by r), each saving its initialization, ' +
     'random intermediate iterations and its final iteration with their metrics, one file per run in DIR/runs. ' +
-    'Interrupted (Ctrl-C, kill -9, a crash)? Run the same command again: it trains exactly the missing runs.',
+    'Interrupted (Ctrl-C, kill -9, a crash)? Run the same command again: it trains exactly the missing runs. ' +
+    'With --queue URL the runs are enqueued as jobs on Redis for `gpt worker` processes on any number of machines, and this command follows their progress.',
   options: {
-    task: { type: 'string', required: true, placeholder: 'NAME', description: 'the task: mnist_loss, mnist_error, cifar10_loss, cifar10_error, cartpole, or a custom one (--task-module)' },
-    runs: { type: 'integer', required: true, min: 1, max: 1_000_000, placeholder: 'N', description: 'number of runs (runs 0..N-1)' },
-    out: { type: 'string', required: true, placeholder: 'DIR', description: 'dataset folder (created; an interrupted one is completed)' },
+    task: { type: 'string', placeholder: 'NAME', description: 'the task: mnist_loss, mnist_error, cifar10_loss, cifar10_error, cartpole, or a custom one (--task-module)' },
+    runs: { type: 'integer', min: 1, max: 1_000_000, placeholder: 'N', description: 'number of runs (runs 0..N-1)' },
+    out: { type: 'string', placeholder: 'DIR', description: 'dataset folder (created; an interrupted one is completed); with --queue, a folder every worker sees' },
     checkpointsPerRun: { type: 'integer', default: 200, min: 2, description: 'checkpoints saved per run, initialization and final iteration included' },
     workers: { type: 'integer', min: 0, description: 'worker threads (default: one per core; 0 trains in the main thread)' },
     batch: { type: 'integer', min: 1, placeholder: 'K', description: 'runs per batch, trained at once; an interruption costs at most one batch per worker (default 16; 1 for cartpole)' },
@@ -26,10 +30,26 @@ export const cli = defineCli({
     taskModule: { type: 'string', placeholder: 'FILE', description: 'a module that registers a custom task (imported here and in every worker)' },
     noSync: { type: 'boolean', description: 'skip fsync per run (faster; a killed process is still safe, a power loss is not)' },
     json: { type: 'boolean', description: 'print the progress events as JSON lines instead of a bar' },
+    queue: { type: 'string', placeholder: 'URL', description: 'Redis URL of a job queue (redis://HOST:6379/0): enqueue the runs for gpt worker processes instead of training here' },
+    queueName: { type: 'string', default: 'gpt-data', placeholder: 'NAME', description: 'name of the queue in Redis (one queue serves one dataset at a time)' },
+    detach: { type: 'boolean', description: 'with --queue: return once the jobs are enqueued instead of following them' },
+    status: { type: 'boolean', description: 'with --queue: print the state of the queue (jobs, runs, workers, runs/hour, ETA, failures) and return' },
+    attempts: { type: 'integer', default: 3, min: 1, placeholder: 'N', description: 'with --queue: attempts of a job before it is marked failed' },
+    retrySeconds: { type: 'number', default: 10, min: 0, placeholder: 'S', description: 'with --queue: delay before the first retry of a failed job (doubled each retry)' },
   },
 });
 
-function parseTaskOptions(values: CliValues<typeof cli.options>): Record<string, unknown> {
+export type Values = CliValues<typeof cli.options>;
+
+/** --task, --runs and --out: required unless --status. */
+export function datasetArguments(values: Values): { task: string; runs: number; out: string } {
+  for (const key of ['task', 'runs', 'out'] as const) {
+    if (values[key] === undefined) throw new CliUsageError(`--${key} is required: ${cli.options[key].description}`, `--${key}`);
+  }
+  return { task: values.task!, runs: values.runs!, out: resolve(values.out!) };
+}
+
+export function parseTaskOptions(values: Pick<Values, 'taskOptions' | 'dataDir'>): Record<string, unknown> {
   let options: Record<string, unknown> = {};
   if (values.taskOptions !== undefined) {
     let parsed: unknown;
@@ -45,23 +65,23 @@ function parseTaskOptions(values: CliValues<typeof cli.options>): Record<string,
   return options;
 }
 
-/** The module URL of --task-module (a path, relative to the working folder, or a URL). */
-function taskModuleUrl(spec: string): string {
-  if (/^[a-z][a-z0-9+.-]*:/i.test(spec) && !isAbsolute(spec)) return spec;
-  return pathToFileURL(resolve(spec)).href;
-}
-
-function formatBytes(bytes: number): string {
+export function formatBytes(bytes: number): string {
   if (bytes < 1024 ** 2) return `${(bytes / 1024).toFixed(1)} KB`;
   if (bytes < 1024 ** 3) return `${(bytes / 1024 ** 2).toFixed(1)} MB`;
   return `${(bytes / 1024 ** 3).toFixed(2)} GB`;
 }
 
-export async function main(values: CliValues<typeof cli.options>): Promise<void> {
+export async function main(values: Values): Promise<void> {
+  if (values.queue === undefined) {
+    for (const key of ['detach', 'status'] as const) if (values[key]) throw new CliUsageError(`--${key} needs --queue URL`, `--${key}`);
+  } else {
+    const { queueMain } = await import('./data-queue.js');
+    return queueMain(values, values.queue);
+  }
+  const { task, runs, out } = datasetArguments(values);
   const taskOptions = parseTaskOptions(values);
   const taskModule = values.taskModule === undefined ? undefined : taskModuleUrl(values.taskModule);
   if (taskModule) await import(taskModule);
-  const out = resolve(values.out);
   const log = (line: string): void => {
     if (!values.json) process.stdout.write(`${line}\n`);
   };
@@ -71,7 +91,7 @@ export async function main(values: CliValues<typeof cli.options>): Promise<void>
 
   let display: ProgressDisplay | undefined;
   let done = 0;
-  let total = values.runs;
+  let total = runs;
   const onProgress = (event: DatasetProgressEvent): void => {
     if (event.type === 'started') done = event.existing;
     if (event.type === 'run-written') done = event.done;
@@ -101,10 +121,10 @@ export async function main(values: CliValues<typeof cli.options>): Promise<void>
 
   try {
     const result = await generateDataset({
-      task: values.task,
+      task,
       taskOptions,
       ...(taskModule ? { taskModule } : {}),
-      runs: values.runs,
+      runs,
       out,
       checkpointsPerRun: values.checkpointsPerRun,
       ...(values.workers !== undefined ? { workers: values.workers } : {}),
@@ -125,10 +145,7 @@ export async function main(values: CliValues<typeof cli.options>): Promise<void>
       process.exitCode = 130;
       return;
     }
-    if (/^unknown task/.test((error as Error).message) && !values.taskModule) {
-      throw new CliUsageError(`--task: ${(error as Error).message} (a custom task needs --task-module FILE)`, '--task');
-    }
-    throw error;
+    throw taskUsageError(error, values.taskModule !== undefined);
   } finally {
     interrupt.dispose();
   }

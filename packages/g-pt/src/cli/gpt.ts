@@ -20,6 +20,7 @@ export const COMMANDS: Readonly<Record<string, CommandEntry>> = {
   // Each command adds itself here when its module exists, e.g.
   // data: { summary: 'generate a checkpoint dataset of a task', load: () => import('./data.js') },
   data: { summary: 'generate a checkpoint dataset of a task (resumable)', load: () => import('./data.js') },
+  worker: { summary: 'train dataset-generation jobs of gpt data --queue on this machine (many machines, one queue)', load: () => import('./worker.js') },
   convert: { summary: 'convert an official G.pt LMDB checkpoint dataset into this format', load: () => import('./convert.js') },
   train: { summary: 'train G.pt on a checkpoint dataset (resumable)', load: () => import('./train.js') },
   eval: { summary: 'prompt alignment, recursive prompting and G.pt vs Adam/SGD of a trained G.pt on unseen networks', load: () => import('./eval.js') },

@@ -2,7 +2,6 @@
 // loss, steps/s, ETA) or JSON lines, writing the training state and the JSONL log of every
 // metric to --out. Ctrl-C saves the last step; `--resume` continues exactly from there.
 import { basename, resolve } from 'node:path';
-import { pathToFileURL } from 'node:url';
 import { GPT_PRESETS } from '@gpt/transformer';
 import '../tasks/builtin.js';
 import type { TrainEvent } from '../train/events.js';
@@ -14,6 +13,7 @@ import { createTask } from '../tasks/registry.js';
 import { CliUsageError, defineCli, type CliValues } from './options.js';
 import { ProgressDisplay, abortOnSigint, formatDuration } from './progress.js';
 import { describeRuntime } from './runtime.js';
+import { taskModuleUrl, taskUsageError } from './task-module.js';
 
 const PRESET_NAMES = Object.keys(TRAIN_PRESETS) as TrainPresetName[];
 
@@ -103,7 +103,7 @@ async function alignmentHook(values: Values, out: string): Promise<Pick<TrainGpt
 
 export async function main(values: Values): Promise<void> {
   if (values.preset === undefined && !values.resume) throw new CliUsageError(`--preset is required (one of ${PRESET_NAMES.join(', ')}), except with --resume`, '--preset');
-  if (values.taskModule !== undefined) await import(pathToFileURL(resolve(values.taskModule)).href);
+  if (values.taskModule !== undefined) await import(taskModuleUrl(values.taskModule));
   const out = resolve(values.out ?? `gpt-train-${values.preset ?? basename(values.data)}`);
   const log = (line: string): void => {
     if (!values.json) process.stdout.write(`${line}\n`);
@@ -175,10 +175,7 @@ export async function main(values: Values): Promise<void> {
       process.exitCode = 130;
       return;
     }
-    if (/^unknown task/.test((error as Error).message) && !values.taskModule) {
-      throw new CliUsageError(`--task: ${(error as Error).message} (a custom task needs --task-module FILE)`, '--task');
-    }
-    throw error;
+    throw taskUsageError(error, values.taskModule !== undefined);
   } finally {
     interrupt.dispose();
   }

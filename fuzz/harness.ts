@@ -103,7 +103,8 @@ export async function fuzzTarget(module: string | URL, options: FuzzOptions): Pr
     mkdirSync(seedDir);
     const seeds = await target.seeds(seedDir);
     if (seeds.length === 0) throw new Error(`${modulePath}: seeds() returned no inputs`);
-    const seedBytes = seeds.map((s) => readFileSync(s.mutate ?? s.path));
+    // Plain Uint8Array copies: a Buffer's slice() is a view, and a mutator would edit the seed.
+    const seedBytes = seeds.map((s) => new Uint8Array(readFileSync(s.mutate ?? s.path)));
     const mutators = pickMutators(target);
     for (let probe = 0; probe < options.iterations; probe++) {
       options.signal?.throwIfAborted();
@@ -114,7 +115,7 @@ export async function fuzzTarget(module: string | URL, options: FuzzOptions): Pr
       const applied: string[] = [];
       for (let k = 1 + Math.floor(rng() * 3); k > 0; k--) {
         const [name, mutate] = mutators(rng);
-        bytes = mutate(bytes, rng);
+        bytes = new Uint8Array(mutate(bytes, rng)); // a copy, whatever the mutator returned
         applied.push(name);
       }
       // The probe gets its own copy of the seed (a whole folder where the seed is one), so a

@@ -17,7 +17,7 @@ import { checkExistingDataset, generatedManifest } from '../data/dataset-manifes
 import { registerBuiltinTasks } from '../tasks/builtin.js';
 import { getTaskFactory } from '../tasks/registry.js';
 import { DEFAULT_QUEUE_NAME, connectRedis, redactQueueUrl } from './redis.js';
-import { type DatasetJobData, type DatasetJobResult, type DatasetQueueSpec, QueueConflictError, ensureFolderId, jobIdOf, parseSpec, specConflict, specKey } from './spec.js';
+import { type DatasetJobData, type DatasetJobResult, type DatasetQueueSpec, QueueConflictError, ensureFolderId, jobIdOf, parseSpec, readFolderId, specConflict, specKey } from './spec.js';
 
 /** Default attempts of a job before it is marked failed, and the first retry's delay (doubled each time). */
 export const DEFAULT_ATTEMPTS = 3;
@@ -158,28 +158,31 @@ export async function unfinishedJobs(queue: Queue): Promise<number> {
  */
 export async function enqueueOn(redis: Redis, queue: Queue<DatasetJobData, DatasetJobResult>, options: EnqueueDatasetOptions): Promise<EnqueueDatasetResult> {
   const queueName = queue.name;
+  const refuseIfBusy = async (conflict: string): Promise<void> => {
+    const unfinished = await unfinishedJobs(queue);
+    if (unfinished === 0) return;
+    throw new QueueConflictError(
+      `queue "${queueName}" at ${redactQueueUrl(options.queue)} holds ${unfinished} unfinished jobs of another dataset (${conflict}); nothing was enqueued. ` +
+        'Wait for them (gpt data --status --queue URL), or use another queue: --queue-name NAME or another Redis database (redis://HOST:PORT/1)',
+    );
+  };
+  const held = parseSpec(await redis.get(specKey(queueName)));
+  // Another folder's queue is refused before this folder is touched.
+  const folderId = await readFolderId(options.out).catch(() => null);
+  if (held && held.folderId !== folderId) await refuseIfBusy(`folder ${held.out} (id ${held.folderId}), not ${options.out}`);
   const prepared = await prepareFolder(options);
   options.signal?.throwIfAborted();
   const asked: DatasetQueueSpec = { ...prepared.spec, createdAt: new Date().toISOString() };
-  const held = parseSpec(await redis.get(specKey(queueName)));
   let replaced: string | undefined;
   let spec = asked;
-  if (held) {
-    const conflict = specConflict(held, asked);
-    if (conflict === null) {
-      spec = { ...asked, runs: Math.max(held.runs, asked.runs), createdAt: held.createdAt };
-    } else {
-      const unfinished = await unfinishedJobs(queue);
-      if (unfinished > 0) {
-        throw new QueueConflictError(
-          `queue "${queueName}" at ${redactQueueUrl(options.queue)} holds ${unfinished} unfinished jobs of another dataset (${conflict}); nothing was enqueued. ` +
-            'Wait for them (gpt data --status --queue URL), or use another queue: --queue-name NAME or another Redis database (redis://HOST:PORT/1)',
-        );
-      }
-      // Every job of the other dataset is done or failed: its records go, its folder stays.
-      replaced = `task "${held.task}" into ${held.out}`;
-      await queue.obliterate({ force: true });
-    }
+  const conflict = held ? specConflict(held, asked) : null;
+  if (held && conflict === null) {
+    spec = { ...asked, runs: Math.max(held.runs, asked.runs), createdAt: held.createdAt };
+  } else if (held && conflict !== null) {
+    await refuseIfBusy(conflict);
+    // Every job of the other dataset is done or failed: its records go, its folder stays.
+    replaced = `task "${held.task}" into ${held.out}`;
+    await queue.obliterate({ force: true });
   }
   await redis.set(specKey(queueName), JSON.stringify(spec));
 

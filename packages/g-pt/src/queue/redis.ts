@@ -19,7 +19,8 @@ export class RedisUnreachableError extends Error {
 export function redactQueueUrl(url: string): string {
   try {
     const parsed = new URL(url);
-    if (parsed.password) parsed.password = '***';
+    if (!parsed.password) return url;
+    parsed.password = '***';
     return parsed.href;
   } catch {
     return url;

@@ -5,6 +5,7 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { loadCifar10 } from '../../packages/nn/src/data-node.js';
+import { COPYING_GENERIC_MUTATORS } from '../dataset-fixture.js';
 import type { FuzzSeed, FuzzTarget } from '../harness.js';
 import type { Mutator, Rng } from '../mutators.js';
 
@@ -56,7 +57,9 @@ export const target: FuzzTarget = {
     for (let i = 0; i < labels.length; i++) sum += labels[i]!;
     if (!(sum >= 0)) throw new Error('unreachable');
   },
-  mutators: CIFAR_MUTATORS,
+  // The generic mutators on a copy of the seed (see dataset-fixture.ts: Buffer#slice is a view), beside this format's own.
+  mutators: { ...COPYING_GENERIC_MUTATORS, ...CIFAR_MUTATORS },
+  genericMutators: false,
   // A full 10,000-record batch (30 MB, valid) takes about 0.1 s to read and check, but
   // seconds on a loaded 2-core machine: not a hang.
   timeoutMs: 10_000,

@@ -8,6 +8,7 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { gunzipSync, gzipSync } from 'node:zlib';
 import { loadMnist, readIdx } from '../../packages/nn/src/data-node.js';
+import { COPYING_GENERIC_MUTATORS } from '../dataset-fixture.js';
 import type { FuzzSeed, FuzzTarget } from '../harness.js';
 import type { Mutator, Rng } from '../mutators.js';
 
@@ -122,5 +123,7 @@ export const target: FuzzTarget = {
     }
     if (!(sum >= 0)) throw new Error('unreachable');
   },
-  mutators: IDX_MUTATORS,
+  // The generic mutators on a copy of the seed (see dataset-fixture.ts: Buffer#slice is a view), beside this format's own.
+  mutators: { ...COPYING_GENERIC_MUTATORS, ...IDX_MUTATORS },
+  genericMutators: false,
 };

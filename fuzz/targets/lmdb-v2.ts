@@ -7,6 +7,7 @@ import { createRequire } from 'node:module';
 import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
+import { COPYING_GENERIC_MUTATORS } from '../dataset-fixture.js';
 import type { FuzzSeed, FuzzTarget } from '../harness.js';
 import { LMDB_MUTATORS, readLmdbEnvironment } from '../lmdb-fuzz.js';
 
@@ -40,5 +41,7 @@ export const target: FuzzTarget = {
     ];
   },
   read: readLmdbEnvironment,
-  mutators: LMDB_MUTATORS,
+  // The generic mutators on a copy of the seed (see dataset-fixture.ts: Buffer#slice is a view), beside this format's own.
+  mutators: { ...COPYING_GENERIC_MUTATORS, ...LMDB_MUTATORS },
+  genericMutators: false,
 };

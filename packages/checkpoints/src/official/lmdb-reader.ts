@@ -158,7 +158,7 @@ export class LmdbReader implements LmdbStore {
     const bytes = await readExactly(this.handle, this.file, pgno * this.pageSize, header + location.length);
     const view = new DataView(bytes.buffer);
     const fail = (problem: string): never => {
-      throw new CheckpointFormatError(this.file, `corrupt LMDB: value of "${key}": overflow page ${pgno} ${problem}`);
+      throw new CheckpointFormatError(this.file, `corrupt LMDB: value of ${quoted(key)}: overflow page ${pgno} ${problem}`);
     };
     if (!(view.getUint16(header - 6, true) & P_OVERFLOW)) fail('is not an overflow page');
     if (view.getBigUint64(0, true) !== BigInt(pgno)) fail(`records page number ${view.getBigUint64(0, true)}`);
@@ -208,6 +208,11 @@ async function readCurrentMeta(handle: Handle, file: string, size: number, layou
     throw new CheckpointFormatError(file, 'LMDB database with integer or reversed keys is not supported (G.pt keys are byte strings)');
   }
   return meta;
+}
+
+/** A key for a message: quoted with control characters escaped, cut short when long. */
+function quoted(key: string): string {
+  return JSON.stringify(key.length > 120 ? `${key.slice(0, 120)}...` : key);
 }
 
 /** Byte-wise order with the shorter key first on a tie: LMDB's default key comparison. */
@@ -286,25 +291,25 @@ async function indexTree(handle: Handle, file: string, size: number, meta: Meta,
         return fail(`key of node ${i} of page ${pgno} is not UTF-8`);
       }
       const length = lo + hi * 2 ** 16;
-      if (nodeFlags & (F_SUBDATA | F_DUPDATA)) fail(`key "${key}" holds a sub-database or duplicates (not supported)`);
-      if (nodeFlags & ~F_BIGDATA) fail(`key "${key}" has unknown node flags 0x${nodeFlags.toString(16)}`);
+      if (nodeFlags & (F_SUBDATA | F_DUPDATA)) fail(`key ${quoted(key)} holds a sub-database or duplicates (not supported)`);
+      if (nodeFlags & ~F_BIGDATA) fail(`key ${quoted(key)} has unknown node flags 0x${nodeFlags.toString(16)}`);
       if (length > maxValueBytes) {
-        throw new CheckpointFormatError(file, `value of "${key}" is ${length} bytes, more than the ${maxValueBytes}-byte limit (maxValueBytes)`);
+        throw new CheckpointFormatError(file, `value of ${quoted(key)} is ${length} bytes, more than the ${maxValueBytes}-byte limit (maxValueBytes)`);
       }
       if (!(nodeFlags & F_BIGDATA)) {
-        if (dataStart + length > pageSize) fail(`value of "${key}" runs past page ${pgno}`);
+        if (dataStart + length > pageSize) fail(`value of ${quoted(key)} runs past page ${pgno}`);
         index.set(key, { inline: page.slice(dataStart, dataStart + length), length });
         continue;
       }
-      if (dataStart + overflowRef > pageSize) fail(`overflow reference of "${key}" runs past page ${pgno}`);
-      const overflowPage = checkPage(view.getBigUint64(dataStart, true), `value of "${key}"`);
+      if (dataStart + overflowRef > pageSize) fail(`overflow reference of ${quoted(key)} runs past page ${pgno}`);
+      const overflowPage = checkPage(view.getBigUint64(dataStart, true), `value of ${quoted(key)}`);
       // LMDB's OVPAGES: the header and the value, in whole pages.
       const overflowPages = Math.floor((header - 1 + length) / pageSize) + 1;
       if (layout.version === 2) {
         const recorded = view.getBigUint64(dataStart + 16, true);
-        if (recorded !== BigInt(overflowPages)) fail(`value of "${key}" (${length} bytes) records ${recorded} overflow pages, it needs ${overflowPages}`);
+        if (recorded !== BigInt(overflowPages)) fail(`value of ${quoted(key)} (${length} bytes) records ${recorded} overflow pages, it needs ${overflowPages}`);
       }
-      if (overflowPage + overflowPages > pageCount) fail(`value of "${key}" (${length} bytes from page ${overflowPage}) runs past the end of the file`);
+      if (overflowPage + overflowPages > pageCount) fail(`value of ${quoted(key)} (${length} bytes from page ${overflowPage}) runs past the end of the file`);
       claimed.push([overflowPage, overflowPages]);
       index.set(key, { overflowPage, overflowPages, length });
     }

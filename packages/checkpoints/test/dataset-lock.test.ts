@@ -23,8 +23,9 @@ function deadPid(from: number): number {
 }
 
 /** A child writer; `lines` collects its JSON lines, `next(test)` waits for a matching one. */
-function spawnWriter(dir: string, runs: number, delayMs: number) {
-  const child = spawn(process.execPath, ['--conditions=@gpt/source', '--import', 'tsx', CHILD, dir, String(runs), String(delayMs)], { stdio: ['ignore', 'pipe', 'pipe'] });
+function spawnWriter(dir: string, runs: number, delayMs: number, goFile?: string) {
+  const args = [CHILD, dir, String(runs), String(delayMs), ...(goFile ? [goFile] : [])];
+  const child = spawn(process.execPath, ['--conditions=@gpt/source', '--import', 'tsx', ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
   const lines: Record<string, unknown>[] = [];
   let stderr = '';
   const waiters: { test: (line: Record<string, unknown>) => boolean; resolve: () => void }[] = [];
@@ -53,10 +54,12 @@ function spawnWriter(dir: string, runs: number, delayMs: number) {
 describe('two writer processes on one folder', () => {
   it('the second is refused naming the first (pid, host, start time); the first finishes and the folder validates', async () => {
     const dir = await tempDir();
-    const first = spawnWriter(dir, 6, 150);
+    const go = join(await tempDir(), 'go'); // the first writer holds after its first run until this exists
+    const first = spawnWriter(dir, 6, 20, go);
     await first.next((l) => l.type === 'run-written');
     const second = spawnWriter(dir, 6, 0);
     expect(await second.exit).toBe(2);
+    writeFileSync(go, '');
     const refusal = second.lines.find((l) => l.error) as { error: { name: string; message: string; owner: { pid: number; host: string; startedAt: string } } };
     expect(refusal.error.name).toBe('DatasetLockedError');
     expect(refusal.error.owner).toMatchObject({ pid: first.child.pid, host: hostname() });

@@ -208,11 +208,9 @@ export const tensorValue: Mutator = (bytes, rng) => {
 };
 
 /**
- * The generic byte mutators, each handed a private copy of its input. The harness hands
- * mutators the seed as read by readFileSync (a Buffer), whose slice() is a view, so the
- * generic mutators would otherwise edit the seed itself and every later probe would start
- * from an already mutated (soon invalid UTF-8) seed. Targets use these with
- * `genericMutators: false`.
+ * The generic byte mutators, each handed a private copy of its input. Written when the
+ * harness handed mutators the seed Buffer itself (whose slice() is a view, so the seed got
+ * edited); the harness now copies (d21646e) and these stay for the targets importing them.
  */
 export const COPYING_GENERIC_MUTATORS: Readonly<Record<string, Mutator>> = Object.fromEntries(
   Object.entries(GENERIC_MUTATORS).map(([name, mutate]) => [name, (bytes: Uint8Array, rng: Rng) => mutate(Uint8Array.from(bytes), rng)]),

@@ -3,7 +3,7 @@
 // folder whose manifest and other runs are valid. The whole dataset is then read as a user
 // would: validate() must list the bad run, reading it must fail naming it, the rest must read.
 import type { FuzzTarget } from '../harness.js';
-import { COPYING_GENERIC_MUTATORS, readDatasetCompletely, runHeaderJson, runIdentity, tensorValue, writeSeedDataset } from '../dataset-fixture.js';
+import { readDatasetCompletely, runHeaderJson, runIdentity, tensorValue, writeSeedDataset } from '../dataset-fixture.js';
 
 export const target: FuzzTarget = {
   name: 'dataset',
@@ -16,7 +16,5 @@ export const target: FuzzTarget = {
     ];
   },
   read: readDatasetCompletely,
-  // Format-aware edits about as often as byte-level ones (see COPYING_GENERIC_MUTATORS for why these copies).
-  mutators: { ...COPYING_GENERIC_MUTATORS, runHeaderJson, runIdentity, tensorValue },
-  genericMutators: false,
+  mutators: { runHeaderJson, runIdentity, tensorValue },
 };

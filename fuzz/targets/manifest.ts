@@ -2,7 +2,7 @@
 // wrong types, huge or negative shapes, duplicate tensors, prototype keys, deep nesting)
 // in a folder whose run files are valid. The whole dataset is then read as a user would.
 import type { FuzzTarget } from '../harness.js';
-import { COPYING_GENERIC_MUTATORS, manifestJson, readDatasetCompletely, writeSeedDataset } from '../dataset-fixture.js';
+import { manifestJson, readDatasetCompletely, writeSeedDataset } from '../dataset-fixture.js';
 
 export const target: FuzzTarget = {
   name: 'manifest',
@@ -11,7 +11,5 @@ export const target: FuzzTarget = {
     return [{ path: dataset, mutate: `${dataset}/manifest.json` }];
   },
   read: readDatasetCompletely,
-  // Format-aware edits about as often as byte-level ones (see COPYING_GENERIC_MUTATORS for why these copies).
-  mutators: { ...COPYING_GENERIC_MUTATORS, manifestJson },
-  genericMutators: false,
+  mutators: { manifestJson },
 };

@@ -6,10 +6,10 @@
 import { generateDatasetOnQueue, type QueueGenerationEvent } from '../queue/coordinator.js';
 import { checkQueueUrl, redactQueueUrl } from '../queue/redis.js';
 import { type QueueSnapshot, datasetQueueStatus } from '../queue/status.js';
-import { type Values, datasetArguments, parseTaskOptions } from './data.js';
+import { type Values, datasetSettings } from './data.js';
 import { CliUsageError } from './options.js';
 import { ProgressDisplay, abortOnSigint, formatDuration, formatRate } from './progress.js';
-import { taskModuleUrl, taskUsageError } from './task-module.js';
+import { taskUsageError } from './task-module.js';
 
 function jobsText(snapshot: QueueSnapshot): string {
   const { completed, active, waiting, delayed, failed } = snapshot.jobs;
@@ -54,10 +54,8 @@ export async function queueMain(values: Values, url: string): Promise<void> {
     return;
   }
 
-  const { task, runs, out } = datasetArguments(values);
-  const taskOptions = parseTaskOptions(values);
-  const taskModule = values.taskModule === undefined ? undefined : taskModuleUrl(values.taskModule);
-  if (taskModule) await import(taskModule);
+  const settings = await datasetSettings(values);
+  const { task, runs, out } = settings;
   if (values.workers !== undefined) log('note: --workers is for generating here; with --queue each gpt worker sets its own --concurrency');
   const interrupt = abortOnSigint();
   let display: ProgressDisplay | undefined;
@@ -95,19 +93,11 @@ export async function queueMain(values: Values, url: string): Promise<void> {
 
   try {
     const result = await generateDatasetOnQueue({
+      ...settings,
       queue: url,
       queueName: values.queueName,
-      task,
-      taskOptions,
-      ...(taskModule ? { taskModule } : {}),
-      runs,
-      out,
-      checkpointsPerRun: values.checkpointsPerRun,
-      ...(values.batch !== undefined ? { runsPerBatch: values.batch } : {}),
-      ...(values.testRuns !== undefined ? { numTestRuns: values.testRuns } : {}),
       attempts: values.attempts,
       retryDelayMs: values.retrySeconds * 1000,
-      noSync: values.noSync,
       detach: values.detach,
       signal: interrupt.signal,
       onProgress,

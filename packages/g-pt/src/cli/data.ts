@@ -41,15 +41,41 @@ export const cli = defineCli({
 
 export type Values = CliValues<typeof cli.options>;
 
-/** --task, --runs and --out: required unless --status. */
-export function datasetArguments(values: Values): { task: string; runs: number; out: string } {
+/** What `gpt data` generates, with or without --queue. */
+export interface DatasetSettings {
+  readonly task: string;
+  readonly taskOptions: Record<string, unknown>;
+  readonly taskModule?: string;
+  readonly runs: number;
+  readonly out: string;
+  readonly checkpointsPerRun: number;
+  readonly runsPerBatch?: number;
+  readonly numTestRuns?: number;
+  readonly noSync: boolean;
+}
+
+/** The dataset asked for (--task, --runs and --out are required unless --status); imports --task-module. */
+export async function datasetSettings(values: Values): Promise<DatasetSettings> {
   for (const key of ['task', 'runs', 'out'] as const) {
     if (values[key] === undefined) throw new CliUsageError(`--${key} is required: ${cli.options[key].description}`, `--${key}`);
   }
-  return { task: values.task!, runs: values.runs!, out: resolve(values.out!) };
+  const taskOptions = parseTaskOptions(values);
+  const taskModule = values.taskModule === undefined ? undefined : taskModuleUrl(values.taskModule);
+  if (taskModule) await import(taskModule);
+  return {
+    task: values.task!,
+    taskOptions,
+    ...(taskModule ? { taskModule } : {}),
+    runs: values.runs!,
+    out: resolve(values.out!),
+    checkpointsPerRun: values.checkpointsPerRun,
+    ...(values.batch !== undefined ? { runsPerBatch: values.batch } : {}),
+    ...(values.testRuns !== undefined ? { numTestRuns: values.testRuns } : {}),
+    noSync: values.noSync,
+  };
 }
 
-export function parseTaskOptions(values: Pick<Values, 'taskOptions' | 'dataDir'>): Record<string, unknown> {
+function parseTaskOptions(values: Pick<Values, 'taskOptions' | 'dataDir'>): Record<string, unknown> {
   let options: Record<string, unknown> = {};
   if (values.taskOptions !== undefined) {
     let parsed: unknown;
@@ -78,10 +104,8 @@ export async function main(values: Values): Promise<void> {
     const { queueMain } = await import('./data-queue.js');
     return queueMain(values, values.queue);
   }
-  const { task, runs, out } = datasetArguments(values);
-  const taskOptions = parseTaskOptions(values);
-  const taskModule = values.taskModule === undefined ? undefined : taskModuleUrl(values.taskModule);
-  if (taskModule) await import(taskModule);
+  const settings = await datasetSettings(values);
+  const { runs, out } = settings;
   const log = (line: string): void => {
     if (!values.json) process.stdout.write(`${line}\n`);
   };
@@ -121,16 +145,8 @@ export async function main(values: Values): Promise<void> {
 
   try {
     const result = await generateDataset({
-      task,
-      taskOptions,
-      ...(taskModule ? { taskModule } : {}),
-      runs,
-      out,
-      checkpointsPerRun: values.checkpointsPerRun,
+      ...settings,
       ...(values.workers !== undefined ? { workers: values.workers } : {}),
-      ...(values.batch !== undefined ? { runsPerBatch: values.batch } : {}),
-      ...(values.testRuns !== undefined ? { numTestRuns: values.testRuns } : {}),
-      noSync: values.noSync,
       signal: interrupt.signal,
       onProgress,
     });

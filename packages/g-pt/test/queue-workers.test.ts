@@ -19,7 +19,7 @@ const FIXTURES = join(import.meta.dirname, 'fixtures');
 // job of two runs is still training when its worker is killed.
 const TASK_OPTIONS = { samples: 60000 };
 const TINY = ['--task', 'tiny_mlp', '--task-module', join(FIXTURES, 'tiny-task.ts'), '--checkpoints-per-run', '12', '--batch', '2', '--test-runs', '2', '--task-options', JSON.stringify(TASK_OPTIONS)];
-const RUNS = 16;
+const RUNS = 20;
 
 interface GptProcess {
   readonly child: ChildProcess;
@@ -113,15 +113,20 @@ describe.skipIf(!REDIS_AVAILABLE && !REDIS_REQUIRED)('gpt worker on a real Redis
     const enqueue = await gpt(['data', ...TINY, '--runs', String(RUNS), '--out', out, '--queue', url, '--detach', '--retry-seconds', '0.2', '--json']).exited;
     expect(enqueue.code, enqueue.stderr).toBe(0);
 
+    // The victim starts first (so it surely takes jobs), the survivors once it is ready; it is
+    // killed at the first job it starts after both survivors are ready, while it trains that
+    // job's two runs (~0.4 s) in its warm worker thread.
     let killedJob: string | undefined;
+    const survivors: GptProcess[] = [];
+    let survivorsReady = 0;
     const victim = worker(url, out, (event, child) => {
-      if (event.type === 'job-started' && killedJob === undefined) {
+      if (event.type === 'ready') {
+        for (let i = 0; i < 2; i++) survivors.push(worker(url, out, (e) => void (e.type === 'ready' && survivorsReady++)));
+      } else if (event.type === 'job-started' && survivorsReady === 2 && killedJob === undefined) {
         killedJob = event.job as string;
-        child.kill('SIGKILL'); // in the middle of its first job: still starting its training thread
+        child.kill('SIGKILL');
       }
     });
-    const survivors = [worker(url, out), worker(url, out)];
-    const all = [victim, ...survivors];
 
     // Follow the queue until every job is done (the killed one after its lock expires).
     const deadline = Date.now() + 25_000;
@@ -130,8 +135,11 @@ describe.skipIf(!REDIS_AVAILABLE && !REDIS_REQUIRED)('gpt worker on a real Redis
       await new Promise((resolve) => setTimeout(resolve, 250));
       status = await datasetQueueStatus({ queue: url });
     }
+    expect(status.workers).toBe(2); // the survivors, as BullMQ lists the queue's connected workers
     await stopWorkers(survivors);
+    if (killedJob === undefined) victim.child.kill('SIGKILL'); // never reached the moment: fail below, do not hang
     const victimExit = await victim.exited;
+    expect(killedJob, 'the victim started no job after the survivors were ready').toBeDefined();
     expect(victimExit.signal).toBe('SIGKILL');
     expect(status.jobs).toMatchObject({ completed: RUNS / 2, active: 0, waiting: 0, failed: 0 });
     expect(status.runs).toMatchObject({ total: RUNS, done: RUNS });
@@ -139,9 +147,10 @@ describe.skipIf(!REDIS_AVAILABLE && !REDIS_REQUIRED)('gpt worker on a real Redis
 
     // The killed worker's job went back to the queue through BullMQ's stalled-job check and another worker did it.
     expect(killedJob).toBeDefined();
+    expect(victim.events.some((e) => e.type === 'job-done' && e.job === killedJob)).toBe(false);
     const finishers = survivors.filter((w) => w.events.some((e) => e.type === 'job-done' && e.job === killedJob));
     expect(finishers).toHaveLength(1);
-    const written = writtenRuns(all);
+    const written = writtenRuns([victim, ...survivors]);
     expect(written.sort((a, b) => a - b)).toEqual(Array.from({ length: RUNS }, (_, i) => i));
     await expectSameRuns(out, reference);
     // The survivors removed the dead worker's staging folder when they stopped.
@@ -164,7 +173,10 @@ describe.skipIf(!REDIS_AVAILABLE && !REDIS_REQUIRED)('gpt worker on a real Redis
     expect(result.code, result.stderr).toBe(0);
     expect(coordinator.events.some((e) => e.type === 'queue-lost')).toBe(true);
     expect(coordinator.events.filter((e) => e.type === 'enqueued').map((e) => e.again)).toEqual([false, true]);
-    for (const w of workers) expect((await w.exited).code, (await w.exited).stderr).toBe(0);
+    for (const w of workers) {
+      expect((await w.exited).code, (await w.exited).stderr).toBe(0);
+      expect(w.events.filter((e) => e.type === 'connection').map((e) => e.state)).toEqual(['lost', 'restored']);
+    }
     // A run is written once even when the lost queue hands its block out again.
     const written = writtenRuns(workers);
     expect(written.sort((a, b) => a - b)).toEqual(Array.from({ length: RUNS }, (_, i) => i));

@@ -75,6 +75,7 @@ export async function main(options: CliValues<typeof cli.options>): Promise<void
       parameters[0] = r; // distinct content per run
       await writer.writeRun(runNameOf(r), { parameters, iterations, metrics: { avg_test_loss: loss, avg_test_err: err } });
     }
+    await writer.close();
     const writeSeconds = (performance.now() - writeStart) / 1000;
     const throughput = (what: string, seconds: number, checkpoints: number): Row => ({
       operation: what,

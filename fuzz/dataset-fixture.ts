@@ -4,7 +4,7 @@
 import { join } from 'node:path';
 import { type DatasetManifest, createManifest } from '../packages/checkpoints/src/index.js';
 import { CheckpointDataset, DatasetWriter } from '../packages/checkpoints/src/node.js';
-import { GENERIC_MUTATORS, type Mutator, type Rng } from './harness.js';
+import { type Mutator, type Rng, pick, randInt } from './harness.js';
 
 export const SEED_MANIFEST: DatasetManifest = createManifest({
   task: 'fuzz',
@@ -77,8 +77,6 @@ export async function readDatasetCompletely(path: string): Promise<void> {
   }
 }
 
-const randInt = (rng: Rng, n: number): number => Math.floor(rng() * n);
-const pick = <T>(rng: Rng, items: readonly T[]): T => items[randInt(rng, items.length)]!;
 
 /** Values no manifest or header field should be trusted to hold. */
 function adversarialValue(rng: Rng): unknown {
@@ -206,12 +204,3 @@ export const tensorValue: Mutator = (bytes, rng) => {
   else view.setFloat64(0, pick(rng, [NaN, Infinity, -Infinity, 1e308, -0]), true);
   return joinRunFile(parts);
 };
-
-/**
- * The generic byte mutators, each handed a private copy of its input. Written when the
- * harness handed mutators the seed Buffer itself (whose slice() is a view, so the seed got
- * edited); the harness now copies (d21646e) and these stay for the targets importing them.
- */
-export const COPYING_GENERIC_MUTATORS: Readonly<Record<string, Mutator>> = Object.fromEntries(
-  Object.entries(GENERIC_MUTATORS).map(([name, mutate]) => [name, (bytes: Uint8Array, rng: Rng) => mutate(Uint8Array.from(bytes), rng)]),
-);

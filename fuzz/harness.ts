@@ -15,7 +15,7 @@ import { basename, join, relative } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { GENERIC_MUTATORS, type Mutator, seededRng } from './mutators.js';
 
-export { GENERIC_MUTATORS, type Mutator, type Rng, seededRng } from './mutators.js';
+export { GENERIC_MUTATORS, type Mutator, pick, randInt, type Rng, seededRng } from './mutators.js';
 
 export interface FuzzSeed {
   /** What read() is handed: a file, or a folder such as a dataset. */

@@ -6,8 +6,10 @@
 export type Rng = () => number;
 export type Mutator = (bytes: Uint8Array, rng: Rng) => Uint8Array;
 
-const randInt = (rng: Rng, n: number): number => Math.floor(rng() * n);
-const pick = <T>(rng: Rng, items: readonly T[]): T => items[randInt(rng, items.length)]!;
+/** A whole number in [0, n). */
+export const randInt = (rng: Rng, n: number): number => Math.floor(rng() * n);
+/** One of `items` (not empty). */
+export const pick = <T>(rng: Rng, items: readonly T[]): T => items[randInt(rng, items.length)]!;
 
 /** A span [start, end) of at most `maxLength` bytes inside `length` bytes. */
 function span(rng: Rng, length: number, maxLength: number): [number, number] {

@@ -5,12 +5,10 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { loadCifar10 } from '../../packages/nn/src/data-node.js';
-import { COPYING_GENERIC_MUTATORS } from '../dataset-fixture.js';
-import type { FuzzSeed, FuzzTarget } from '../harness.js';
+import { type FuzzSeed, type FuzzTarget, pick } from '../harness.js';
 import type { Mutator, Rng } from '../mutators.js';
 
 const RECORD = 3073;
-const pick = <T>(rng: Rng, items: readonly T[]): T => items[Math.floor(rng() * items.length)]!;
 
 function batch(labels: readonly number[]): Uint8Array {
   const out = new Uint8Array(labels.length * RECORD);
@@ -58,7 +56,7 @@ export const target: FuzzTarget = {
     if (!(sum >= 0)) throw new Error('unreachable');
   },
   // The generic mutators on a copy of the seed (see dataset-fixture.ts: Buffer#slice is a view), beside this format's own.
-  mutators: { ...COPYING_GENERIC_MUTATORS, ...CIFAR_MUTATORS },
+  mutators: CIFAR_MUTATORS,
   genericMutators: false,
   // A full 10,000-record batch (30 MB, valid) takes about 0.1 s to read and check, but
   // seconds on a loaded 2-core machine: not a hang.

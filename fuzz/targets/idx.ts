@@ -8,11 +8,9 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { gunzipSync, gzipSync } from 'node:zlib';
 import { loadMnist, readIdx } from '../../packages/nn/src/data-node.js';
-import { COPYING_GENERIC_MUTATORS } from '../dataset-fixture.js';
-import type { FuzzSeed, FuzzTarget } from '../harness.js';
+import { type FuzzSeed, type FuzzTarget, pick } from '../harness.js';
 import type { Mutator, Rng } from '../mutators.js';
 
-const pick = <T>(rng: Rng, items: readonly T[]): T => items[Math.floor(rng() * items.length)]!;
 
 function idx(typeCode: number, dims: readonly number[], body: Uint8Array): Uint8Array {
   const out = new Uint8Array(4 + 4 * dims.length + body.length);
@@ -124,6 +122,6 @@ export const target: FuzzTarget = {
     if (!(sum >= 0)) throw new Error('unreachable');
   },
   // The generic mutators on a copy of the seed (see dataset-fixture.ts: Buffer#slice is a view), beside this format's own.
-  mutators: { ...COPYING_GENERIC_MUTATORS, ...IDX_MUTATORS },
+  mutators: IDX_MUTATORS,
   genericMutators: false,
 };

@@ -4,7 +4,6 @@
 import { cp } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { COPYING_GENERIC_MUTATORS } from '../dataset-fixture.js';
 import type { FuzzSeed, FuzzTarget } from '../harness.js';
 import { LMDB_MUTATORS, readLmdbEnvironment } from '../lmdb-fuzz.js';
 
@@ -24,6 +23,6 @@ export const target: FuzzTarget = {
   },
   read: readLmdbEnvironment,
   // The generic mutators on a copy of the seed (see dataset-fixture.ts: Buffer#slice is a view), beside this format's own.
-  mutators: { ...COPYING_GENERIC_MUTATORS, ...LMDB_MUTATORS },
+  mutators: LMDB_MUTATORS,
   genericMutators: false,
 };

@@ -7,15 +7,13 @@ import { join } from 'node:path';
 // Through the package sources (the root project does not depend on the packages).
 import { toFloat32, type SafetensorsInput } from '../../packages/checkpoints/src/index.js';
 import { readSafetensors, writeSafetensors } from '../../packages/checkpoints/src/node.js';
-import type { FuzzTarget, Mutator, Rng } from '../harness.js';
+import { type FuzzTarget, type Mutator, type Rng, pick, randInt } from '../harness.js';
 
 /** What a user reading untrusted files would allow: far above the seeds, far below the cap. */
 const LIMITS = { maxBytes: 64 * 1024 ** 2 };
 
-const randInt = (rng: Rng, n: number): number => Math.floor(rng() * n);
 // Mutators copy with new Uint8Array(bytes): the harness may hand a Node Buffer, whose slice()
 // is a view of the seed (and of Node's shared pool, so DataView(out.buffer) would be off).
-const pick = <T>(rng: Rng, items: readonly T[]): T => items[randInt(rng, items.length)]!;
 
 const EXTREME_NUMBERS = [0, 1, -1, 2 ** 31, 2 ** 32, 2 ** 53, 2 ** 53 + 2, 1e300, 0.5, -0];
 

@@ -9,7 +9,7 @@ import { inflateRawSync } from 'node:zlib';
 // Through the package sources (the root project does not depend on the packages).
 import { PyDict, PyTuple, TorchTensor, type PyValue } from '../../packages/checkpoints/src/index.js';
 import { openTorchFile } from '../../packages/checkpoints/src/node.js';
-import { GENERIC_MUTATORS, type FuzzTarget, type Mutator, type Rng } from '../harness.js';
+import { GENERIC_MUTATORS, type FuzzTarget, type Mutator, type Rng, pick, randInt } from '../harness.js';
 import { f32Bytes, stateDictPickle, torchFileBytes, zipOf, type ZipRecord } from '../../packages/checkpoints/test/helpers/torch-builder.js';
 import { makeZip } from '../../packages/checkpoints/test/helpers/zip-writer.js';
 
@@ -17,10 +17,8 @@ const FIXTURES = new URL('../../packages/checkpoints/test/fixtures/pt/', import.
 /** What a user reading untrusted files would allow: far above the seeds, far below the cap. */
 const LIMITS = { maxBytes: 16 * 1024 ** 2, maxTotalBytes: 64 * 1024 ** 2, maxRecordBytes: 16 * 1024 ** 2 };
 
-const randInt = (rng: Rng, n: number): number => Math.floor(rng() * n);
 // Mutators copy with new Uint8Array(bytes): the harness may hand a Node Buffer, whose slice()
 // is a view of the seed (and of Node's shared pool, so DataView(out.buffer) would be off).
-const pick = <T>(rng: Rng, items: readonly T[]): T => items[randInt(rng, items.length)]!;
 
 /** Every TorchTensor reachable from the root (iterative, with a visited set: pickles may be cyclic). */
 function tensorsOf(root: PyValue): TorchTensor[] {

@@ -180,6 +180,7 @@ describe('noveltyAgainstDataset', () => {
       const runs = makeRuns(5, 4, 3);
       const writer = await DatasetWriter.create(dir, createManifest({ task: 'test_mlp', tensors: TENSORS, metrics: ['loss'], numTestRuns: 2 }), { noSync: true });
       for (const r of runs) await writer.writeRun(r.run, { parameters: r.parameters, iterations: [0, 1, 2, 3], metrics: { loss: [4, 3, 2, 1] } });
+      await writer.close();
       // A copy of test run 4's checkpoint 1: far from the training runs 0-2, since run 4 is held out.
       const copyOfTest = Float32Array.from(runs[4]!.parameters.subarray(D, 2 * D));
       const copyOfTrain = Float32Array.from(runs[1]!.parameters.subarray(2 * D, 3 * D));

@@ -111,5 +111,6 @@ export async function writeToyDataset(options: { runs?: number; n?: number; numT
     const parameters = D === TOY_D ? run.parameters : Float32Array.from({ length: (options.n ?? 8) * D }, (_, i) => run.parameters[Math.floor(i / D) * TOY_D + (i % D)]!);
     await writer.writeRun(runNameOf(r), { ...run, parameters });
   }
+  await writer.close(); // releases the folder's writer lock
   return dir;
 }

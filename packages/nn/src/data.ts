@@ -8,4 +8,5 @@ export { type ImageDataset, type Normalization, normalizedImages } from './data/
 export { isGzip, parseIdx, type IdxArray } from './data/idx.js';
 export { mnistFromIdx, MNIST_NORMALIZATION, type MnistIdx } from './data/mnist.js';
 export { parseCifar10, randomCropFlip, CIFAR10_NORMALIZATION, type Cifar10Batch, type CropFlipOptions } from './data/cifar10.js';
+export { DataFileError } from './data/data-file-error.js';
 export { DataLoader, type Batch, type Augmentation, type DataLoaderOptions } from './data/data-loader.js';

@@ -34,6 +34,8 @@ export { latentWalk, latentWalkPlot, latentWalkFilterFrames, firstLayerFilters, 
 export { generateDataset, runIndices, DEFAULT_CHECKPOINTS_PER_RUN, DEFAULT_RUNS_PER_BATCH, type GenerateDatasetOptions, type GenerateDatasetResult, type DatasetProgressEvent } from './data/generate.js';
 export { acquireDatasetLock, DatasetLockedError, LOCK_FILE, type DatasetLock, type LockOwner } from './data/dataset-lock.js';
 export { DatasetConflictError } from './data/dataset-manifest.js';
+// Generation on many machines (BullMQ on Redis); bullmq and ioredis load only when these are called.
+export * from './queue/index.js';
 export { loadOfficialGpt, officialGptName, expectedGptStateShapes, OFFICIAL_GPT_MODELS, type LoadOfficialOptions, type OfficialGptName, type OfficialLoadProgressEvent } from './sample/official.js';
 export type { TrainedGpt } from './trained-gpt.js';
 export { promptAlignmentEvaluator, type AlignmentEvaluatorOptions } from './train/alignment-evaluator.js';

@@ -29,6 +29,11 @@ export const DEFAULT_RUNS_PER_BATCH = 16;
  * delays every progress update by a whole batch and loses more to a kill.
  */
 const RUN_BY_RUN_DATASETS: readonly string[] = ['cartpole'];
+
+/** Runs per batch (or per queue job) unless told: 1 where the task trains run by run. */
+export function defaultRunsPerBatch(dataset: string): number {
+  return RUN_BY_RUN_DATASETS.includes(dataset) ? 1 : DEFAULT_RUNS_PER_BATCH;
+}
 /** Run names have 6 digits, like the official run folders; larger indices would not sort. */
 export const MAX_RUN_INDEX = 999_999;
 
@@ -120,7 +125,8 @@ export interface GenerateDatasetResult {
 
 const PAPER_TEST_RUNS: Readonly<Record<string, number>> = { mnist: 500, cifar10: 2050, cartpole: 2050 };
 
-function defaultTestRuns(dataset: string, runs: number): number {
+/** Test-split runs unless told: 5% of the runs, capped at the paper's split sizes. */
+export function defaultTestRuns(dataset: string, runs: number): number {
   return Math.min(PAPER_TEST_RUNS[dataset] ?? Infinity, Math.floor(runs * 0.05));
 }
 
@@ -188,7 +194,7 @@ export async function generateDataset(options: GenerateDatasetOptions): Promise<
   const taskOptions = options.taskOptions ?? {};
   const task = await factory.create(taskOptions);
   signal?.throwIfAborted();
-  const runsPerBatch = options.runsPerBatch ?? (RUN_BY_RUN_DATASETS.includes(task.dataset) ? 1 : DEFAULT_RUNS_PER_BATCH);
+  const runsPerBatch = options.runsPerBatch ?? defaultRunsPerBatch(task.dataset);
 
   await mkdir(out, { recursive: true });
   const lock = await acquireDatasetLock(out);

@@ -12,7 +12,9 @@ import type { Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { runNameOf } from '@gpt/checkpoints';
 import { DatasetWriter, acquireDatasetLock } from '@gpt/checkpoints/node';
-import { DEFAULT_CHECKPOINTS_PER_RUN, DEFAULT_RUNS_PER_BATCH, runIndices } from '../data/generate.js';
+// The single-machine generator's defaults, so that a queue generation groups runs and
+// splits the dataset exactly as `gpt data` without --queue does.
+import { DEFAULT_CHECKPOINTS_PER_RUN, defaultRunsPerBatch, defaultTestRuns, runIndices } from '../data/generate.js';
 import { checkExistingDataset, generatedManifest } from '../data/dataset-manifest.js';
 import { registerBuiltinTasks } from '../tasks/builtin.js';
 import { getTaskFactory } from '../tasks/registry.js';
@@ -25,10 +27,6 @@ export const DEFAULT_RETRY_DELAY_MS = 10_000;
 /** Job states that are still to run. */
 export const UNFINISHED_STATES = ['active', 'waiting', 'delayed', 'prioritized', 'waiting-children'] as const;
 
-// The single-machine generator's defaults (data/generate.ts), so that a queue generation
-// groups runs and splits the dataset exactly as `gpt data` without --queue does.
-const PAPER_TEST_RUNS: Readonly<Record<string, number>> = { mnist: 500, cifar10: 2050, cartpole: 2050 };
-const RUN_BY_RUN_DATASETS: readonly string[] = ['cartpole'];
 
 export interface EnqueueDatasetOptions {
   /** Redis URL, e.g. redis://HOST:6379/0. */
@@ -90,14 +88,14 @@ async function prepareFolder(options: EnqueueDatasetOptions): Promise<PreparedFo
   options.signal?.throwIfAborted();
   const runs = runIndices(options.runs);
   const checkpointsPerRun = options.checkpointsPerRun ?? DEFAULT_CHECKPOINTS_PER_RUN;
-  const runsPerBatch = options.runsPerBatch ?? (RUN_BY_RUN_DATASETS.includes(task.dataset) ? 1 : DEFAULT_RUNS_PER_BATCH);
+  const runsPerBatch = options.runsPerBatch ?? defaultRunsPerBatch(task.dataset);
 
   await mkdir(options.out, { recursive: true });
   const lock = await acquireDatasetLock(options.out, { command: 'gpt data --queue (preparing the folder)' });
   try {
     const wanted = generatedManifest(task, {
       checkpointsPerRun,
-      numTestRuns: options.numTestRuns ?? Math.min(PAPER_TEST_RUNS[task.dataset] ?? Infinity, Math.floor(runs.length * 0.05)),
+      numTestRuns: options.numTestRuns ?? defaultTestRuns(task.dataset, runs.length),
       runsPerBatch,
     });
     const existing = await checkExistingDataset(options.out, wanted, options.numTestRuns !== undefined);

@@ -47,6 +47,8 @@ export const OP_NE: i32 = 20;
 export const OP_SELECT: i32 = 21;
 export const OP_GELU: i32 = 22;
 export const OP_GELU_GRAD: i32 = 23;
+/** a * geluGrad(b): GELU's backward (dy, x) in one pass instead of GELU_GRAD then MUL. */
+export const OP_GELU_BACKWARD: i32 = 24;
 
 /** Scratch bytes per thread: one block per register, and a table of where each block is. */
 export function elementwiseScratchBytes(registers: i32): i32 {
@@ -99,6 +101,9 @@ function execute(op: i32, d: usize, a: usize, b: usize, c: usize): void {
     case OP_ERF: for (let o: usize = 0; o < BLOCK_BYTES; o += 16) v128.store(d + o, erfV(v128.load(a + o))); return;
     case OP_GELU: for (let o: usize = 0; o < BLOCK_BYTES; o += 16) v128.store(d + o, geluV(v128.load(a + o))); return;
     case OP_GELU_GRAD: for (let o: usize = 0; o < BLOCK_BYTES; o += 16) v128.store(d + o, geluGradV(v128.load(a + o))); return;
+    case OP_GELU_BACKWARD:
+      for (let o: usize = 0; o < BLOCK_BYTES; o += 16) v128.store(d + o, f32x4.mul(v128.load(a + o), geluGradV(v128.load(b + o))));
+      return;
     case OP_SIGN:
       // Math.sign: +-1, and x itself for +-0 and NaN.
       for (let o: usize = 0; o < BLOCK_BYTES; o += 16) {

@@ -93,9 +93,18 @@ function batchOffsets(aShape: readonly number[], bShape: readonly number[], batc
   const bStrides = broadcastStrides(bShape.slice(0, -2), batch);
   const batchStrides = stridesOf(batch);
   const total = sizeOf(batch);
-  const aOffsets: number[] = [];
-  const bOffsets: number[] = [];
-  const cOffsets: number[] = [];
+  const aOffsets: number[] = new Array(total);
+  const bOffsets: number[] = new Array(total);
+  const cOffsets: number[] = new Array(total);
+  // Neither operand broadcast (attention's [B, H] batches): item t is block t of each.
+  if (sizeOf(aShape.slice(0, -2)) === total && sizeOf(bShape.slice(0, -2)) === total) {
+    for (let t = 0; t < total; t++) {
+      aOffsets[t] = t * m * k;
+      bOffsets[t] = t * k * n;
+      cOffsets[t] = t * m * n;
+    }
+    return { aOffsets, bOffsets, cOffsets };
+  }
   for (let t = 0; t < total; t++) {
     let ai = 0;
     let bi = 0;
@@ -106,9 +115,9 @@ function batchOffsets(aShape: readonly number[], bShape: readonly number[], batc
       ai += coord * aStrides[d]!;
       bi += coord * bStrides[d]!;
     }
-    aOffsets.push(ai * m * k);
-    bOffsets.push(bi * k * n);
-    cOffsets.push(t * m * n);
+    aOffsets[t] = ai * m * k;
+    bOffsets[t] = bi * k * n;
+    cOffsets[t] = t * m * n;
   }
   return { aOffsets, bOffsets, cOffsets };
 }

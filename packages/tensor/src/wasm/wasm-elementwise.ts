@@ -56,10 +56,13 @@ function compile(expr: Expr, layout: Readonly<Record<LayoutName, number>>): Prog
       }
       return r;
     }
-    const name = OPCODES[e.fn];
+    // mul(dy, geluGrad(x)), GELU's backward, is one fused instruction: a single pass per block.
+    const inner = e.fn === 'mul' ? e.args[1] : undefined;
+    const fused = inner?.kind === 'call' && inner.fn === 'geluGrad';
+    const name = fused ? 'OP_GELU_BACKWARD' : OPCODES[e.fn];
     if (!name) return null;
     const args: number[] = [];
-    for (const arg of e.args) {
+    for (const arg of fused ? [e.args[0]!, inner.args[0]!] : e.args) {
       const r = visit(arg);
       if (r === null) return null;
       args.push(r);

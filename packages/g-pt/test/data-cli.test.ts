@@ -106,7 +106,7 @@ describe('gpt data', () => {
     expect(dataset.runs).toHaveLength(40);
     await dataset.close();
     for (const f of readdirSync(join(reference, 'runs'))) expect(readFileSync(join(out, 'runs', f)).equals(readFileSync(join(reference, 'runs', f))), f).toBe(true);
-  }, 30_000);
+  }, 120_000);
 });
 
 describe('gpt convert', () => {

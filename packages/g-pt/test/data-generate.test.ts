@@ -128,7 +128,7 @@ beforeAll(async () => {
   expect(result.written).toEqual(Array.from({ length: RUNS }, (_, i) => i));
   referenceRuns = new Map(runFiles(reference).map((f) => [f.replace('.safetensors', ''), readFileSync(join(reference, 'runs', f))]));
   expect(referenceRuns.size).toBe(RUNS);
-});
+}, 120_000); // a fresh dataset with worker threads: seconds on a quiet machine, far more on a loaded one
 
 describe('generateDataset', () => {
   it('writes the manifest from the task and runs named by index, readable by CheckpointDataset', async () => {

@@ -100,7 +100,7 @@ describe.skipIf(!REDIS_AVAILABLE && !REDIS_REQUIRED)('gpt worker on a real Redis
       RedisServer.start(),
       generateDataset({ task: 'tiny_mlp', taskOptions: TASK_OPTIONS, runs: RUNS, out: reference, workers: 0, runsPerBatch: 2, checkpointsPerRun: 12, numTestRuns: 2, noSync: true }),
     ]);
-  }, 30_000);
+  }, 120_000);
 
   afterAll(async () => {
     await redis?.stop();
@@ -155,7 +155,7 @@ describe.skipIf(!REDIS_AVAILABLE && !REDIS_REQUIRED)('gpt worker on a real Redis
     await expectSameRuns(out, reference);
     // The survivors removed the dead worker's staging folder when they stopped.
     expect(readdirSync(join(out, 'runs', '.gpt-queue', 'staging'))).toEqual([]);
-  }, 40_000);
+  }, 120_000);
 
   it('Redis restarted during generation (its queue lost): the workers reconnect, the coordinator enqueues again, the dataset completes', async () => {
     const url = redis.url(1);
@@ -181,5 +181,5 @@ describe.skipIf(!REDIS_AVAILABLE && !REDIS_REQUIRED)('gpt worker on a real Redis
     const written = writtenRuns(workers);
     expect(written.sort((a, b) => a - b)).toEqual(Array.from({ length: RUNS }, (_, i) => i));
     await expectSameRuns(out, reference);
-  }, 40_000);
+  }, 120_000);
 });

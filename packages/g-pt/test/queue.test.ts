@@ -67,7 +67,7 @@ describe('the queue path loads bullmq and ioredis only when used', () => {
     } finally {
       rmSync(out, { recursive: true, force: true });
     }
-  }, 30_000);
+  }, 120_000);
 });
 
 describe('bad input without a Redis server', () => {
@@ -117,7 +117,7 @@ describe.skipIf(!REDIS_AVAILABLE && !REDIS_REQUIRED)('the dataset queue on a rea
       RedisServer.start(),
       generateDataset({ task: 'tiny_mlp', runs: 6, out: reference, workers: 0, runsPerBatch: 2, checkpointsPerRun: 12, numTestRuns: 1, noSync: true }),
     ]);
-  }, 30_000);
+  }, 120_000);
 
   afterAll(async () => {
     await redis?.stop();
@@ -171,7 +171,7 @@ describe.skipIf(!REDIS_AVAILABLE && !REDIS_REQUIRED)('the dataset queue on a rea
     expect(status.runs).toMatchObject({ total: 6, done: 6, failed: 0 });
     expect(status.jobs).toMatchObject({ completed: 3, active: 0, waiting: 0, failed: 0 });
     expect(status.runsPerHour).toBeGreaterThan(0);
-  }, 30_000);
+  }, 120_000);
 
   it('a job that keeps failing is retried with backoff, then failed with its error; the rest completes', async () => {
     const url = redis.url(3);
@@ -198,7 +198,7 @@ describe.skipIf(!REDIS_AVAILABLE && !REDIS_REQUIRED)('the dataset queue on a rea
     // Enqueuing again retries the failed block from its first attempt (it fails again here: same cause).
     const again = await enqueueDataset({ ...BASE, taskOptions: { failRun: 2 }, attempts: 2, queue: url, runs: 6, out });
     expect(again).toMatchObject({ blocks: 1, retried: 1, added: 0 });
-  }, 30_000);
+  }, 120_000);
 
   it('refuses a queue holding unfinished jobs of another folder, and a worker of another folder', async () => {
     const url = redis.url(4);
@@ -219,5 +219,5 @@ describe.skipIf(!REDIS_AVAILABLE && !REDIS_REQUIRED)('the dataset queue on a rea
     await expect(startDatasetWorker({ queue: url, out: join(root, 'nothing-here') })).rejects.toThrow(/holds no dataset prepared by gpt data --queue/);
     const status = await datasetQueueStatus({ queue: url });
     expect(status.jobs.waiting).toBe(2);
-  }, 30_000);
+  }, 120_000);
 });

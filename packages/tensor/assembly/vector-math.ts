@@ -49,6 +49,22 @@ const EXPONENT_BIAS = memory.data<i32>([127]);
   return v128.load32_splat(K + (<usize>index << 2));
 }
 
+/**
+ * e^r for the reduced argument r = xc - n ln 2 (|r| <= ln 2 / 2), shared by expV and
+ * expNonPositiveV: ln 2 in two parts (k(2) + k(3)) keeps r exact, then a degree-5
+ * polynomial by Estrin's scheme (independent pairs, then powers of z).
+ */
+@inline function expReducedV(xc: v128, n: v128): v128 {
+  let r = f32x4.sub(xc, f32x4.mul(n, k(2)));
+  r = f32x4.sub(r, f32x4.mul(n, k(3)));
+  const z = f32x4.mul(r, r);
+  const lo = f32x4.add(f32x4.mul(k(8), r), k(9));
+  const mid = f32x4.add(f32x4.mul(k(6), r), k(7));
+  const hi = f32x4.add(f32x4.mul(k(4), r), k(5));
+  const p = f32x4.add(lo, f32x4.mul(z, f32x4.add(mid, f32x4.mul(z, hi))));
+  return f32x4.add(f32x4.add(f32x4.mul(p, z), r), k(10));
+}
+
 @inline export function expV(x: v128): v128 {
   // pmin/pmax are single instructions on x64 (min/max are NaN-aware sequences), and
   // they pass a NaN x through, so NaN needs no extra select.
@@ -57,15 +73,7 @@ const EXPONENT_BIAS = memory.data<i32>([127]);
   const t = f32x4.add(f32x4.mul(xc, k(0)), k(1));
   const n = f32x4.sub(t, k(1));
   const ni = i32x4.sub(t, k(1));
-  let r = f32x4.sub(xc, f32x4.mul(n, k(2)));
-  r = f32x4.sub(r, f32x4.mul(n, k(3)));
-  const z = f32x4.mul(r, r);
-  // The degree-5 polynomial by Estrin's scheme: independent pairs, then powers of z.
-  const lo = f32x4.add(f32x4.mul(k(8), r), k(9));
-  const mid = f32x4.add(f32x4.mul(k(6), r), k(7));
-  const hi = f32x4.add(f32x4.mul(k(4), r), k(5));
-  let p = f32x4.add(lo, f32x4.mul(z, f32x4.add(mid, f32x4.mul(z, hi))));
-  p = f32x4.add(f32x4.add(f32x4.mul(p, z), r), k(10));
+  const p = expReducedV(xc, n);
   // 2^n for n in [-126, 128] as 2^(n >> 1) * 2^(n - (n >> 1)): both factors are normal floats.
   const n1 = i32x4.shr_s(ni, 1);
   const n2 = i32x4.sub(ni, n1);
@@ -135,14 +143,7 @@ const EXPONENT_BIAS = memory.data<i32>([127]);
   const t = f32x4.add(f32x4.mul(xc, k(0)), k(1));
   const n = f32x4.sub(t, k(1));
   const ni = i32x4.sub(t, k(1));
-  let r = f32x4.sub(xc, f32x4.mul(n, k(2)));
-  r = f32x4.sub(r, f32x4.mul(n, k(3)));
-  const z = f32x4.mul(r, r);
-  const lo = f32x4.add(f32x4.mul(k(8), r), k(9));
-  const mid = f32x4.add(f32x4.mul(k(6), r), k(7));
-  const hi = f32x4.add(f32x4.mul(k(4), r), k(5));
-  let p = f32x4.add(lo, f32x4.mul(z, f32x4.add(mid, f32x4.mul(z, hi))));
-  p = f32x4.add(f32x4.add(f32x4.mul(p, z), r), k(10));
+  const p = expReducedV(xc, n);
   const scale = i32x4.shl(i32x4.add(ni, v128.load32_splat(EXPONENT_BIAS)), 23);
   return v128.andnot(f32x4.mul(p, scale), f32x4.lt(a, k(11)));
 }

@@ -8,7 +8,7 @@
 // A checkpoint callback receives the flat policy vector and the mean return of the last 200
 // finished training episodes, which is how G.pt's data generation saves checkpoints.
 
-import { flattenParameters } from '@gpt/nn';
+import { flattenParameters, loadFlat, parameterSizes } from '@gpt/nn';
 import { Generator, tensor } from '@gpt/tensor';
 import { CARTPOLE } from './cartpole.js';
 import { evaluatePolicy } from './evaluate.js';
@@ -126,6 +126,12 @@ export interface PpoOptions extends Partial<PpoConfig> {
   onIteration?: (stats: IterationStats) => void | Promise<void>;
   /** Checked between iterations; aborting rejects with the signal's reason. */
   signal?: AbortSignal;
+  /**
+   * Start from this policy (its flat parameters [1250] in flattenParameters order) instead of
+   * the seed's initialization. The seed still draws the policy first, so the critic, the
+   * environment seeds and the action noise are those of the same seed without it.
+   */
+  initialPolicy?: Float32Array;
 }
 
 export interface PpoResult {
@@ -221,9 +227,20 @@ function makeMinibatches(rollout: RolloutBuffers, advantages: Float32Array, retu
   });
 }
 
+/** Overwrites the freshly drawn policy's values (in place: the parameter handles stay). */
+function loadInitialPolicy(policy: GaussianMlpPolicy, initialPolicy: Float32Array): void {
+  const expected = parameterSizes(policy).reduce((a, b) => a + b, 0);
+  if (!(initialPolicy instanceof Float32Array) || initialPolicy.length !== expected) {
+    policy.dispose();
+    const got = initialPolicy instanceof Float32Array ? `${initialPolicy.length} values` : Object.prototype.toString.call(initialPolicy);
+    throw new Error(`trainPpo: initialPolicy must be a Float32Array of ${expected} values (the policy's flat parameters), got ${got}`);
+  }
+  loadFlat(policy, initialPolicy);
+}
+
 /** Trains the paper's Gaussian MLP policy with PPO on continuous-action CartPole. */
 export async function trainPpo(options: PpoOptions = {}): Promise<PpoResult> {
-  const { checkpointIterations = [], onCheckpoint, onIteration, signal, ...overrides } = options;
+  const { checkpointIterations = [], onCheckpoint, onIteration, signal, initialPolicy, ...overrides } = options;
   // An option given as undefined keeps its default, as a CLI passing through unset flags expects.
   const given = Object.fromEntries(Object.entries(overrides).filter(([, v]) => v !== undefined));
   const config: PpoConfig = { ...PPO_DEFAULTS, ...given };
@@ -235,6 +252,7 @@ export async function trainPpo(options: PpoOptions = {}): Promise<PpoResult> {
   const { numEnvs, numSteps, iterations } = config;
   const root = new Generator(config.seed);
   const policy = new GaussianMlpPolicy({ generator: root, logStdScale: config.logStdScale });
+  if (initialPolicy !== undefined) loadInitialPolicy(policy, initialPolicy);
   const critic = new CartPoleCritic({ generator: root });
   const parameters = [...policy.parameters(), ...critic.parameters()];
   if (parameters[0] !== policy.log_std) throw new Error('trainPpo: expected log_std to be the first parameter');

@@ -42,7 +42,8 @@ export { promptAlignmentEvaluator, type AlignmentEvaluatorOptions } from './trai
 export { promptAlignment, promptSweep, rSquared, median, ALIGNMENT_PROMPTS, type AlignmentOptions, type AlignmentReport, type NetworkAlignment } from './eval/alignment.js';
 export { compareSamplers, parseSamplerSpec, type SamplerComparison, type SamplerResult, type SamplerSpec } from './eval/samplers.js';
 export { recursivePrompting, type RecursiveOptions, type RecursiveReport, type RecursiveProgressEvent } from './eval/recursive.js';
-export { gradientBaseline, gradientTrajectory, stepsWorth, summarizeWorth, classificationObjective, supervisedObjective, defaultRecord, DEFAULT_LEARNING_RATES, type GradientBaselineOptions, type GradientBaselineReport, type GradientCurve, type GradientOptimizerName, type GradientBaselineProgressEvent, type StepsWorth, type WorthSummary } from './eval/gradient-baseline.js';
+export { gradientBaseline, gradientTrajectory, stepsWorth, summarizeWorth, classificationObjective, supervisedObjective, defaultRecord, DEFAULT_LEARNING_RATES, type GradientBaselineOptions, type GradientBaselineReport, type GradientCurve, type GradientOptimizerName, type BaselineOptimizerName, type GradientBaselineProgressEvent, type StepsWorth, type WorthSummary } from './eval/gradient-baseline.js';
+export { ppoBaseline, ppoTrajectory, defaultPpoRecord, isCartpoleTask, DEFAULT_PPO_LEARNING_RATES, type PpoBaselineOptions, type PpoBaselineProgressEvent } from './eval/ppo-baseline.js';
 export { runDemo, unseenInitializations, DEMO_PRESETS, UNSEEN_RUN_BASE, type DemoSettings, type DemoReport, type DemoEvent } from './eval/demo-pipeline.js';
 export { createMoonsTask, moonsData, twoMoons, randomTanhFeatures, trainLinearRun, MoonsReadout, MOONS_FACTORY, MOONS_RECIPE, MOONS_TASK_NAME, type MoonsTaskOptions } from './tasks/moons.js';
 export type { GradientObjective } from './tasks/task.js';

@@ -1,11 +1,13 @@
 // `gpt eval`: the evaluations of a trained G.pt on unseen networks — prompt alignment
 // (§5.2), recursive prompting (§5.3) and one update against Adam/SGD learning-rate sweeps
-// from the same networks — printed, written as eval.json and plotted into --out.
+// from the same networks (for the Cartpole task, PPO iterations: eval/ppo-baseline.ts) —
+// printed, written as eval.json and plotted into --out.
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import '../tasks/builtin.js';
 import { promptAlignment, type AlignmentReport } from '../eval/alignment.js';
-import { gradientBaseline, summarizeWorth, supervisedObjective, type GradientBaselineReport, type WorthSummary } from '../eval/gradient-baseline.js';
+import { gradientBaseline, summarizeWorth, supervisedObjective, type BaselineOptimizerName, type GradientBaselineReport, type StepsWorth, type WorthSummary } from '../eval/gradient-baseline.js';
+import { isCartpoleTask, ppoBaseline } from '../eval/ppo-baseline.js';
 import { recursivePrompting, type RecursiveReport } from '../eval/recursive.js';
 import { compareSamplers, parseSamplerSpec, type SamplerComparison, type SamplerSpec } from '../eval/samplers.js';
 import { alignmentScatter } from '../plot/alignment-scatter.js';
@@ -26,17 +28,19 @@ export const cli = defineCli({
   name: 'gpt eval',
   summary:
     'Evaluates a trained G.pt on unseen networks: prompt alignment (20 prompts per network, R² per network, mean), recursive prompting, ' +
-    'one G.pt update against Adam and SGD after 1..N steps (learning rates from a sweep), and on request samplers side by side (alignment, metric, wall time). ' +
+    'one G.pt update against Adam and SGD after 1..N steps (learning rates from a sweep; for Cartpole, PPO after 1..N iterations), and on request samplers side by side (alignment, metric, wall time). ' +
     'Writes eval.json and plots to --out.',
   options: {
     ...MODEL_OPTIONS,
-    only: { type: 'string', placeholder: 'LIST', description: `comma-separated subset of ${EVALUATIONS.join(', ')} (default: ${DEFAULT_EVALUATIONS.join(', ')}; gradient needs a task with a training objective)` },
+    only: { type: 'string', placeholder: 'LIST', description: `comma-separated subset of ${EVALUATIONS.join(', ')} (default: ${DEFAULT_EVALUATIONS.join(', ')}; gradient needs a task with a training objective, or Cartpole's PPO)` },
     samplers: { type: 'string', default: 'ddpm-1000,ddim-50,ddpm-100', placeholder: 'LIST', description: 'samplers compared by --only samplers (ddpm-STEPS, ddim-STEPS, ddim-STEPS-eta-X); speed-ups are against the first' },
     prompts: { type: 'integer', min: 2, default: 20, placeholder: 'N', description: 'prompts per network in the alignment sweep' },
     updates: { type: 'integer', min: 1, default: 2, placeholder: 'N', description: 'G.pt updates in a row for recursive prompting' },
     gradientSteps: { type: 'integer', min: 1, default: 100, placeholder: 'N', description: 'Adam/SGD steps of the baseline' },
     adamLrs: { type: 'string', default: '0.001,0.003,0.01,0.03,0.1', placeholder: 'LIST', description: 'Adam learning rates swept' },
     sgdLrs: { type: 'string', default: '0.01,0.03,0.1,0.3,1', placeholder: 'LIST', description: 'SGD learning rates swept' },
+    ppoIterations: { type: 'integer', min: 1, default: 50, placeholder: 'N', description: "PPO iterations of the Cartpole task's baseline (instead of Adam/SGD)" },
+    ppoLrs: { type: 'string', default: '0.0003,0.001,0.003', placeholder: 'LIST', description: 'constant PPO learning rates swept (Cartpole)' },
   },
 });
 
@@ -65,6 +69,8 @@ export interface EvalReport {
   readonly oneStep?: { readonly prompt: number; readonly sampler: string; readonly meanBefore: number; readonly meanAfter: number };
   readonly gradient?: GradientBaselineReport;
   readonly worth?: WorthSummary;
+  /** Cartpole: the Adam steps in one PPO iteration of the baseline (epochs x minibatches). */
+  readonly adamStepsPerPpoIteration?: number;
   readonly samplers?: SamplerComparison;
   readonly files: string[];
 }
@@ -79,6 +85,7 @@ export async function main(values: Values): Promise<void> {
   }
   const adamLrs = parseRates(values.adamLrs, '--adam-lrs');
   const sgdLrs = parseRates(values.sgdLrs, '--sgd-lrs');
+  const ppoLrs = parseRates(values.ppoLrs, '--ppo-lrs');
   const say = (line: string) => (values.json ? process.stderr : process.stdout).write(`${line}\n`);
   say(describeRuntime());
   const { trained, task, params, source } = await loadModelTaskParams(values);
@@ -120,35 +127,38 @@ export async function main(values: Values): Promise<void> {
     }
     if (only.includes('gradient')) {
       const objectiveTask = task.gradientObjective ? task : { ...task, gradientObjective: supervisedObjective(task) ?? undefined };
-      if (!objectiveTask.gradientObjective) {
+      // Cartpole has no training loss to take gradient steps on: its baseline is PPO.
+      const ppoTask = !objectiveTask.gradientObjective && isCartpoleTask(task) ? task : null;
+      if (!objectiveTask.gradientObjective && !ppoTask) {
         say(`[gradient] skipped: task ${task.name} has no training objective`);
       } else {
         const one = await optimize(trained, task, params, { ...sampler, prompt: task.prompt.bestPrompt });
         progress.finish();
         const meanAfter = one.samples.reduce((a, s) => a + s.metric, 0) / one.samples.length;
         const meanBefore = one.startMetric.reduce((a, b) => a + b, 0) / one.startMetric.length;
-        say(`[gradient] one G.pt update: ${task.metric.name} ${f(meanBefore)} -> ${f(meanAfter)}; Adam lr ${adamLrs.join(',')} and SGD lr ${sgdLrs.join(',')}, ${values.gradientSteps} steps`);
+        const adamStepsPerIteration = ppoTask ? ppoTask.ppo.epochs * ppoTask.ppo.minibatches : undefined;
+        const N = ppoTask ? values.ppoIterations : values.gradientSteps;
+        const against = ppoTask ? `PPO lr ${ppoLrs.join(',')}, ${N} iterations of ${adamStepsPerIteration} Adam steps` : `Adam lr ${adamLrs.join(',')} and SGD lr ${sgdLrs.join(',')}, ${N} steps`;
+        say(`[gradient] one G.pt update: ${task.metric.name} ${f(meanBefore)} -> ${f(meanAfter)}; ${against}`);
         let display: ProgressDisplay | null = null;
-        const gradient = await gradientBaseline(objectiveTask, params, {
-          steps: values.gradientSteps,
-          learningRates: { adam: adamLrs, sgd: sgdLrs },
-          seed: values.seed,
-          signal: interrupt.signal,
-          onProgress: (e) => {
-            display ??= new ProgressDisplay({ label: 'Adam/SGD', total: e.total });
-            display.update({ done: e.done, text: `${e.optimizer} lr ${e.lr}` });
-          },
-        });
+        const show = (e: { done: number; total: number }, text: string) => {
+          display ??= new ProgressDisplay({ label: ppoTask ? 'PPO' : 'Adam/SGD', total: e.total });
+          display.update({ done: e.done, text });
+        };
+        const gradient = ppoTask
+          ? await ppoBaseline(ppoTask, params, { iterations: N, learningRates: ppoLrs, seed: values.seed, signal: interrupt.signal, onProgress: (e) => show(e, `lr ${e.lr} network ${e.network}`) })
+          : await gradientBaseline(objectiveTask, params, { steps: N, learningRates: { adam: adamLrs, sgd: sgdLrs }, seed: values.seed, signal: interrupt.signal, onProgress: (e) => show(e, `${e.optimizer} lr ${e.lr}`) });
         (display as ProgressDisplay | null)?.finish();
         const worth = summarizeWorth(gradient, meanAfter);
-        for (const w of worth.perCurve) say(`${w.optimizer} lr ${w.lr}: after ${values.gradientSteps} steps ${f(w.finalMetric)}; one G.pt update is worth ${w.steps ?? `more than ${values.gradientSteps}`} steps`);
-        report = { ...report, oneStep: { prompt: task.prompt.bestPrompt, sampler: one.sampler, meanBefore, meanAfter }, gradient, worth };
-        const series = gradient.curves.map((c) => ({ name: `${c.optimizer === 'adam' ? 'Adam' : 'SGD'} lr ${c.lr}`, points: [{ x: 0, y: gradient.startMetric }, ...c.steps.map((s, k) => ({ x: s, y: c.meanMetric[k]! }))] }));
+        for (const w of worth.perCurve) say(worthLine(w, N, f, adamStepsPerIteration));
+        report = { ...report, oneStep: { prompt: task.prompt.bestPrompt, sampler: one.sampler, meanBefore, meanAfter }, gradient, worth, ...(ppoTask ? { adamStepsPerPpoIteration: adamStepsPerIteration } : {}) };
+        const series = gradient.curves.map((c) => ({ name: `${CURVE_NAMES[c.optimizer]} lr ${c.lr}`, points: [{ x: 0, y: gradient.startMetric }, ...c.steps.map((s, k) => ({ x: s, y: c.meanMetric[k]! }))] }));
+        const xTitle = ppoTask ? 'PPO iterations' : 'gradient steps';
         files.push(
           await writePlot(
             out,
             'gpt-vs-gradient',
-            await lineChart({ title: `${task.name}: one G.pt update vs gradient steps`, xTitle: 'gradient steps', yTitle: `${task.metric.label}${unit}`, series, references: [{ label: `one G.pt update (${meanAfter.toFixed(3)})`, y: meanAfter }], legendTitle: 'method', points: false }),
+            await lineChart({ title: `${task.name}: one G.pt update vs ${xTitle}`, xTitle, yTitle: `${task.metric.label}${unit}`, series, references: [{ label: `one G.pt update (${meanAfter.toFixed(3)})`, y: meanAfter }], legendTitle: 'method', points: false }),
           ),
         );
       }
@@ -170,4 +180,13 @@ export async function main(values: Values): Promise<void> {
     interrupt.dispose();
     trained.model.dispose();
   }
+}
+
+const CURVE_NAMES: Readonly<Record<BaselineOptimizerName, string>> = { adam: 'Adam', sgd: 'SGD', ppo: 'PPO' };
+
+/** One curve's line of the printout: its final metric and what one G.pt update is worth against it. */
+function worthLine(w: StepsWorth, N: number, f: (v: number) => string, adamStepsPerIteration?: number): string {
+  if (w.optimizer !== 'ppo') return `${w.optimizer} lr ${w.lr}: after ${N} steps ${f(w.finalMetric)}; one G.pt update is worth ${w.steps ?? `more than ${N}`} steps`;
+  const adamSteps = w.steps === null ? `more than ${N * adamStepsPerIteration!}` : `${w.steps * adamStepsPerIteration!}`;
+  return `ppo lr ${w.lr}: after ${N} iterations ${f(w.finalMetric)}; one G.pt update is worth ${w.steps ?? `more than ${N}`} PPO iterations (${adamSteps} Adam steps)`;
 }

@@ -9,6 +9,8 @@ import { Generator, tensor, tidy, type Tensor } from '@gpt/tensor';
 import type { GradientObjective, MetricGoal, Task } from '../tasks/task.js';
 
 export type GradientOptimizerName = 'adam' | 'sgd';
+/** What a curve's steps are: gradient steps of an optimizer, or PPO iterations (eval/ppo-baseline.ts, the Cartpole task). */
+export type BaselineOptimizerName = GradientOptimizerName | 'ppo';
 
 /** The default sweeps: half-decades around each optimizer's usual range. */
 export const DEFAULT_LEARNING_RATES: Readonly<Record<GradientOptimizerName, readonly number[]>> = {
@@ -34,9 +36,9 @@ export interface GradientBaselineOptions {
 
 /** One optimizer at one learning rate. */
 export interface GradientCurve {
-  readonly optimizer: GradientOptimizerName;
+  readonly optimizer: BaselineOptimizerName;
   readonly lr: number;
-  /** The recorded step counts, increasing. */
+  /** The recorded step counts (PPO: iterations), increasing. */
   readonly steps: number[];
   /** Mean over networks of the metric after each recorded step. */
   readonly meanMetric: number[];
@@ -52,7 +54,7 @@ export interface GradientBaselineReport {
   readonly startMetric: number;
   readonly curves: GradientCurve[];
   /** Per optimizer, the learning rate of the sweep with the best mean metric after all N steps. */
-  readonly bestLearningRate: Partial<Record<GradientOptimizerName, number>>;
+  readonly bestLearningRate: Partial<Record<BaselineOptimizerName, number>>;
 }
 
 /** Runs the sweep from `params` (raw task vectors, e.g. unseen random initializations). */
@@ -141,7 +143,7 @@ export async function gradientTrajectory(
 
 /** How many gradient steps one G.pt update is worth against one curve. */
 export interface StepsWorth {
-  readonly optimizer: GradientOptimizerName;
+  readonly optimizer: BaselineOptimizerName;
   readonly lr: number;
   /**
    * The fewest recorded steps whose mean metric is at least as good as G.pt's mean; null
@@ -164,15 +166,15 @@ export interface WorthSummary {
    * The strictest figure per optimizer: the fewest steps over its learning rates (its best
    * learning rate for reaching G.pt's level). null steps: no learning rate got there in N.
    */
-  readonly fewest: Partial<Record<GradientOptimizerName, StepsWorth>>;
+  readonly fewest: Partial<Record<BaselineOptimizerName, StepsWorth>>;
   /** At the learning rate the sweep picks (best after N steps). */
-  readonly atBestLearningRate: Partial<Record<GradientOptimizerName, StepsWorth>>;
+  readonly atBestLearningRate: Partial<Record<BaselineOptimizerName, StepsWorth>>;
 }
 
 export function summarizeWorth(report: GradientBaselineReport, gptMetric: number): WorthSummary {
   const perCurve = report.curves.map((c) => stepsWorth(c, gptMetric, report.goal));
-  const fewest: Partial<Record<GradientOptimizerName, StepsWorth>> = {};
-  const atBestLearningRate: Partial<Record<GradientOptimizerName, StepsWorth>> = {};
+  const fewest: Partial<Record<BaselineOptimizerName, StepsWorth>> = {};
+  const atBestLearningRate: Partial<Record<BaselineOptimizerName, StepsWorth>> = {};
   for (const w of perCurve) {
     const current = fewest[w.optimizer];
     // Fewest steps wins; among curves that never get there, the one that ends closest.

@@ -62,9 +62,9 @@ export async function main(options: CliValues<typeof cli.options>): Promise<void
     const shown = [...new Set([1, 10, options.gradientSteps])].filter((s) => s <= options.gradientSteps);
     for (const [curve, w] of gradient.curves.map((c, i) => [c, worth.perCurve[i]!] as const)) {
       const along = shown.map((s) => `${s}: ${metric(curve.meanMetric[curve.steps.indexOf(s)]!)}`).join(', ');
-      console.log(`${curve.optimizer.padEnd(4)} lr ${String(curve.lr).padEnd(5)} after ${along}; one G.pt update is worth ${w.steps ?? `more than ${options.gradientSteps}`} steps`);
+      console.log(`${curve.optimizer.padEnd(4)} lr ${String(curve.lr).padEnd(5)} after ${along}; one G.pt update is worth ${worthText(w.steps, options.gradientSteps)}`);
     }
-    for (const [name, w] of Object.entries(worth.fewest)) console.log(`=> one G.pt update is worth ${w.steps ?? `more than ${options.gradientSteps}`} ${name === 'adam' ? 'Adam' : 'SGD'} steps (its best learning rate for it, ${w.lr})`);
+    for (const [name, w] of Object.entries(worth.fewest)) console.log(`=> one G.pt update is worth ${worthText(w.steps, options.gradientSteps)} of ${name === 'adam' ? 'Adam' : 'SGD'} (the fewest over the sweep, at lr ${w.lr})`);
 
     const dir = join(options.out, 'one-step-mnist');
     const series = gradient.curves.map((c) => ({ name: `${c.optimizer === 'adam' ? 'Adam' : 'SGD'} lr ${c.lr}`, points: [{ x: 0, y: gradient.startMetric }, ...c.steps.map((x, k) => ({ x, y: c.meanMetric[k]! }))] }));
@@ -88,6 +88,11 @@ export async function main(options: CliValues<typeof cli.options>): Promise<void
   } finally {
     interrupt.release();
   }
+}
+
+/** stepsWorth's figure in words: 1 means one gradient step already does at least as well. */
+function worthText(steps: number | null, gradientSteps: number): string {
+  return steps === null ? `more than ${gradientSteps} steps` : steps === 1 ? 'at most 1 step' : `${steps} steps`;
 }
 
 function mean(values: readonly number[]): number {

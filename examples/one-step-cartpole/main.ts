@@ -8,7 +8,7 @@
 //
 // Run from the repository root (--help lists the options):
 //   pnpm example one-step-cartpole                          # trains a small Cartpole G.pt on a reduced PPO recipe first (minutes)
-//   pnpm example one-step-cartpole --gpt runs/gpt --recipe '{}'   # a `gpt train` folder of the cartpole task (PPO_DEFAULTS)
+//   pnpm example one-step-cartpole --gpt runs/gpt           # a `gpt train` folder of the cartpole task (PPO baseline with PPO_DEFAULTS)
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { DEFAULT_PPO_LEARNING_RATES, lineChart, optimize, ppoBaseline, summarizeWorth, unseenInitializations, writePlot, type CartpoleRecipe } from '@gpt/g-pt';
@@ -22,7 +22,7 @@ export const cli = defineCli({
   summary: 'One G.pt update of unseen random Cartpole policies (prompt: return 500) against 1..N PPO iterations at constant learning rates from the same initializations.',
   options: {
     gpt: { type: 'string', placeholder: 'DIR', description: 'a `gpt train` output folder of the cartpole task (default: train a small G.pt here first)' },
-    recipe: { type: 'string', placeholder: 'JSON', description: `PPO settings of the task, over PPO_DEFAULTS (default: ${JSON.stringify(QUICK_RECIPE)}; '{}' for the defaults the paper-scale data uses)` },
+    recipe: { type: 'string', placeholder: 'JSON', description: `PPO settings of the task (the baseline's, and the dataset's made here), over PPO_DEFAULTS (default: ${JSON.stringify(QUICK_RECIPE)} when training here, {} with --gpt)` },
     runs: { type: 'integer', default: 48, min: 2, description: 'PPO runs in the dataset made here' },
     checkpoints: { type: 'integer', default: 20, min: 2, description: 'checkpoints saved per run in the dataset made here' },
     steps: { type: 'integer', default: 1500, min: 1, description: 'training steps of the G.pt trained here' },
@@ -36,7 +36,7 @@ export const cli = defineCli({
 });
 
 export async function main(options: CliValues<typeof cli.options>): Promise<void> {
-  const recipe = parseRecipe(options.recipe);
+  const recipe = parseRecipe(options.recipe, options.gpt !== undefined);
   const learningRates = options.ppoLrs.split(',').map((s) => Number(s.trim()));
   if (learningRates.some((lr) => !(lr > 0 && Number.isFinite(lr)))) throw new CliUsageError(`--ppo-lrs takes comma-separated positive numbers, got "${options.ppoLrs}"`, '--ppo-lrs');
   const interrupt = interruptOnCtrlC();
@@ -121,9 +121,9 @@ export async function main(options: CliValues<typeof cli.options>): Promise<void
   }
 }
 
-/** --recipe: a JSON object of PPO settings; without it, the reduced recipe (QUICK_RECIPE). */
-function parseRecipe(text: string | undefined): Partial<CartpoleRecipe> {
-  if (text === undefined) return QUICK_RECIPE;
+/** --recipe: a JSON object of PPO settings; without it, the reduced recipe (QUICK_RECIPE) here, PPO_DEFAULTS for a given G.pt. */
+function parseRecipe(text: string | undefined, givenGpt: boolean): Partial<CartpoleRecipe> {
+  if (text === undefined) return givenGpt ? {} : QUICK_RECIPE;
   let value: unknown;
   try {
     value = JSON.parse(text);

@@ -10,7 +10,9 @@
 // of the per-round ratios. `step_peak_MiB` is the peak of live tensor bytes during one
 // step above the bytes live before it (what the tape, activations and gradients add).
 // `matmul_ms` is the time of one step spent inside the CPU backend's GEMM (every matmul and
-// its gradients), measured by wrapping that kernel for one extra step; `fwd_ms` is the
+// its gradients), measured by wrapping that kernel during the timed steps themselves (median
+// over steps), and `outside_pct` the rest's share of the step (the median over the timed
+// steps of 1 - GEMM time / step time, so both parts of a ratio come from one step); `fwd_ms` is the
 // median time of the forward pass alone (no tape), for columns that run in this process;
 // `tokens_s` is sequence tokens trained per second (batch x sequence length / step time).
 // `--model mnist-paper` times the paper's MNIST model at batch 8 instead of the default.
@@ -59,52 +61,69 @@ interface Timing {
   seconds: number;
   /** Peak live tensor bytes during one step above those live before it (tape, activations, gradients); null when timed in another process. */
   stepPeakBytes: number | null;
-  /** Seconds of one step inside the CPU GEMM; null off the CPU or in another process. */
+  /** Median seconds of a step inside the CPU GEMM; null off the CPU or in another process. */
   matmulSeconds: number | null;
+  /** Median over the timed steps of the share of the step outside the GEMM; null as matmulSeconds. */
+  outsideShare: number | null;
   /** Median seconds of the forward pass alone; null when the column has none. */
   forwardSeconds: number | null;
 }
 
-/** Runs `step` once with the CPU backend's GEMM wrapped in a timer; returns the seconds spent inside it. */
-async function gemmSeconds(step: () => Promise<unknown> | unknown): Promise<number> {
+/** Per timed step: its seconds and the seconds spent inside the CPU backend's GEMM (0 off the CPU). */
+async function timeSteps(step: () => Promise<unknown> | unknown, reps: number, warmup: number): Promise<{ seconds: number[]; gemmSeconds: number[] }> {
+  for (let i = 0; i < warmup; i++) await step();
   const inner = cpuBackend.gemm;
-  let total = 0;
+  let inGemm = 0;
   cpuBackend.gemm = (...args: Parameters<typeof inner>) => {
     const start = performance.now();
     try {
       return inner(...args);
     } finally {
-      total += performance.now() - start;
+      inGemm += performance.now() - start;
     }
   };
+  const seconds: number[] = [];
+  const gemmSeconds: number[] = [];
   try {
-    await step();
+    for (let i = 0; i < reps; i++) {
+      inGemm = 0;
+      const start = performance.now();
+      await step();
+      seconds.push((performance.now() - start) / 1000);
+      gemmSeconds.push(inGemm / 1000);
+    }
   } finally {
     cpuBackend.gemm = inner;
   }
-  return total / 1000;
+  return { seconds, gemmSeconds };
 }
 
 async function time(impl: TrainStepImpl, config: TrainStepConfig, reps: number): Promise<Timing> {
-  if (impl.measure) return { seconds: await impl.measure(config, reps), stepPeakBytes: null, matmulSeconds: null, forwardSeconds: null };
+  if (impl.measure) return { seconds: await impl.measure(config, reps), stepPeakBytes: null, matmulSeconds: null, outsideShare: null, forwardSeconds: null };
   const step = await impl.prepare!(config);
   // One untimed step first; a very slow implementation (seconds per step) gets one timed step.
   const start = performance.now();
   await step();
   const first = (performance.now() - start) / 1000;
   const slow = first > 5;
-  const seconds = slow ? await medianSeconds(step, 1, 0) : await medianSeconds(step, reps, 1);
+  const timed = slow ? await timeSteps(step, 1, 0) : await timeSteps(step, reps, 1);
   // One more step for memory: every live tensor counts, so measure above what was live before it.
   const before = memory().bytes;
   resetPeakMemory();
   await step();
   const stepPeakBytes = memory().peakBytes - before;
-  const matmulSeconds = getDefaultDevice() === 'cpu' ? await gemmSeconds(step) : null;
   step.dispose();
+  const onCpu = getDefaultDevice() === 'cpu';
   const forward = impl.prepareForward ? await impl.prepareForward(config) : null;
   const forwardSeconds = forward ? (slow ? await medianSeconds(forward, 1, 1) : await medianSeconds(forward, reps, 1)) : null;
   forward?.dispose();
-  return { seconds, stepPeakBytes, matmulSeconds, forwardSeconds };
+  return {
+    seconds: median(timed.seconds),
+    stepPeakBytes,
+    matmulSeconds: onCpu ? median(timed.gemmSeconds) : null,
+    outsideShare: onCpu ? median(timed.seconds.map((s, i) => 1 - timed.gemmSeconds[i]! / s)) : null,
+    forwardSeconds,
+  };
 }
 
 function median(values: readonly number[]): number {
@@ -123,6 +142,7 @@ export async function main(options: CliValues<typeof cli.options>): Promise<void
   const seconds = new Map<string, number[]>(chosen.map((i) => [i.name, []]));
   const stepPeakBytes = new Map<string, number | null>();
   const matmulSeconds = new Map<string, number[]>(chosen.map((i) => [i.name, []]));
+  const outsideShares = new Map<string, number[]>(chosen.map((i) => [i.name, []]));
   const forwardSeconds = new Map<string, number[]>(chosen.map((i) => [i.name, []]));
   for (let round = 0; round < rounds; round++) {
     const order = chosen.map((_, k) => chosen[(k + round) % chosen.length]!);
@@ -136,6 +156,7 @@ export async function main(options: CliValues<typeof cli.options>): Promise<void
       seconds.get(impl.name)!.push(timing.seconds);
       stepPeakBytes.set(impl.name, timing.stepPeakBytes);
       if (timing.matmulSeconds !== null) matmulSeconds.get(impl.name)!.push(timing.matmulSeconds);
+      if (timing.outsideShare !== null) outsideShares.get(impl.name)!.push(timing.outsideShare);
       if (timing.forwardSeconds !== null) forwardSeconds.get(impl.name)!.push(timing.forwardSeconds);
       await impl.teardown?.();
     }
@@ -158,6 +179,7 @@ export async function main(options: CliValues<typeof cli.options>): Promise<void
       rounds: times.map((t) => (t * 1000).toFixed(0)).join('/'),
       step_peak_MiB: peak == null ? null : peak / 2 ** 20,
       matmul_ms: matmulSeconds.get(impl.name)!.length ? median(matmulSeconds.get(impl.name)!) * 1000 : null,
+      outside_pct: outsideShares.get(impl.name)!.length ? median(outsideShares.get(impl.name)!) * 100 : null,
       fwd_ms: forwardSeconds.get(impl.name)!.length ? median(forwardSeconds.get(impl.name)!) * 1000 : null,
       tokens_s: (config.batch * config.inputSplits.length) / median(times),
     };

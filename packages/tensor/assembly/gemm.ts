@@ -38,6 +38,11 @@ export const GEMM_ACCUMULATE: i32 = JOB_ARGS + 11;
 /** Rows and columns of C per task (the job's split for threads). */
 export const GEMM_TILE_M: i32 = JOB_ARGS + 12;
 export const GEMM_TILE_N: i32 = JOB_ARGS + 13;
+/**
+ * Byte address of a bias [n] that starts every row of C in place of 0 (0: none). It rides
+ * in the first k-slice's store, so C is written once instead of filled and then re-read.
+ */
+export const GEMM_BIAS: i32 = JOB_ARGS + 14;
 
 @inline function ceilDiv(a: i32, b: i32): i32 {
   return (a + b - 1) / b;
@@ -61,14 +66,15 @@ export function gemmTasks(m: i32, n: i32, batch: i32, tileM: i32, tileN: i32, su
   return sumBatch ? tiles : tiles * batch;
 }
 
-/** Adds (or stores) the rows x cols corner of a dense MR x NR tile into C. */
-function storeEdge(tile: usize, c: usize, ldc: usize, rows: i32, cols: i32, overwrite: bool): void {
+/** Adds (or stores, plus bias[0:cols] when `bias` is not 0) the rows x cols corner of a dense MR x NR tile into C. */
+function storeEdge(tile: usize, c: usize, ldc: usize, rows: i32, cols: i32, overwrite: bool, bias: usize): void {
   for (let i = 0; i < rows; i++) {
     const src = tile + (<usize>(i * NR) << 2);
     const dst = c + <usize>i * ldc;
     for (let j = 0; j < cols; j++) {
       const o = <usize>j << 2;
-      store<f32>(dst + o, overwrite ? load<f32>(src + o) : load<f32>(dst + o) + load<f32>(src + o));
+      const start = overwrite ? (bias != 0 ? load<f32>(bias + o) : <f32>0) : load<f32>(dst + o);
+      store<f32>(dst + o, start + load<f32>(src + o));
     }
   }
 }
@@ -79,13 +85,19 @@ function gemmBlock(job: usize, a: usize, b: usize, c: usize, i0: i32, i1: i32, j
   const aRs = jobWord(job, GEMM_A_RS), aCs = jobWord(job, GEMM_A_CS);
   const bRs = jobWord(job, GEMM_B_RS), bCs = jobWord(job, GEMM_B_CS);
   const ldc = <usize>jobWord(job, GEMM_LDC) << 2;
+  const bias = <usize>jobWord(job, GEMM_BIAS);
   const kcMax = max(1, min(KC, k));
   const packedA = scratch;
   const packedB = packedA + (<usize>(roundUp(min(MC, i1 - i0), MR) * kcMax) << 2);
   const tile = packedB + (<usize>(roundUp(min(NC, j1 - j0), NR) * kcMax) << 2);
   if (k == 0) {
-    // An empty sum: C = 0 (or unchanged when accumulating).
-    if (!accumulate) for (let i = i0; i < i1; i++) memory.fill(c + <usize>i * ldc + (<usize>j0 << 2), 0, <usize>(j1 - j0) << 2);
+    // An empty sum: C = 0 or the bias (or unchanged when accumulating).
+    if (accumulate) return;
+    for (let i = i0; i < i1; i++) {
+      const row = c + <usize>i * ldc + (<usize>j0 << 2);
+      if (bias != 0) memory.copy(row, bias + (<usize>j0 << 2), <usize>(j1 - j0) << 2);
+      else memory.fill(row, 0, <usize>(j1 - j0) << 2);
+    }
     return;
   }
   for (let jc = j0; jc < j1; jc += NC) {
@@ -100,15 +112,16 @@ function gemmBlock(job: usize, a: usize, b: usize, c: usize, i0: i32, i1: i32, j
         for (let jr = 0; jr < nc; jr += NR) {
           const cols = min(NR, nc - jr);
           const bPanel = packedB + (<usize>(jr * kc) << 2);
+          const biasAt = bias != 0 ? bias + (<usize>(jc + jr) << 2) : 0;
           for (let ir = 0; ir < mc; ir += MR) {
             const rows = min(MR, mc - ir);
             const aPanel = packedA + (<usize>(ir * kc) << 2);
             const cTile = c + <usize>(ic + ir) * ldc + (<usize>(jc + jr) << 2);
             if (rows == MR && cols == NR) {
-              microkernel(kc, aPanel, bPanel, cTile, ldc, overwrite);
+              microkernel(kc, aPanel, bPanel, cTile, ldc, overwrite, biasAt);
             } else {
-              microkernel(kc, aPanel, bPanel, tile, <usize>NR << 2, true);
-              storeEdge(tile, cTile, ldc, rows, cols, overwrite);
+              microkernel(kc, aPanel, bPanel, tile, <usize>NR << 2, true, 0);
+              storeEdge(tile, cTile, ldc, rows, cols, overwrite, biasAt);
             }
           }
         }

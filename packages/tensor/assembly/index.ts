@@ -23,7 +23,7 @@ export * from './elementwise';
 export { MR as GEMM_MR, NR as GEMM_NR } from './microkernel';
 export {
   GEMM_M, GEMM_N, GEMM_K, GEMM_A_RS, GEMM_A_CS, GEMM_B_RS, GEMM_B_CS, GEMM_LDC, GEMM_BATCH, GEMM_TABLE,
-  GEMM_SUM_BATCH, GEMM_ACCUMULATE, GEMM_TILE_M, GEMM_TILE_N, gemmScratchBytes, gemmTasks,
+  GEMM_SUM_BATCH, GEMM_ACCUMULATE, GEMM_TILE_M, GEMM_TILE_N, GEMM_BIAS, gemmScratchBytes, gemmTasks,
 } from './gemm';
 
 /** Claims and runs tasks of the job at `job` until none are left. */

@@ -14,9 +14,10 @@ export const NR: i32 = 8;
 
 /**
  * C[0:4, 0:8] (+)= Apanel[kc x 4]^T . Bpanel[kc x 8]. `c` and `ldc` are in bytes;
- * `overwrite` stores the product instead of adding it to C.
+ * `overwrite` stores the product instead of adding it to C, plus bias[0:8] in every row
+ * when `bias` (a byte address) is not 0.
  */
-@inline export function microkernel(kc: i32, a: usize, b: usize, c: usize, ldc: usize, overwrite: bool): void {
+@inline export function microkernel(kc: i32, a: usize, b: usize, c: usize, ldc: usize, overwrite: bool, bias: usize): void {
   let c00 = f32x4.splat(0), c01 = f32x4.splat(0);
   let c10 = f32x4.splat(0), c11 = f32x4.splat(0);
   let c20 = f32x4.splat(0), c21 = f32x4.splat(0);
@@ -48,6 +49,17 @@ export const NR: i32 = 8;
     c21 = f32x4.add(c21, v128.load(c + 2 * ldc, 16));
     c30 = f32x4.add(c30, v128.load(c + 3 * ldc));
     c31 = f32x4.add(c31, v128.load(c + 3 * ldc, 16));
+  } else if (bias != 0) {
+    const bias0 = v128.load(bias);
+    const bias1 = v128.load(bias, 16);
+    c00 = f32x4.add(c00, bias0);
+    c01 = f32x4.add(c01, bias1);
+    c10 = f32x4.add(c10, bias0);
+    c11 = f32x4.add(c11, bias1);
+    c20 = f32x4.add(c20, bias0);
+    c21 = f32x4.add(c21, bias1);
+    c30 = f32x4.add(c30, bias0);
+    c31 = f32x4.add(c31, bias1);
   }
   v128.store(c, c00);
   v128.store(c, c01, 16);

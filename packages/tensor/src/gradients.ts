@@ -127,6 +127,8 @@ const fusedRules: Rules<FusedOp> = {
     needs[1] ? M.mul(g, w) : null,
     needs[2] ? M.mul(g, M.sub(b, a)) : null,
   ],
+  // mulAdd = x y + z: dx = g y, dy = g x, dz = g (each summed back over its broadcast axes).
+  mulAdd: (g, { inputs: [x, y], needs }) => [needs[0] ? M.mul(g, y) : null, needs[1] ? M.mul(g, x) : null, g],
   // The optimizer kernels and GELU's backward run under noGrad; no second derivatives.
   lerpSquare: null,
   adamStep: null,

@@ -97,6 +97,9 @@ function fused(op: FusedOp, operands: readonly Operand[]): Tensor {
 /** start + weight (end - start), like torch.lerp (broadcasting all three). */
 export const lerp = (start: Operand, end: Operand, weight: Operand): Tensor => fused('lerp', [start, end, weight]);
 
+/** x y + z in one pass (broadcasting all three), like torch.addcmul(z, x, y). */
+export const mulAdd = (x: Operand, y: Operand, z: Operand): Tensor => fused('mulAdd', [x, y, z]);
+
 /** avg + weight (x² - avg) in one pass: the second-moment update of Adam. No gradient. */
 export const lerpSquare = (avg: Tensor, x: Tensor, weight: Operand): Tensor => fused('lerpSquare', [avg, x, weight]);
 

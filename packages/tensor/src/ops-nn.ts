@@ -26,6 +26,12 @@ export function layerNorm(x: Tensor, weight?: Tensor | null, bias?: Tensor | nul
   }
   const normalized = runOp('layerNorm', [x], { eps }); // [..., D]
   if (!weight && !bias) return normalized;
+  if (weight && bias) {
+    // One pass for the affine instead of a mul and an add over [..., D].
+    const affine = M.mulAdd(normalized, weight, bias); // [..., D]
+    normalized.dispose();
+    return affine;
+  }
   const scaled = weight ? M.mul(normalized, weight) : normalized; // [..., D]
   const shifted = bias ? M.add(scaled, bias) : scaled; // [..., D]
   if (scaled !== normalized) normalized.dispose();

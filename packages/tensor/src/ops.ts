@@ -88,6 +88,8 @@ const z = input(2);
 export const FUSED = {
   /** torch.lerp(start, end, weight) = start + weight (end - start): a moving-average step. */
   lerp: { arity: 3, expr: call('add', x, call('mul', z, call('sub', y, x))) },
+  /** mulAdd(x, y, z) = x y + z: LayerNorm's affine (normalized · weight + bias) in one pass. */
+  mulAdd: { arity: 3, expr: call('add', call('mul', x, y), z) },
   /** lerpSquare(avg, x, weight) = avg + weight (x² - avg): Adam's second moment. */
   lerpSquare: { arity: 3, expr: call('add', x, call('mul', z, call('sub', call('mul', y, y), x))) },
   /**
@@ -749,6 +751,7 @@ export const SAVED_FOR_BACKWARD = {
   logicalAnd: null,
   logicalOr: null,
   lerp: { inputs: [0, 1, 2] },
+  mulAdd: { inputs: [0, 1] },
   lerpSquare: null,
   adamStep: null,
   geluBackward: null,

@@ -9,7 +9,7 @@
 import { matmulShapes, type OpAttrs, type TensorMeta } from '../ops.js';
 import { broadcastStrides, sizeOf, stridesOf } from '../shape.js';
 import type { TensorInfo } from '../backend.js';
-import type { BatchedGemm } from '../kernels-common/gemm-batch.js';
+import { checkBias, type BatchedGemm } from '../kernels-common/gemm-batch.js';
 
 /** Allocates a float32 result, contents unspecified (the backend may place it where its kernels work in place). */
 export type AllocateF32 = (count: number) => Float32Array;
@@ -74,12 +74,27 @@ function untransposed(src: Float32Array, offsets: readonly number[], rows: numbe
   return copies;
 }
 
+/**
+ * Sets the [m, n] block of C at `offset` to zeros or to the bias in every row. The rows are
+ * filled by doubling copies (log2(m) calls): one set() per row cost as much as an add pass.
+ */
+function startBlock(c: Float32Array, offset: number, m: number, n: number, bias: Float32Array | undefined): void {
+  const size = m * n;
+  if (!bias || size === 0) {
+    c.fill(0, offset, offset + size);
+    return;
+  }
+  c.set(bias, offset);
+  for (let filled = n; filled < size; filled *= 2) c.copyWithin(offset + filled, offset, offset + Math.min(filled, size - filled));
+}
+
 /** The portable BatchedGemm: plain TypeScript, one thread. */
 export const tsBatchedGemm: BatchedGemm = (g) => {
   const { m, n, k } = g;
+  checkBias(g);
   const aCopies = g.transA ? untransposed(g.a, g.aOffsets, k, m) : null;
   const bCopies = g.transB ? untransposed(g.b, g.bOffsets, n, k) : null;
-  if (!g.accumulate) for (const offset of new Set(g.cOffsets)) g.c.fill(0, offset, offset + m * n);
+  if (!g.accumulate) for (const offset of new Set(g.cOffsets)) startBlock(g.c, offset, m, n, g.bias);
   for (let t = 0; t < g.cOffsets.length; t++) {
     const [a, aOff] = aCopies ? [aCopies.get(g.aOffsets[t]!)!, 0] : [g.a, g.aOffsets[t]!];
     const [b, bOff] = bCopies ? [bCopies.get(g.bOffsets[t]!)!, 0] : [g.b, g.bOffsets[t]!];
@@ -133,23 +148,17 @@ export function matmul(
   const { batch, m, k, n } = matmulShapes(A.shape, B.shape, attrs);
   const c = allocate(sizeOf(out.shape));
   const { transA, transB } = attrs;
-  // A bias is written into every row of C first and the GEMM accumulates onto it, instead of an
-  // add that reads and writes all of C again. The rows are filled by doubling copies (log2(rows)
-  // calls): one set() per row cost about as much as the add it replaces.
-  const accumulate = attrs.bias === true && bias !== undefined && c.length > 0;
-  if (accumulate) {
-    c.set(bias.buffer, 0);
-    for (let filled = n; filled < c.length; filled *= 2) c.copyWithin(filled, 0, Math.min(filled, c.length - filled));
-  }
+  // The bias goes to the GEMM, which starts every row of C from it (no add pass over C).
+  const gemmBias = attrs.bias === true && bias !== undefined ? bias.buffer : undefined;
   const offsets = batchOffsets(A.shape, B.shape, batch, m, n, k);
   const items = offsets.cOffsets.length;
   // x [..., M, K] . W [K, N] with one shared W: the batch rows stack into a single
   // [items*M, K] matrix, so the product is one big GEMM instead of many small ones.
   const stacked = !transA && items > 1 && offsets.bOffsets.every((o) => o === 0) && offsets.aOffsets.every((o, t) => o === t * m * k);
   if (stacked) {
-    batched({ a: A.buffer, b: B.buffer, c, m: items * m, n, k, transA, transB, aOffsets: [0], bOffsets: [0], cOffsets: [0], accumulate });
+    batched({ a: A.buffer, b: B.buffer, c, m: items * m, n, k, transA, transB, aOffsets: [0], bOffsets: [0], cOffsets: [0], accumulate: false, bias: gemmBias });
   } else {
-    batched({ a: A.buffer, b: B.buffer, c, m, n, k, transA, transB, ...offsets, accumulate });
+    batched({ a: A.buffer, b: B.buffer, c, m, n, k, transA, transB, ...offsets, accumulate: false, bias: gemmBias });
   }
   return c;
 }

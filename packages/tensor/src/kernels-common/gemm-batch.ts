@@ -24,6 +24,20 @@ export interface GemmBatch {
   readonly cOffsets: readonly number[];
   /** Add to C's contents instead of overwriting them. */
   readonly accumulate: boolean;
+  /**
+   * [n], the start of every row of each C block in place of 0 (C = bias + op(A) . op(B)):
+   * a Linear layer's bias, added as C is first written rather than by a pass of its own.
+   * Only without `accumulate`.
+   */
+  readonly bias?: Float32Array;
 }
 
 export type BatchedGemm = (call: GemmBatch) => void;
+
+/** Throws unless a GEMM's bias is absent or [n] without accumulate (the contract of GemmBatch.bias). */
+export function checkBias(g: { readonly bias?: Float32Array; readonly n: number; readonly accumulate: boolean }): void {
+  if (!g.bias) return;
+  if (g.accumulate) throw new Error('gemm: a bias cannot be combined with accumulate');
+  if (g.bias.length !== g.n) throw new Error(`gemm: bias has ${g.bias.length} values, expected n = ${g.n}`);
+}
+

@@ -3,7 +3,7 @@
 // Operands that already live in the kernels' heap (results of earlier WASM kernels)
 // are used in place; others are copied in, and a C outside the heap is copied back.
 
-import type { GemmBatch } from '../kernels-common/gemm-batch.js';
+import { checkBias, type GemmBatch } from '../kernels-common/gemm-batch.js';
 import type { ThreadPool } from './thread-pool.js';
 import { CallBlocks, JOB_ADDRESS, type WasmKernels } from './wasm-kernels.js';
 
@@ -63,6 +63,7 @@ function placeOperand(kernels: WasmKernels, blocks: CallBlocks, array: Float32Ar
 /** Runs `g` with the WASM kernels; returns false (doing nothing) when it does not fit their memory. */
 export function wasmGemm(kernels: WasmKernels, pool: ThreadPool | null, g: GemmBatch): boolean {
   const { m, n, k } = g;
+  checkBias(g);
   const items = g.cOffsets.length;
   if (items === 0 || m === 0 || n === 0) return true;
   const L = kernels.layout;
@@ -80,10 +81,11 @@ export function wasmGemm(kernels: WasmKernels, pool: ThreadPool | null, g: GemmB
     const tableAt = blocks.take(items * 12);
     const aBase = placeOperand(kernels, blocks, g.a, g.aOffsets, m * k);
     const bBase = placeOperand(kernels, blocks, g.b, g.bOffsets, k * n);
+    const biasAt = g.bias ? placeOperand(kernels, blocks, g.bias, [0], n) : 0;
     const cInHeap = kernels.addressOf(g.c);
     const [cLo, cHi] = span(g.cOffsets, m * n);
     const cAt = cInHeap ?? blocks.take((cHi - cLo) * 4);
-    if (scratchAt === null || tableAt === null || aBase === null || bBase === null || cAt === null) return false;
+    if (scratchAt === null || tableAt === null || aBase === null || bBase === null || biasAt === null || cAt === null) return false;
     const cBase = cInHeap ?? cAt - cLo * 4;
     const cBlocks = cInHeap === null ? [...new Set(g.cOffsets)] : [];
 
@@ -112,6 +114,7 @@ export function wasmGemm(kernels: WasmKernels, pool: ThreadPool | null, g: GemmB
     i32[job + L.GEMM_ACCUMULATE] = g.accumulate ? 1 : 0;
     i32[job + L.GEMM_TILE_M] = tileM;
     i32[job + L.GEMM_TILE_N] = tileN;
+    i32[job + L.GEMM_BIAS] = biasAt;
     if (participants > 1) pool!.run(tasks);
     else kernels.exports.run(JOB_ADDRESS);
 

@@ -94,6 +94,7 @@ export function clamp(x: NdArray, min?: number, max?: number): NdArray {
 // The fused ops, from their definitions (torch.lerp; Adam's moment and step; GELU's derivative).
 export const lerp = (a: NdArray, b: NdArray, w: NdArray): NdArray => mapBroadcast('float32', [a, b, w], (x, y, t) => x + t * (y - x));
 
+export const mulAdd = (x: NdArray, y: NdArray, z: NdArray): NdArray => mapBroadcast('float32', [x, y, z], (a, b, c) => a * b + c);
 export const lerpSquare = (avg: NdArray, x: NdArray, w: NdArray): NdArray =>
   mapBroadcast('float32', [avg, x, w], (s, g, t) => s + t * (g * g - s));
 

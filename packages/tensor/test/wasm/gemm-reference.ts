@@ -24,6 +24,15 @@ export function referenceGemm(g: GemmBatch, initialC: Float32Array): Expected {
       // The first item writing a block overwrites it.
       values.fill(0, cOff, cOff + m * n);
       magnitude.fill(0, cOff, cOff + m * n);
+      // ... starting from the bias in every row when there is one.
+      if (g.bias) {
+        for (let i = 0; i < m; i++) {
+          for (let j = 0; j < n; j++) {
+            values[cOff + i * n + j] = g.bias[j]!;
+            magnitude[cOff + i * n + j] = Math.abs(g.bias[j]!);
+          }
+        }
+      }
       written.add(cOff);
     }
     for (let i = 0; i < m; i++) {

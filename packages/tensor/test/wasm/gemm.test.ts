@@ -25,6 +25,8 @@ interface Case {
   /** Per item: which stored matrix of A and B it reads and which block of C it writes. */
   items?: { a: number; b: number; c: number }[];
   accumulate?: boolean;
+  /** A bias [n] that starts every row of C (Linear's). */
+  bias?: boolean;
 }
 
 const SHAPES: [number, number, number][] = [
@@ -49,6 +51,13 @@ const CASES: Case[] = [
   { name: 'batch summed, accumulating', m: 9, n: 9, k: 300, transA: true, accumulate: true, items: [0, 1].map((t) => ({ a: t, b: t, c: 0 })) },
   { name: 'accumulate into C', m: 35, n: 19, k: 40, accumulate: true },
   { name: 'accumulate, k = 0 keeps C', m: 5, n: 6, k: 0, accumulate: true },
+  // A bias through full and edge micro-tiles, several k-slices (only the first adds it), a
+  // column block split, summed and separate batch items, and an empty k (C = bias).
+  ...([[1, 1, 1], [13, 17, 257], [130, 67, 400], [6, 2051, 5], [9, 11, 0]] as const).flatMap(([m, n, k]) =>
+    [false, true].map((transB) => ({ name: `${m}x${n}x${k} + bias`, m, n, k, transB, bias: true })),
+  ),
+  { name: 'batch + bias', m: 7, n: 13, k: 9, bias: true, items: [0, 1, 2].map((t) => ({ a: t, b: 0, c: t })) },
+  { name: 'batch summed into one block + bias once', m: 40, n: 75, k: 30, bias: true, items: [0, 1, 2].map((t) => ({ a: t, b: t, c: 0 })) },
 ];
 
 function buildCall(c: Case): { call: GemmBatch; initialC: Float32Array } {
@@ -69,6 +78,7 @@ function buildCall(c: Case): { call: GemmBatch; initialC: Float32Array } {
     bOffsets: items.map((i) => i.b * k * n),
     cOffsets: items.map((i) => i.c * m * n),
     accumulate: c.accumulate ?? false,
+    ...(c.bias ? { bias: filledRandom(n, 11) } : {}),
   };
   return { call, initialC };
 }
@@ -112,6 +122,14 @@ describe('threaded WASM GEMM', () => {
       const many = buildCall(c).call;
       wasmGemm(kernels, pool, many);
       expect(Buffer.from(many.c.buffer).equals(Buffer.from(one.c.buffer))).toBe(true);
+    }
+  });
+
+  it('a bias with accumulate, or of the wrong length, is refused by every implementation', () => {
+    for (const { gemm } of IMPLEMENTATIONS) {
+      const { call } = buildCall({ name: 'bad', m: 3, n: 4, k: 5 });
+      expect(() => gemm()({ ...call, accumulate: true, bias: new Float32Array(4) })).toThrow(/bias cannot be combined with accumulate/);
+      expect(() => gemm()({ ...call, bias: new Float32Array(3) })).toThrow(/bias has 3 values, expected n = 4/);
     }
   });
 

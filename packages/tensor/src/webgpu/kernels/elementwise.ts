@@ -120,7 +120,8 @@ export function elementwiseVariants(): KernelSpec[] {
   // The fused ops as they run: dense tensors, with per-call values as 0-d scalars; and all broadcast.
   for (const [name, { arity }] of Object.entries(FUSED)) {
     const types = Array<DType>(arity).fill('float32');
-    const asCalled: ReadMode[] = name === 'adamStep' ? ['d', 'd', 'd', 's', 's', 's'] : name === 'geluBackward' || name === 'seluBackward' ? ['d', 'd'] : ['d', 'd', 's'];
+    const asCalled: ReadMode[] =
+      name === 'adamStep' ? ['d', 'd', 'd', 's', 's', 's'] : name === 'geluBackward' || name === 'seluBackward' ? ['d', 'd'] : name === 'mulAdd' ? ['d', 'b', 'b'] : ['d', 'd', 's'];
     for (const modes of [asCalled, Array<ReadMode>(arity).fill('b')]) specs.push(elementwiseSpec(name as FusedOp, types, 'float32', 'float32', modes));
   }
   return specs;

@@ -316,6 +316,10 @@ function fusedCases(): OpCase[] {
       cases.push(opCase({ subject: op, name: `float32 ${shapes(sa!, sb!, sw!)}`, inputs: [f32(sa!), f32(sb!), f32(sw!, uniform(0, 1))], run: run3(op), reference, gradient: gradient && sa![0] !== 0 && sa![0] !== 700 }));
     }
   }
+  // mulAdd as LayerNorm calls it ([..., D] with [D] weight and bias), fully broadcast, and empty.
+  for (const [sx, sy, sz] of [[[2, 3, 8], [8], [8]], [[700], [700], [700]], [[2, 3], [3], [2, 1]], [[0, 3], [3], [3]]] as number[][][]) {
+    cases.push(opCase({ subject: 'mulAdd', name: `float32 ${shapes(sx!, sy!, sz!)}`, inputs: [f32(sx!), f32(sy!), f32(sz!)], run: T.mulAdd, reference: R.mulAdd, gradient: sx![0] !== 0 && sx![0] !== 700 }));
+  }
   cases.push(
     opCase({
       subject: 'lerp',

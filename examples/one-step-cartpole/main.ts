@@ -11,7 +11,7 @@
 //   pnpm example one-step-cartpole --gpt runs/gpt           # a `gpt train` folder of the cartpole task (PPO baseline with PPO_DEFAULTS)
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { DEFAULT_PPO_LEARNING_RATES, lineChart, optimize, ppoBaseline, summarizeWorth, unseenInitializations, writePlot, type CartpoleRecipe } from '@gpt/g-pt';
+import { baselineChart, DEFAULT_PPO_LEARNING_RATES, optimize, ppoBaseline, summarizeWorth, unseenInitializations, writePlot, type CartpoleRecipe } from '@gpt/g-pt';
 import { CliUsageError, defineCli, describeRuntime, runCli, type CliValues } from '@gpt/g-pt/cli';
 import { writeJson } from '../multimodality-landscape/write-json.js';
 import { interruptOnCtrlC } from '../multimodality-landscape/quick-gpt.js';
@@ -83,19 +83,7 @@ export async function main(options: CliValues<typeof cli.options>): Promise<void
     log(`=> one G.pt update is worth ${fewest.steps ?? `more than ${N}`} PPO iterations at its best learning rate for it (${fewest.lr})`);
 
     const dir = join(options.out, 'one-step-cartpole');
-    const series = ppo.curves.map((c) => ({ name: `PPO lr ${c.lr}`, points: [{ x: 0, y: ppo.startMetric }, ...c.steps.map((x, k) => ({ x, y: c.meanMetric[k]! }))] }));
-    const chart = await lineChart({
-      title: `cartpole: one G.pt update vs PPO iterations (mean of ${inits.length} unseen initializations)`,
-      xTitle: 'PPO iterations',
-      yTitle: `${task.metric.label} (${task.metric.unit})`,
-      series,
-      references: [
-        { label: `one G.pt update (${r(mean(after))})`, y: mean(after) },
-        { label: `initialization (${r(mean(before))})`, y: mean(before) },
-      ],
-      legendTitle: 'method',
-      points: false,
-    });
+    const chart = await baselineChart({ task: task.name, metric: task.metric, baseline: ppo, meanAfter: mean(after), meanBefore: mean(before), networks: inits.length, format: r });
     const svg = await writePlot(dir, 'gpt-vs-ppo', chart);
     const seconds = (performance.now() - started) / 1000;
     const report = {

@@ -10,7 +10,7 @@
 //   pnpm example one-step-mnist --gpt runs/gpt       # a `gpt train` output folder (e.g. --preset mnist-small)
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { gradientBaseline, lineChart, optimize, summarizeWorth, supervisedObjective, writePlot } from '@gpt/g-pt';
+import { baselineChart, gradientBaseline, optimize, summarizeWorth, supervisedObjective, writePlot } from '@gpt/g-pt';
 import { defineCli, describeRuntime, runCli, type CliValues } from '@gpt/g-pt/cli';
 import { writeJson } from '../multimodality-landscape/write-json.js';
 import { interruptOnCtrlC, QUICK_GPT_OPTIONS, quickGpt, SAMPLER_OPTIONS, unseenInitializations } from '../multimodality-landscape/quick-gpt.js';
@@ -67,20 +67,7 @@ export async function main(options: CliValues<typeof cli.options>): Promise<void
     for (const [name, w] of Object.entries(worth.fewest)) console.log(`=> one G.pt update is worth ${worthText(w.steps, options.gradientSteps)} of ${name === 'adam' ? 'Adam' : 'SGD'} (the fewest over the sweep, at lr ${w.lr})`);
 
     const dir = join(options.out, 'one-step-mnist');
-    const series = gradient.curves.map((c) => ({ name: `${c.optimizer === 'adam' ? 'Adam' : 'SGD'} lr ${c.lr}`, points: [{ x: 0, y: gradient.startMetric }, ...c.steps.map((x, k) => ({ x, y: c.meanMetric[k]! }))] }));
-    const chart = await lineChart({
-      title: `${task.name}: one G.pt update vs gradient steps (mean of ${inits.length} unseen initializations)`,
-      xTitle: 'gradient steps',
-      yTitle: `${task.metric.label} (${task.metric.unit})`,
-      series,
-      references: [
-        { label: `one G.pt update (${metric(mean(after))})`, y: mean(after) },
-        { label: `initialization (${metric(mean(before))})`, y: mean(before) },
-      ],
-      legendTitle: 'method',
-      points: false,
-      yScale: 'log',
-    });
+    const chart = await baselineChart({ task: task.name, metric: task.metric, baseline: gradient, meanAfter: mean(after), meanBefore: mean(before), networks: inits.length, yScale: 'log', format: metric });
     const svg = await writePlot(dir, 'gpt-vs-gradient', chart);
     const seconds = (performance.now() - started) / 1000;
     const report = { task: task.name, gpt: { source: options.gpt ?? 'trained here', parameters: gptParameters, step: trained.step }, prompt, sampler: one.sampler, samplingSeconds: one.samplingSeconds, before, after, meanBefore: mean(before), meanAfter: mean(after), gradient, worth, seconds };

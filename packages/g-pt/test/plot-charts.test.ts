@@ -10,6 +10,7 @@ import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
 import { afterAll, describe, expect, it } from 'vitest';
 import { alignmentScatter } from '../src/plot/alignment-scatter.js';
+import { baselineChart } from '../src/plot/baseline-chart.js';
 import { cellEdges, heatmap } from '../src/plot/heatmap.js';
 import { histogram } from '../src/plot/histogram.js';
 import { hexColor, imageGrid } from '../src/plot/image-grid.js';
@@ -70,6 +71,19 @@ describe('lineChart', () => {
     const symbols = markGroups(svg, 'symbol').join('');
     expect(symbols.match(/<path/g)?.length).toBe(6); // 4 + 2 finite points; the NaN point is dropped
     expect(markGroups(svg, 'line').length).toBe(2); // one line per series
+  });
+
+  it('baselineChart: one line per baseline curve from the shared start, G.pt and the start as reference lines', async () => {
+    const metric = { name: 'train_ret', label: 'training return', unit: 'return', goal: 'maximize' } as const;
+    const curve = (lr: number) => ({ optimizer: 'ppo' as const, lr, steps: [1, 2, 5], meanMetric: [30, 40 * lr * 1000, 90], metrics: [] });
+    const baseline = { task: 'cartpole', metric: 'train_ret', goal: 'maximize' as const, startMetric: 22, curves: [curve(3e-4), curve(1e-3)], bestLearningRate: { ppo: 1e-3 } };
+    const svg = await baselineChart({ task: 'cartpole', metric, baseline, meanAfter: 25.2, meanBefore: 23.1, networks: 8, format: (v) => v.toFixed(1) });
+    expectWellFormedXml(svg);
+    const t = texts(svg);
+    for (const s of ['cartpole: one G.pt update vs PPO iterations (mean of 8 unseen initializations)', 'PPO iterations', 'training return (return)', 'PPO lr 0.0003', 'PPO lr 0.001', 'one G.pt update (25.2)', 'initialization (23.1)']) expect(t).toContain(s);
+    expect(markGroups(svg, 'line').length).toBe(2);
+    const adam = { ...baseline, curves: [{ ...curve(0.01), optimizer: 'adam' as const }] };
+    expect(texts(await baselineChart({ task: 'mnist', metric, baseline: adam, meanAfter: 1 }))).toContain('gradient steps');
   });
 
   it('refuses duplicate series names, empty input and a malformed reference line', async () => {

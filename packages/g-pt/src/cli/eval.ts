@@ -6,11 +6,12 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import '../tasks/builtin.js';
 import { promptAlignment, type AlignmentReport } from '../eval/alignment.js';
-import { gradientBaseline, summarizeWorth, supervisedObjective, type BaselineOptimizerName, type GradientBaselineReport, type StepsWorth, type WorthSummary } from '../eval/gradient-baseline.js';
+import { gradientBaseline, summarizeWorth, supervisedObjective, type GradientBaselineReport, type StepsWorth, type WorthSummary } from '../eval/gradient-baseline.js';
 import { isCartpoleTask, ppoBaseline } from '../eval/ppo-baseline.js';
 import { recursivePrompting, type RecursiveReport } from '../eval/recursive.js';
 import { compareSamplers, parseSamplerSpec, type SamplerComparison, type SamplerSpec } from '../eval/samplers.js';
 import { alignmentScatter } from '../plot/alignment-scatter.js';
+import { baselineChart } from '../plot/baseline-chart.js';
 import { lineChart } from '../plot/line-chart.js';
 import { writePlot } from '../plot/write-plot.js';
 import { optimize } from '../sample/optimize.js';
@@ -152,15 +153,7 @@ export async function main(values: Values): Promise<void> {
         const worth = summarizeWorth(gradient, meanAfter);
         for (const w of worth.perCurve) say(worthLine(w, N, f, adamStepsPerIteration));
         report = { ...report, oneStep: { prompt: task.prompt.bestPrompt, sampler: one.sampler, meanBefore, meanAfter }, gradient, worth, ...(ppoTask ? { adamStepsPerPpoIteration: adamStepsPerIteration } : {}) };
-        const series = gradient.curves.map((c) => ({ name: `${CURVE_NAMES[c.optimizer]} lr ${c.lr}`, points: [{ x: 0, y: gradient.startMetric }, ...c.steps.map((s, k) => ({ x: s, y: c.meanMetric[k]! }))] }));
-        const xTitle = ppoTask ? 'PPO iterations' : 'gradient steps';
-        files.push(
-          await writePlot(
-            out,
-            'gpt-vs-gradient',
-            await lineChart({ title: `${task.name}: one G.pt update vs ${xTitle}`, xTitle, yTitle: `${task.metric.label}${unit}`, series, references: [{ label: `one G.pt update (${meanAfter.toFixed(3)})`, y: meanAfter }], legendTitle: 'method', points: false }),
-          ),
-        );
+        files.push(await writePlot(out, 'gpt-vs-gradient', await baselineChart({ task: task.name, metric: task.metric, baseline: gradient, meanAfter })));
       }
     }
     if (only.includes('samplers')) {
@@ -181,8 +174,6 @@ export async function main(values: Values): Promise<void> {
     trained.model.dispose();
   }
 }
-
-const CURVE_NAMES: Readonly<Record<BaselineOptimizerName, string>> = { adam: 'Adam', sgd: 'SGD', ppo: 'PPO' };
 
 /** One curve's line of the printout: its final metric and what one G.pt update is worth against it. */
 function worthLine(w: StepsWorth, N: number, f: (v: number) => string, adamStepsPerIteration?: number): string {

@@ -10,7 +10,7 @@ import { Generator } from '@gpt/tensor';
 import type { GptConfig } from '@gpt/transformer';
 import { generateDataset, type DatasetProgressEvent } from '../data/generate.js';
 import { alignmentScatter } from '../plot/alignment-scatter.js';
-import { lineChart, type LineSeries } from '../plot/line-chart.js';
+import { baselineChart } from '../plot/baseline-chart.js';
 import { writePlot } from '../plot/write-plot.js';
 import { optimize, type OptimizeProgressEvent, type SamplerName } from '../sample/optimize.js';
 import { createTask } from '../tasks/registry.js';
@@ -323,29 +323,17 @@ export async function writeDemoOutputs(out: string, report: DemoReport, task: Ta
     // so the low-loss end where G.pt lands stays readable.
     const sgdBest = report.gradient.bestLearningRate.sgd;
     const shown = report.gradient.curves.filter((c) => c.optimizer === 'adam' || c.lr === sgdBest);
-    const series: LineSeries[] = shown.map((c) => ({
-      name: `${c.optimizer === 'adam' ? 'Adam' : 'SGD'} lr ${c.lr}`,
-      points: [{ x: 0, y: report.gradient!.startMetric }, ...c.steps.map((s, k) => ({ x: s, y: c.meanMetric[k]! }))],
-    }));
-    files.push(
-      await writePlot(
-        out,
-        'gpt-vs-gradient',
-        await lineChart({
-          title: `${task.name}: one G.pt update vs gradient steps (mean of ${report.oneStep.before.length} unseen initializations)`,
-          xTitle: 'gradient steps',
-          yTitle: `${task.metric.label}${unit}`,
-          series,
-          references: [
-            { label: `one G.pt update (${report.oneStep.meanAfter.toFixed(3)})`, y: report.oneStep.meanAfter },
-            { label: `initialization (${report.oneStep.meanBefore.toFixed(3)})`, y: report.oneStep.meanBefore },
-          ],
-          legendTitle: 'method',
-          points: false,
-          yScale: 'log',
-        }),
-      ),
-    );
+    const chart = await baselineChart({
+      task: task.name,
+      metric: task.metric,
+      baseline: report.gradient,
+      curves: shown,
+      meanAfter: report.oneStep.meanAfter,
+      meanBefore: report.oneStep.meanBefore,
+      networks: report.oneStep.before.length,
+      yScale: 'log',
+    });
+    files.push(await writePlot(out, 'gpt-vs-gradient', chart));
   }
   const reportFile = join(out, 'report.json');
   files.push(reportFile);

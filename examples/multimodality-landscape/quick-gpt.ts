@@ -11,7 +11,7 @@
 // Such a G.pt is far below the paper's models (and below the 9.5M reference of
 // gpt-paper.md §8): the examples show the evaluations, not a good G.pt.
 import { join } from 'node:path';
-import { DEMO_PRESETS, createTask, generateDataset, loadTrainedGpt, trainGpt, type Task, type TrainedGpt } from '@gpt/g-pt';
+import { DEMO_PRESETS, createTask, generateDataset, loadTrainedGpt, trainGpt, type DatasetProgressEvent, type Task, type TrainedGpt, type TrainEvent } from '@gpt/g-pt';
 
 export { unseenInitializations } from '@gpt/g-pt';
 
@@ -67,7 +67,6 @@ export async function quickGpt(options: QuickGptOptions): Promise<QuickGpt> {
   const settings = `${options.task}-${runs}x${checkpoints}`;
   const dataset = join(options.out, `dataset-${settings}`);
   options.log(`dataset: ${runs} runs of ${options.task} with ${checkpoints} checkpoints each in ${dataset} (runs already there are kept)`);
-  let lastLine = 0;
   await generateDataset({
     task: options.task,
     taskOptions: taskOptions(options),
@@ -76,16 +75,10 @@ export async function quickGpt(options: QuickGptOptions): Promise<QuickGpt> {
     checkpointsPerRun: checkpoints,
     numTestRuns: Math.max(1, Math.floor(runs / 8)),
     signal: options.signal,
-    onProgress: (event) => {
-      if (event.type === 'run-written' && (performance.now() - lastLine > 5000 || event.done === event.total)) {
-        lastLine = performance.now();
-        options.log(`  runs ${event.done}/${event.total} (${event.runsPerHour.toFixed(0)} runs/hour)`);
-      }
-    },
+    onProgress: logRunsWritten(options.log),
   });
   const out = join(options.out, `gpt-${settings}`);
   options.log(`G.pt: width ${model.nEmbd}, ${model.nLayer} blocks, ${steps} steps of batch ${batchSize}, in ${out} (resumes a run there)`);
-  lastLine = 0;
   const result = await trainGpt({
     data: dataset,
     task: options.task,
@@ -102,12 +95,7 @@ export async function quickGpt(options: QuickGptOptions): Promise<QuickGpt> {
     out,
     resume: true,
     signal: options.signal,
-    onProgress: (event) => {
-      if (event.type === 'step' && (performance.now() - lastLine > 5000 || event.step === event.totalSteps)) {
-        lastLine = performance.now();
-        options.log(`  step ${event.step}/${event.totalSteps}  loss ${event.loss.toFixed(4)}  ${event.stepsPerSecond.toFixed(1)} steps/s`);
-      }
-    },
+    onProgress: logTrainingSteps(options.log),
   });
   // A folder trained further earlier (more --steps) keeps its model: say which step it is at.
   if (result.trained.step !== steps) options.log(`  the folder's G.pt is at step ${result.trained.step}`);
@@ -145,4 +133,26 @@ export function interruptOnCtrlC(): { signal: AbortSignal; release: () => void }
   const onSignal = () => controller.abort(new Error('interrupted'));
   process.once('SIGINT', onSignal);
   return { signal: controller.signal, release: () => process.off('SIGINT', onSignal) };
+}
+
+/** generateDataset's onProgress for the examples: a line every 5 s and at the end. */
+export function logRunsWritten(log: (line: string) => void): (event: DatasetProgressEvent) => void {
+  let last = 0;
+  return (event) => {
+    if (event.type === 'run-written' && (performance.now() - last > 5000 || event.done === event.total)) {
+      last = performance.now();
+      log(`  runs ${event.done}/${event.total} (${event.runsPerHour.toFixed(0)} runs/hour)`);
+    }
+  };
+}
+
+/** trainGpt's onProgress for the examples: a line every 5 s and at the last step. */
+export function logTrainingSteps(log: (line: string) => void): (event: TrainEvent) => void {
+  let last = 0;
+  return (event) => {
+    if (event.type === 'step' && (performance.now() - last > 5000 || event.step === event.totalSteps)) {
+      last = performance.now();
+      log(`  step ${event.step}/${event.totalSteps}  loss ${event.loss.toFixed(4)}  ${event.stepsPerSecond.toFixed(1)} steps/s`);
+    }
+  };
 }

@@ -3,6 +3,7 @@
 // saved as a checkpoint dataset, then a narrow G.pt learns from them. Both steps resume: a second
 // start with the same --out and settings reuses the dataset and the trained model.
 import { join } from 'node:path';
+import { logRunsWritten, logTrainingSteps } from '../multimodality-landscape/quick-gpt.js';
 import { createCartpoleTask, generateDataset, loadTrainedGpt, trainGpt, type CartpoleRecipe, type CartpoleTask, type TrainedGpt } from '@gpt/g-pt';
 
 /**
@@ -44,7 +45,6 @@ export async function quickCartpoleGpt(options: QuickCartpoleGptOptions): Promis
   const settings = `cartpole-${options.runs}x${options.checkpoints}-${recipeName(options.recipe)}`;
   const dataset = join(options.out, `dataset-${settings}`);
   options.log(`dataset: ${options.runs} PPO runs with ${options.checkpoints} checkpoints each in ${dataset} (runs already there are kept)`);
-  let lastLine = 0;
   await generateDataset({
     task: 'cartpole',
     taskOptions: { recipe: options.recipe },
@@ -54,17 +54,11 @@ export async function quickCartpoleGpt(options: QuickCartpoleGptOptions): Promis
     numTestRuns: Math.max(1, Math.floor(options.runs / 8)),
     workers: 0,
     signal: options.signal,
-    onProgress: (event) => {
-      if (event.type === 'run-written' && (performance.now() - lastLine > 5000 || event.done === event.total)) {
-        lastLine = performance.now();
-        options.log(`  runs ${event.done}/${event.total} (${event.runsPerHour.toFixed(0)} runs/hour)`);
-      }
-    },
+    onProgress: logRunsWritten(options.log),
   });
   const out = join(options.out, `gpt-${settings}`);
   const batchSize = 64;
   options.log(`G.pt: width ${QUICK_MODEL.nEmbd}, ${QUICK_MODEL.nLayer} blocks, ${options.steps} steps of batch ${batchSize}, in ${out} (resumes a run there)`);
-  lastLine = 0;
   const result = await trainGpt({
     data: dataset,
     task: 'cartpole',
@@ -82,12 +76,7 @@ export async function quickCartpoleGpt(options: QuickCartpoleGptOptions): Promis
     out,
     resume: true,
     signal: options.signal,
-    onProgress: (event) => {
-      if (event.type === 'step' && (performance.now() - lastLine > 5000 || event.step === event.totalSteps)) {
-        lastLine = performance.now();
-        options.log(`  step ${event.step}/${event.totalSteps}  loss ${event.loss.toFixed(4)}  ${event.stepsPerSecond.toFixed(1)} steps/s`);
-      }
-    },
+    onProgress: logTrainingSteps(options.log),
   });
   if (result.trained.step !== options.steps) options.log(`  the folder's G.pt is at step ${result.trained.step}`);
   return { trained: result.trained, task };

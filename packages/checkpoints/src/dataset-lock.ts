@@ -9,7 +9,7 @@
 // saying which file to delete.
 import { randomBytes } from 'node:crypto';
 import { constants, readFileSync, unlinkSync } from 'node:fs';
-import { link, open, readFile, rename, unlink } from 'node:fs/promises';
+import { open, readFile, stat, unlink } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { join, resolve } from 'node:path';
 import { DatasetLockedError, type LockOwner } from './errors.js';
@@ -164,26 +164,40 @@ export function lockCovers(lock: DatasetLock, dir: string): boolean {
   return resolve(lock.dir) === resolve(dir);
 }
 
+/** A takeover guard older than this was left by a writer that died while taking over. */
+const GUARD_ABANDONED_MS = 10_000;
+
 /**
- * Removes the stale lock `seen`, and only it. Two writers may both find the same stale
- * lock; a plain unlink by the slower one could delete the lock the faster one has just
- * created. Renaming moves one file atomically, so each writer moves the file away under
- * a name of its own and looks at what it moved: the stale lock is deleted, a fresh lock
- * (another writer won meanwhile) is put back.
+ * Removes the stale lock `seen`, and only it. Several writers may find the same stale lock,
+ * and a plain unlink by a slower one could delete the fresh lock a faster one has just
+ * created. So deleting a stale lock is guarded: only the writer that creates the guard file
+ * (`.takeover`, exclusively) may delete, and it checks the token right before. While the lock
+ * holds the stale token nobody else can replace it (its owner is dead, and deleting is
+ * guarded), so a fresh lock is never deleted. The others wait a moment and try again.
  */
 async function removeStaleLock(file: string, seen: LockOwner): Promise<void> {
-  const moved = `${file}.stale-${randomBytes(6).toString('hex')}`;
+  const guard = `${file}.takeover`;
+  let handle;
   try {
-    await rename(file, moved);
+    handle = await open(guard, 'wx');
   } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return; // someone else moved it
-    throw error;
+    if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+    const age = await stat(guard).then((s) => Date.now() - s.mtimeMs, () => 0);
+    if (age > GUARD_ABANDONED_MS) await unlink(guard).catch(() => undefined);
+    await new Promise((done) => setTimeout(done, 20));
+    return;
   }
-  const owner = await readOwner(moved);
-  if (owner !== 'gone' && owner !== null && owner.token !== seen.token) {
-    await link(moved, file).catch(() => undefined); // a fresh lock: back in place, unless a newer one is there
+  try {
+    await handle.close();
+    const owner = await readOwner(file);
+    if (owner !== 'gone' && owner !== null && owner.token === seen.token) {
+      await unlink(file).catch((error: NodeJS.ErrnoException) => {
+        if (error.code !== 'ENOENT') throw error;
+      });
+    }
+  } finally {
+    await unlink(guard).catch(() => undefined);
   }
-  await unlink(moved).catch(() => undefined);
 }
 
 async function releaseLock(file: string, me: LockOwner): Promise<void> {

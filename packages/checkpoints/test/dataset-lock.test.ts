@@ -3,7 +3,7 @@
 // locks of dead processes taken over, and temporary files never deleted under a live
 // writer. The main test runs two real processes on one folder.
 import { execFileSync, spawn } from 'node:child_process';
-import { existsSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, readdirSync, utimesSync, writeFileSync } from 'node:fs';
 import { mkdir, readdir, writeFile } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
@@ -158,6 +158,22 @@ describe('acquireDatasetLock', () => {
     for (const r of results) if (r.status === 'rejected') expect(r.reason).toBeInstanceOf(DatasetLockedError);
     expect(readdirSync(dir)).toEqual([LOCK_FILE]);
     await (won[0] as PromiseFulfilledResult<DatasetLock>).value.release();
+  });
+
+  it('a takeover guard left by a writer that died mid-takeover is removed once old; a fresh one makes others wait', async () => {
+    const dir = await tempDir();
+    const stale = JSON.stringify({ pid: deadPid(999_997), host: hostname(), startedAt: '2026-01-01T00:00:00Z', command: 'killed', token: 'old' });
+    writeFileSync(join(dir, LOCK_FILE), stale);
+    writeFileSync(join(dir, `${LOCK_FILE}.takeover`), '');
+    // A guard being used right now: nobody deletes the stale lock meanwhile.
+    await expect(acquireDatasetLock(dir)).rejects.toThrow(/could not take the lock/);
+    expect(readFileSync(join(dir, LOCK_FILE), 'utf8')).toBe(stale);
+    // The same guard, 60 s old: abandoned, so it is removed and the stale lock taken over.
+    const old = new Date(Date.now() - 60_000);
+    utimesSync(join(dir, `${LOCK_FILE}.takeover`), old, old);
+    const lock = await acquireDatasetLock(dir);
+    expect(readdirSync(dir)).toEqual([LOCK_FILE]);
+    await lock.release();
   });
 
   it('refuses a lock from another host, and an unreadable one, saying which file to delete', async () => {

@@ -239,27 +239,28 @@ function hostCopy(t: Tensor): Float32Array {
   return values;
 }
 
-/** Every step up to 100, then about 100 more, log-spaced, always ending at N. */
-export function defaultRecord(N: number): number[] {
+/** Every step up to `dense` (default 100), then about `logSpaced` (default 100) more, log-spaced, always ending at N. */
+export function defaultRecord(N: number, dense = 100, logSpaced = 100): number[] {
   const steps = new Set<number>();
-  for (let s = 1; s <= Math.min(N, 100); s++) steps.add(s);
-  if (N > 100) for (let k = 0; k <= 100; k++) steps.add(Math.round(100 * (N / 100) ** (k / 100)));
+  for (let s = 1; s <= Math.min(N, dense); s++) steps.add(s);
+  if (N > dense) for (let k = 0; k <= logSpaced; k++) steps.add(Math.round(dense * (N / dense) ** (k / logSpaced)));
   steps.add(N);
   return [...steps].sort((a, b) => a - b);
 }
 
-function checkRecord(record: readonly number[], N: number): number[] {
+/** The recorded step counts, deduplicated and increasing; `where` names the caller in errors. */
+export function checkRecord(record: readonly number[], N: number, where = 'gradientBaseline'): number[] {
   const sorted = [...new Set(record)].sort((a, b) => a - b);
-  if (sorted.length === 0) throw new Error('gradientBaseline: record is empty');
+  if (sorted.length === 0) throw new Error(`${where}: record is empty`);
   const bad = sorted.find((s) => !Number.isInteger(s) || s < 1 || s > N);
-  if (bad !== undefined) throw new Error(`gradientBaseline: record entries must be integers in [1, ${N}], got ${bad}`);
+  if (bad !== undefined) throw new Error(`${where}: record entries must be integers in [1, ${N}], got ${bad}`);
   return sorted;
 }
 
-function better(goal: MetricGoal, a: number, b: number): boolean {
+export function better(goal: MetricGoal, a: number, b: number): boolean {
   return goal === 'minimize' ? a < b : a > b;
 }
 
-function mean(values: readonly number[]): number {
+export function mean(values: readonly number[]): number {
   return values.reduce((a, b) => a + b, 0) / values.length;
 }

@@ -8,7 +8,7 @@
 import { trainPpo } from '@gpt/rl-cartpole';
 import type { CartpoleTask } from '../tasks/cartpole.js';
 import type { Task } from '../tasks/task.js';
-import type { GradientBaselineReport, GradientCurve } from './gradient-baseline.js';
+import { better, checkRecord, defaultRecord, mean, type GradientBaselineReport, type GradientCurve } from './gradient-baseline.js';
 
 /** Half-decades from the recipe's 3e-4 up. */
 export const DEFAULT_PPO_LEARNING_RATES: readonly number[] = [3e-4, 1e-3, 3e-3];
@@ -40,11 +40,7 @@ export function isCartpoleTask(task: Task): task is CartpoleTask {
  * evaluation of more than 200 episodes, so fewer than gradientBaseline records).
  */
 export function defaultPpoRecord(N: number): number[] {
-  const iterations = new Set<number>();
-  for (let i = 1; i <= Math.min(N, 10); i++) iterations.add(i);
-  if (N > 10) for (let k = 1; k <= 15; k++) iterations.add(Math.round(10 * (N / 10) ** (k / 15)));
-  iterations.add(N);
-  return [...iterations].sort((a, b) => a - b);
+  return defaultRecord(N, 10, 15);
 }
 
 /** Runs the sweep from `params` (policy vectors, e.g. unseen random initializations). */
@@ -58,10 +54,7 @@ export async function ppoBaseline(task: CartpoleTask, params: readonly Float32Ar
   });
   const rates = options.learningRates ?? DEFAULT_PPO_LEARNING_RATES;
   if (rates.length === 0 || rates.some((lr) => !(lr > 0 && Number.isFinite(lr)))) throw new Error(`ppoBaseline: learningRates must be positive numbers, got ${JSON.stringify(rates)}`);
-  const record = [...new Set(options.record ?? defaultPpoRecord(N))].sort((a, b) => a - b);
-  if (record.length === 0) throw new Error('ppoBaseline: record is empty');
-  const bad = record.find((i) => !Number.isInteger(i) || i < 1 || i > N);
-  if (bad !== undefined) throw new Error(`ppoBaseline: record entries must be integers in [1, ${N}], got ${bad}`);
+  const record = checkRecord(options.record ?? defaultPpoRecord(N), N, 'ppoBaseline');
   const seed = options.seed ?? 0;
   if (!Number.isSafeInteger(seed) || seed < 0) throw new Error(`ppoBaseline: seed must be a non-negative integer, got ${seed}`);
 
@@ -82,8 +75,7 @@ export async function ppoBaseline(task: CartpoleTask, params: readonly Float32Ar
     curves.push({ optimizer: 'ppo', lr, steps: [...record], meanMetric: record.map((_, k) => mean(metrics.map((m) => m[k]!))), metrics });
   }
   const last = (c: GradientCurve) => c.meanMetric[c.meanMetric.length - 1]!;
-  const sign = task.metric.goal === 'minimize' ? -1 : 1;
-  const best = curves.reduce((b, c) => (sign * last(c) > sign * last(b) ? c : b));
+  const best = curves.reduce((b, c) => (better(task.metric.goal, last(c), last(b)) ? c : b));
   return { task: task.name, metric: task.metric.name, goal: task.metric.goal, startMetric, curves, bestLearningRate: { ppo: best.lr } };
 }
 
@@ -114,8 +106,4 @@ export async function ppoTrajectory(
   result.policy.dispose();
   result.critic.dispose();
   return options.record.map((iteration) => saved.get(iteration)!);
-}
-
-function mean(values: readonly number[]): number {
-  return values.reduce((a, b) => a + b, 0) / values.length;
 }

@@ -14,7 +14,7 @@ import {
 import type { WebGPUBackend } from './webgpu/webgpu-backend.js';
 
 export { adapterLabel, isSoftwareAdapter, type WebGPUProbe, type AdapterSummary, type GpuEntryPoint } from './webgpu/webgpu-init.js';
-export { WebGPUBackend, type WebGPUBackendOptions, type WebGPUStats, type GpuTensorBuffer } from './webgpu/webgpu-backend.js';
+export { WebGPUBackend, type WebGPUBackendOptions, type WebGPUStats, type GpuTensorBuffer, type KernelProfile } from './webgpu/webgpu-backend.js';
 
 export interface NodeWebGPUOptions extends Omit<WebGPUInitOptions, 'gpu'> {
   /**

@@ -6,4 +6,4 @@
 //   console.log(await y.data());                         // readback is async
 
 export { initWebGPU, probeWebGPU, adapterLabel, isSoftwareAdapter, type WebGPUInitOptions, type WebGPUProbe, type AdapterSummary, type GpuEntryPoint } from './webgpu/webgpu-init.js';
-export { WebGPUBackend, type WebGPUBackendOptions, type WebGPUStats, type GpuTensorBuffer } from './webgpu/webgpu-backend.js';
+export { WebGPUBackend, type WebGPUBackendOptions, type WebGPUStats, type GpuTensorBuffer, type KernelProfile } from './webgpu/webgpu-backend.js';

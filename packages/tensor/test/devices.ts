@@ -75,8 +75,25 @@ export const webgpu: TestDevice = {
   teardown: async () => setDefaultDevice('cpu'),
 };
 
+/**
+ * The same adapter with the kernels chosen for real GPUs forced on (tiled matmuls, a
+ * workgroup per row, fused attention), so CI's lavapipe runs every variant a GPU would.
+ */
+export const webgpuGpuKernels: TestDevice = {
+  name: 'webgpu-gpu-kernels',
+  device: 'webgpu-gpu-kernels',
+  required: webgpu.required,
+  unavailableReason: webgpu.unavailableReason,
+  setup: async () => {
+    const { initWebGPU } = await import('@gpt/tensor/webgpu-node');
+    if (!hasDevice('webgpu-gpu-kernels')) await initWebGPU({ name: 'webgpu-gpu-kernels', kernels: 'gpu' });
+    setDefaultDevice('webgpu-gpu-kernels');
+  },
+  teardown: async () => setDefaultDevice('cpu'),
+};
+
 function hasDevice(name: string): boolean {
   return name in memory().devices;
 }
 
-export const TEST_DEVICES: TestDevice[] = [cpuTs, cpuWasm, webgpu];
+export const TEST_DEVICES: TestDevice[] = [cpuTs, cpuWasm, webgpu, webgpuGpuKernels];

@@ -17,8 +17,12 @@ import type { Grid } from './kernels/kernel.js';
 import { PARAM_WORDS } from './kernels/wgsl.js';
 import { BUFFER_USAGE } from './gpu-constants.js';
 
-/** Dispatches per submit at most (also the arena's slot count). */
-export const ARENA_SLOTS = 256;
+/**
+ * Dispatches per submit at most (also the arena's slot count): enough for a G.pt training
+ * step of a 12-layer model in one submit (a submit costs tens of microseconds on the CPU
+ * side, and the GPU may idle between submits); the arena is 512 KiB.
+ */
+export const ARENA_SLOTS = 2048;
 const SLOT_BYTES = PARAM_WORDS * 4;
 
 export interface BufferBinding {

@@ -25,7 +25,7 @@ import { runConv2d, runConv2dBackpropFilter, runConv2dBackpropInput } from './ke
 import { runElementwise } from './kernels/elementwise.js';
 import { runFill } from './kernels/fill.js';
 import { runGather, runScatterAdd, STATUS_GATHER_INDEX, STATUS_SCATTER_INDEX } from './kernels/gather.js';
-import { gpuBuffer, type GpuInfo, type GpuKernel, type GpuTensorBuffer, type Grid, type KernelContext, type KernelSpec, type Params } from './kernels/kernel.js';
+import { gpuBuffer, type GpuInfo, type GpuKernel, type GpuTensorBuffer, type Grid, type KernelContext, type KernelProfile, type KernelSpec, type Params } from './kernels/kernel.js';
 import { runLayerNorm } from './kernels/layer-norm.js';
 import { runMatmul } from './kernels/matmul.js';
 import { runRandom } from './kernels/random.js';
@@ -34,7 +34,7 @@ import { runSoftmax } from './kernels/softmax.js';
 import { runConcat, runExpand, runPad, runPermute, runSlice } from './kernels/strided-copy.js';
 import { WORKGROUP_SIZE } from './kernels/wgsl.js';
 
-export type { GpuTensorBuffer } from './kernels/kernel.js';
+export type { GpuTensorBuffer, KernelProfile } from './kernels/kernel.js';
 
 export interface WebGPUBackendOptions {
   /** Device name in the registry and in `tensor.device` (default "webgpu"). */
@@ -47,9 +47,15 @@ export interface WebGPUBackendOptions {
   /** A line describing the adapter, shown by `describe()`. */
   adapterDescription?: string;
   /**
+   * The kernel variants to run (default 'gpu'; initWebGPU picks 'software' on adapters
+   * that run on the CPU, such as llvmpipe). Set it to force either set on any adapter:
+   * the tests run the 'gpu' kernels on lavapipe this way.
+   */
+  kernels?: KernelProfile;
+  /**
    * Whether scaledDotProductAttention runs the fused attention kernel here for short
-   * sequences (default true; initWebGPU turns it off on software adapters such as
-   * llvmpipe, where the composite's register-blocked matmuls measured faster).
+   * sequences (default: on with the 'gpu' kernels, off with the 'software' ones, where
+   * the composite's register-blocked matmuls measured faster on llvmpipe).
    */
   fusedAttention?: boolean;
 }
@@ -74,6 +80,8 @@ export interface WebGPUStats {
 const STORAGE_USAGE = BUFFER_USAGE.STORAGE | BUFFER_USAGE.COPY_SRC | BUFFER_USAGE.COPY_DST;
 const STAGING_USAGE = BUFFER_USAGE.MAP_READ | BUFFER_USAGE.COPY_DST;
 const STATUS_BYTES = 4;
+/** Bytes of freed buffers waiting for a submit that make the backend submit early. */
+const RETIRING_SUBMIT_BYTES = 512 * 2 ** 20;
 /** Smallest binding: one vec4 (kernels that read vec4 arrays need that much even for empty tensors). */
 const MIN_BINDING_BYTES = 16;
 
@@ -104,11 +112,14 @@ export class WebGPUBackend extends EventTarget implements Backend<GpuTensorBuffe
   private readonly maxBufferSize: number;
   private readonly maxGroups: number;
   private readonly adapterDescription: string;
+  /** The kernel variants this backend runs (WebGPUBackendOptions.kernels). */
+  readonly kernels: KernelProfile;
   /** See WebGPUBackendOptions.fusedAttention; may be changed at any time (it only steers scaledDotProductAttention). */
   fusedAttention: boolean;
   private liveBuffers = 0;
   private liveBytes = 0;
   private retiring = 0;
+  private retiringBytes = 0;
   // Counted because each upload is a queue write the kernels wait on: per-step uploads
   // (e.g. optimizer hyper-parameters) show up here before they show up in a profile.
   private uploads = 0;
@@ -127,7 +138,11 @@ export class WebGPUBackend extends EventTarget implements Backend<GpuTensorBuffe
     this.device = device as GPUDevice;
     this.name = options.name ?? 'webgpu';
     this.adapterDescription = options.adapterDescription ?? 'unknown adapter';
-    this.fusedAttention = options.fusedAttention ?? true;
+    this.kernels = options.kernels ?? 'gpu';
+    if (this.kernels !== 'gpu' && this.kernels !== 'software') {
+      throw new Error(`WebGPUBackend: kernels must be 'gpu' or 'software', got ${JSON.stringify(this.kernels)}`);
+    }
+    this.fusedAttention = options.fusedAttention ?? this.kernels === 'gpu';
     const limits = this.device.limits;
     this.maxBinding = Math.min(limits.maxStorageBufferBindingSize, limits.maxBufferSize);
     this.maxBufferSize = limits.maxBufferSize;
@@ -147,6 +162,8 @@ export class WebGPUBackend extends EventTarget implements Backend<GpuTensorBuffe
       dispatch: (op, spec, params, buffers, grid) => this.dispatchKernel(op, spec, params, buffers, grid),
       grid: (op, items, perGroup = WORKGROUP_SIZE) => this.gridFor(op, items, perGroup),
       maxWorkgroupsPerDimension: this.maxGroups,
+      maxWorkgroupStorageBytes: limits.maxComputeWorkgroupStorageSize,
+      profile: this.kernels,
       status: this.statusBuffer,
     };
     void this.device.lost.then((info) => {
@@ -160,9 +177,9 @@ export class WebGPUBackend extends EventTarget implements Backend<GpuTensorBuffe
     return this.lostReason !== null;
   }
 
-  /** The adapter this backend runs on, e.g. "mesa / llvmpipe". */
+  /** The adapter this backend runs on and the kernels it chose, e.g. "mesa / llvmpipe (software kernels)". */
   describe(): string {
-    return this.adapterDescription;
+    return `${this.adapterDescription} (${this.kernels} kernels)`;
   }
 
   /** The adapter limits that decide which tensors fit (bytes / workgroups). */
@@ -228,10 +245,15 @@ export class WebGPUBackend extends EventTarget implements Backend<GpuTensorBuffe
     if (this.lostReason !== null) return;
     // Back to the pool once the commands recorded so far (which may use it) are submitted.
     this.retiring++;
+    this.retiringBytes += buffer.capacity;
     this.recorder.afterSubmit(() => {
       this.retiring--;
+      this.retiringBytes -= buffer.capacity;
       this.pool.release({ buffer: gpuBuffer(buffer), capacity: buffer.capacity });
     });
+    // A whole training step is recorded before one submit; a large model's freed
+    // intermediates would all wait for it, so past this much an early submit recycles them.
+    if (this.retiringBytes > RETIRING_SUBMIT_BYTES) this.recorder.flush();
   }
 
   /**
@@ -239,7 +261,7 @@ export class WebGPUBackend extends EventTarget implements Backend<GpuTensorBuffe
    * item's scores fit in workgroup memory and `fusedAttention` is on.
    */
   fusesAttention(tq: number, tk: number): boolean {
-    return this.fusedAttention && attentionFits(tq, tk);
+    return this.fusedAttention && attentionFits(tq, tk, this.context.maxWorkgroupStorageBytes);
   }
 
   memory(): BackendMemory {
@@ -366,7 +388,7 @@ export class WebGPUBackend extends EventTarget implements Backend<GpuTensorBuffe
 
   run<K extends KernelOp>(op: K, inputs: readonly GpuInfo[], attrs: OpAttrs[K], out: TensorMeta): KernelOutput<K, GpuTensorBuffer> {
     this.assertUsable(op);
-    const kernel = this.kernels[op] as unknown as (i: readonly GpuInfo[], a: OpAttrs[K], o: TensorMeta) => KernelOutput<K, GpuTensorBuffer>;
+    const kernel = this.opKernels[op] as unknown as (i: readonly GpuInfo[], a: OpAttrs[K], o: TensorMeta) => KernelOutput<K, GpuTensorBuffer>;
     return kernel(inputs, attrs, out);
   }
 
@@ -374,7 +396,7 @@ export class WebGPUBackend extends EventTarget implements Backend<GpuTensorBuffe
     return (inputs, attrs, out) => kernel(this.context, inputs, attrs, out);
   }
 
-  private readonly kernels: Kernels<GpuTensorBuffer> = {
+  private readonly opKernels: Kernels<GpuTensorBuffer> = {
     ...(Object.fromEntries(
       Object.keys(UNARY).map((name) => [
         name,

@@ -57,8 +57,9 @@ export function adapterLabel(a: AdapterSummary): string {
 
 /**
  * Whether the adapter runs on the CPU (llvmpipe/lavapipe, SwiftShader, a fallback adapter):
- * there the fused attention kernel measured 2-6x slower than the composite (workgroup
- * barriers and scattered loads are expensive on a CPU), so it is off by default.
+ * initWebGPU then picks the 'software' kernels, because workgroup barriers and scattered
+ * loads are expensive on a CPU (the fused attention kernel measured 2-6x slower there than
+ * the composite, and tiled matmuls slower than the barrier-free ones).
  */
 export function isSoftwareAdapter(a: AdapterSummary): boolean {
   return a.isFallbackAdapter || /llvmpipe|lavapipe|swiftshader/i.test(adapterLabel(a));
@@ -122,6 +123,8 @@ export async function initWebGPU(options: WebGPUInitOptions = {}): Promise<WebGP
         maxBufferSize: limits.maxBufferSize,
         maxStorageBuffersPerShaderStage: limits.maxStorageBuffersPerShaderStage,
         maxComputeWorkgroupsPerDimension: limits.maxComputeWorkgroupsPerDimension,
+        // Fused attention keeps an item's scores (and their gradient) in workgroup memory.
+        maxComputeWorkgroupStorageSize: limits.maxComputeWorkgroupStorageSize,
       },
     });
   } catch (error) {
@@ -131,7 +134,7 @@ export async function initWebGPU(options: WebGPUInitOptions = {}): Promise<WebGP
   const backend = new WebGPUBackend(device, {
     ...options,
     adapterDescription: options.adapterDescription ?? adapterLabel(summary),
-    fusedAttention: options.fusedAttention ?? !isSoftwareAdapter(summary),
+    kernels: options.kernels ?? (isSoftwareAdapter(summary) ? 'software' : 'gpu'),
   });
   registerBackend(backend);
   if (options.setDefault) setDefaultDevice(backend.name);

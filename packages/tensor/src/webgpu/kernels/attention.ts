@@ -143,7 +143,7 @@ fn main(${MAIN_ARGS}) {
 }
 
 /** Whether the fused kernel takes these sizes (the item's weights fit in workgroup memory). */
-export function attentionFits(tq: number, tk: number): boolean {
+export function attentionFits(tq: number, tk: number, _workgroupStorageBytes = 16384): boolean {
   return tq * tk <= ATTENTION_MAX_SCORES;
 }
 

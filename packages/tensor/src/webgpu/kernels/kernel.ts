@@ -73,6 +73,16 @@ export class Params {
 
 export type Grid = readonly [number, number, number];
 
+/**
+ * Which kernel variants a backend runs. 'software' for adapters that run on the CPU
+ * (llvmpipe/lavapipe, SwiftShader): barrier-free, register-blocked kernels with one
+ * invocation per short row, because workgroup barriers cost more there than the reloads
+ * they save. 'gpu' for real GPUs: matmuls tiled through workgroup memory, a workgroup
+ * per row for row kernels, fused attention. Either runs on any adapter (tests force
+ * 'gpu' on lavapipe); only the speed differs.
+ */
+export type KernelProfile = 'software' | 'gpu';
+
 /** What kernels may do: allocate outputs and record dispatches. */
 export interface KernelContext {
   /** A fresh output buffer for a tensor of `meta` (checked against the adapter's limits). */
@@ -83,6 +93,10 @@ export interface KernelContext {
   grid(op: string, items: number, perGroup?: number): Grid;
   /** The adapter's maxComputeWorkgroupsPerDimension. */
   readonly maxWorkgroupsPerDimension: number;
+  /** The device's maxComputeWorkgroupStorageSize in bytes (at least 16 KiB by the WebGPU spec). */
+  readonly maxWorkgroupStorageBytes: number;
+  /** The kernel variants to choose (see KernelProfile). */
+  readonly profile: KernelProfile;
   /** The error-flag buffer bound by kernels that validate data (gather, scatterAdd). */
   readonly status: GpuTensorBuffer;
 }

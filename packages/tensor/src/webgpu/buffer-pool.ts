@@ -30,8 +30,8 @@ export class BufferPool {
     private readonly device: GPUDevice,
     private readonly usage: number,
     private readonly label: string,
-    /** Bytes kept for reuse at most; buffers released beyond it are destroyed. */
-    private readonly maxPooledBytes: number,
+    /** Bytes kept for reuse at most (asked at each release); buffers released beyond it are destroyed. */
+    private readonly maxPooledBytes: number | (() => number),
   ) {}
 
   acquire(bytes: number): PooledBuffer {
@@ -51,7 +51,8 @@ export class BufferPool {
 
   /** Takes back a buffer the GPU no longer uses. */
   release(entry: PooledBuffer): void {
-    if (this.pooledBytes + entry.capacity > this.maxPooledBytes) {
+    const limit = typeof this.maxPooledBytes === 'number' ? this.maxPooledBytes : this.maxPooledBytes();
+    if (this.pooledBytes + entry.capacity > limit) {
       this.destroy(entry);
       return;
     }

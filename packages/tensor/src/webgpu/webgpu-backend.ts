@@ -40,10 +40,13 @@ export interface WebGPUBackendOptions {
   /** Device name in the registry and in `tensor.device` (default "webgpu"). */
   name?: string;
   /**
-   * GPU memory kept in the pool for reuse at most (default 2 GiB). A training step's
-   * peak (activations kept for backward) should fit, or each step allocates anew.
+   * GPU memory kept in the pool for reuse at most. The default, 'peak', keeps freed
+   * buffers while live plus pooled bytes stay within the most bytes ever live at once:
+   * a training loop then allocates nothing after its first step, and
+   * the pool never holds more than the program itself once needed. A number caps the
+   * pool at that many bytes instead.
    */
-  maxPooledBytes?: number;
+  maxPooledBytes?: number | 'peak';
   /** A line describing the adapter, shown by `describe()`. */
   adapterDescription?: string;
   /**
@@ -118,6 +121,7 @@ export class WebGPUBackend extends EventTarget implements Backend<GpuTensorBuffe
   fusedAttention: boolean;
   private liveBuffers = 0;
   private liveBytes = 0;
+  private peakLiveBytes = 0;
   private retiring = 0;
   private retiringBytes = 0;
   // Counted because each upload is a queue write the kernels wait on: per-step uploads
@@ -147,8 +151,15 @@ export class WebGPUBackend extends EventTarget implements Backend<GpuTensorBuffe
     this.maxBinding = Math.min(limits.maxStorageBufferBindingSize, limits.maxBufferSize);
     this.maxBufferSize = limits.maxBufferSize;
     this.maxGroups = limits.maxComputeWorkgroupsPerDimension;
-    const maxPooled = options.maxPooledBytes ?? 2 * 2 ** 30;
-    this.pool = new BufferPool(this.device, STORAGE_USAGE, 'gpt tensor', maxPooled);
+    const maxPooled = options.maxPooledBytes ?? 'peak';
+    if (maxPooled !== 'peak' && !(typeof maxPooled === 'number' && maxPooled >= 0)) {
+      throw new Error(`WebGPUBackend: maxPooledBytes must be 'peak' or a number of bytes >= 0, got ${JSON.stringify(maxPooled)}`);
+    }
+    // With 'peak', a large model's step (whose optimizer alone replaces every parameter and
+    // moment buffer) reuses the previous step's buffers instead of creating, and having the
+    // driver zero, gigabytes of new ones.
+    const poolLimit = maxPooled === 'peak' ? () => this.peakLiveBytes - this.liveBytes : maxPooled;
+    this.pool = new BufferPool(this.device, STORAGE_USAGE, 'gpt tensor', poolLimit);
     this.stagingPool = new BufferPool(this.device, STAGING_USAGE, 'gpt readback', 64 * 2 ** 20);
     this.pipelines = new PipelineCache(this.device, (m) => this.reportError(m));
     this.recorder = new CommandRecorder(this.device);
@@ -220,6 +231,7 @@ export class WebGPUBackend extends EventTarget implements Backend<GpuTensorBuffe
     const entry = this.pool.acquire(bound);
     this.liveBuffers++;
     this.liveBytes += entry.capacity;
+    this.peakLiveBytes = Math.max(this.peakLiveBytes, this.liveBytes);
     return { buffer: entry.buffer, capacity: entry.capacity, bytes: bound };
   }
 

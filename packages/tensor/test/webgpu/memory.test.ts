@@ -1,8 +1,10 @@
 // GPU memory over 1,000 training steps: after the first steps have filled the pool,
 // live tensors, live GPU bytes and pooled buffers stay exactly constant, and every
-// buffer freed by a tensor returns to the pool once the GPU is done with it.
+// buffer freed by a tensor returns to the pool once the GPU is done with it. And the
+// pool's limit: the peak of live bytes by default, or a fixed number of bytes.
 
-import { memory } from '@gpt/tensor';
+import { memory, removeBackend, zeros } from '@gpt/tensor';
+import { initWebGPU } from '@gpt/tensor/webgpu-node';
 import { expect, it } from 'vitest';
 import { disposeModel, mlp, sgdStep } from './training.js';
 import { describeWebGPU } from './webgpu-suite.js';
@@ -34,5 +36,44 @@ describeWebGPU('webgpu memory', (gpu) => {
     expect((await last.data())[0]!).toBeLessThan(first);
     last.dispose();
     disposeModel(model);
+  });
+});
+
+describeWebGPU('webgpu buffer pool limits', () => {
+  const MIB = 2 ** 20;
+  /** Four 1 MiB tensors made, then all freed; a 2 MiB one made and freed: what the pool kept. */
+  async function pooledAfterChurn(options: Parameters<typeof initWebGPU>[0]): Promise<{ afterFour: number; afterLarger: number }> {
+    const backend = await initWebGPU(options);
+    try {
+      const small = [0, 1, 2, 3].map(() => zeros([MIB / 4], { device: backend.name }));
+      for (const t of small) t.dispose();
+      await backend.sync();
+      const afterFour = backend.stats().pooledBytes;
+      const larger = zeros([(2 * MIB) / 4], { device: backend.name });
+      larger.dispose();
+      await backend.sync();
+      return { afterFour, afterLarger: backend.stats().pooledBytes };
+    } finally {
+      removeBackend(backend.name);
+      backend.destroy();
+    }
+  }
+
+  it("'peak' (the default) keeps freed buffers while live + pooled bytes stay within the peak of live bytes", async () => {
+    const { afterFour, afterLarger } = await pooledAfterChurn({ name: 'pool-peak' });
+    expect(afterFour).toBe(4 * MIB); // the peak was 4 MiB live: all four are kept
+    // The 2 MiB buffer came from the driver (no buffer of its size class was pooled); keeping it
+    // would make 6 MiB pooled with a peak of 4 MiB live, so it is destroyed.
+    expect(afterLarger).toBe(4 * MIB);
+  });
+
+  it('a number caps the pool at that many bytes', async () => {
+    const { afterFour, afterLarger } = await pooledAfterChurn({ name: 'pool-capped', maxPooledBytes: 1.5 * MIB });
+    expect(afterFour).toBe(MIB);
+    expect(afterLarger).toBe(MIB);
+  });
+
+  it('refuses a bad maxPooledBytes', async () => {
+    await expect(initWebGPU({ name: 'pool-bad', maxPooledBytes: -1 })).rejects.toThrow(/maxPooledBytes must be 'peak' or a number of bytes >= 0, got -1/);
   });
 });

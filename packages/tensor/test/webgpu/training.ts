@@ -1,10 +1,13 @@
-// Two small models trained with plain SGD on any device, used by the WebGPU parity
-// and memory tests: an MLP classifier and one pre-norm transformer block (attention
-// from matmul + softmax, a GELU MLP, layerNorm), both built from tensor ops only.
+// Small models trained on any device, used by the WebGPU parity and memory tests: an
+// MLP classifier, one pre-norm transformer block (attention from matmul + softmax, a
+// GELU MLP, layerNorm), and a G.pt-shaped block (18 tokens of width 64, biased matmuls,
+// scaledDotProductAttention, so the fused attention kernel where the backend fuses),
+// all built from tensor ops only, with an SGD step and an AdamW step (the adamUpdate op).
 // Initial weights and data are drawn on the CPU with fixed seeds and copied to the
 // device, so every device starts from identical numbers.
 
 import {
+  adamUpdate,
   add,
   crossEntropy,
   gelu,
@@ -17,9 +20,11 @@ import {
   randn,
   relu,
   reshape,
+  scaledDotProductAttention,
   slice,
   softmax,
   tidy,
+  zerosLike,
   valueAndGrad,
   type Tensor,
 } from '@gpt/tensor';
@@ -100,11 +105,95 @@ export async function transformerBlock(device: string): Promise<Model> {
   };
 }
 
+const GB = 4; // batch
+const GT = 18; // tokens, as G.pt's smallest configs
+const GC = 64; // width: rows of 64 take the GPU kernels' workgroup-per-row path
+const GH = 4; // heads
+const GD = GC / GH;
+
+/**
+ * A G.pt-shaped pre-norm transformer block: Linear layers as biased matmuls, attention
+ * through scaledDotProductAttention (the fused kernel on backends that fuse, the composite
+ * elsewhere), GELU MLP, layerNorm with affine; MSE to a random target.
+ */
+export async function gptBlock(device: string): Promise<Model> {
+  const params = [
+    randn([GC], { seed: 30, mean: 1, std: 0.1 }), // ln1 weight
+    randn([GC], { seed: 31, std: 0.1 }), // ln1 bias
+    // No qkv bias: the k part's true gradient is exactly zero (softmax ignores a shift shared by
+    // a row's scores), and AdamW turns its rounding noise into full-size steps of either sign.
+    randn([GC, 3 * GC], { seed: 32, std: 0.1 }), // qkv projection
+    randn([GC, GC], { seed: 34, std: 0.1 }), // attention output projection
+    randn([GC], { seed: 35, std: 0.05 }),
+    randn([GC], { seed: 36, mean: 1, std: 0.1 }), // ln2 weight
+    randn([GC], { seed: 37, std: 0.1 }), // ln2 bias
+    randn([GC, 4 * GC], { seed: 38, std: 0.1 }), // mlp in
+    randn([4 * GC], { seed: 39, std: 0.05 }),
+    randn([4 * GC, GC], { seed: 40, std: 0.05 }), // mlp out
+    randn([GC], { seed: 41, std: 0.05 }),
+  ];
+  const inputs = [randn([GB, GT, GC], { seed: 42 }), randn([GB, GT, GC], { seed: 43 })];
+  return {
+    params: await onDevice(params, device),
+    inputs: await onDevice(inputs, device),
+    loss: ([ln1w, ln1b, wqkv, wo, bo, ln2w, ln2b, w1, b1, w2, b2], [x, target]) => {
+      const heads = (t: Tensor) => permute(reshape(t, [GB, GT, GH, GD]), [0, 2, 1, 3]); // [B, H, T, D]
+      const a = layerNorm(x!, ln1w, ln1b); // [B, T, C]
+      const qkv = matmul(a, wqkv!); // [B, T, 3C]
+      const q = heads(slice(qkv, [null, null, [0, GC]]));
+      const k = heads(slice(qkv, [null, null, [GC, 2 * GC]]));
+      const v = heads(slice(qkv, [null, null, [2 * GC, 3 * GC]]));
+      const attended = scaledDotProductAttention(q, k, v); // [B, H, T, D]
+      const merged = reshape(permute(attended, [0, 2, 1, 3]), [GB, GT, GC]);
+      const x1 = add(x!, matmul(merged, wo!, { bias: bo })); // [B, T, C]
+      const m = layerNorm(x1, ln2w, ln2b);
+      const hidden = gelu(matmul(m, w1!, { bias: b1 })); // [B, T, 4C]
+      const out = add(x1, matmul(hidden, w2!, { bias: b2 })); // [B, T, C]
+      return mse(out, target!);
+    },
+  };
+}
+
 /** One SGD step in place; returns the loss before the step (still on the device). */
 export function sgdStep(model: Model, lr: number): Tensor {
   const { value, grads } = valueAndGrad((...ps: Tensor[]) => tidy(() => model.loss(ps, model.inputs)))(...model.params);
   tidy(() => {
     model.params.forEach((p, i) => p.assign(p.sub(grads[i]!.mul(lr))));
+  });
+  for (const g of grads) g.dispose();
+  return value;
+}
+
+/** AdamW's moments and step count for a model's parameters. */
+export interface AdamWState {
+  readonly m: Tensor[];
+  readonly v: Tensor[];
+  step: number;
+}
+
+export function adamWState(model: Model): AdamWState {
+  return { m: model.params.map((p) => zerosLike(p)), v: model.params.map((p) => zerosLike(p)), step: 0 };
+}
+
+/**
+ * One AdamW step in place (betas 0.9/0.999, eps 1e-8, weight decay 0.01, the bias
+ * corrections folded into alpha and eps as @gpt/nn's AdamW does); returns the loss before
+ * the step.
+ */
+export function adamWStep(model: Model, state: AdamWState, lr: number): Tensor {
+  const { value, grads } = valueAndGrad((...ps: Tensor[]) => tidy(() => model.loss(ps, model.inputs)))(...model.params);
+  state.step++;
+  const [beta1, beta2, eps, weightDecay] = [0.9, 0.999, 1e-8, 0.01];
+  const c2 = Math.sqrt(1 - beta2 ** state.step);
+  const scalars = { momentWeight: 1 - beta1, varianceWeight: 1 - beta2, decay: 1 - lr * weightDecay, alpha: (lr / (1 - beta1 ** state.step)) * c2, eps: eps * c2 };
+  model.params.forEach((p, i) => {
+    const [param, m, v] = adamUpdate(p, grads[i]!, state.m[i]!, state.v[i]!, scalars);
+    p.assign(param);
+    param.dispose();
+    state.m[i]!.dispose();
+    state.v[i]!.dispose();
+    state.m[i] = m;
+    state.v[i] = v;
   });
   for (const g of grads) g.dispose();
   return value;

@@ -431,16 +431,8 @@ export class WebGPUBackend extends EventTarget implements Backend<GpuTensorBuffe
     min: this.bind((ctx, [x], attrs: OpAttrs['min'], out) => runReduce(ctx, 'min', x!, attrs, out)),
     argmax: this.bind((ctx, [x], attrs: OpAttrs['argmax'], out) => runArgReduce(ctx, 'argmax', x!, attrs, out)),
     argmin: this.bind((ctx, [x], attrs: OpAttrs['argmin'], out) => runArgReduce(ctx, 'argmin', x!, attrs, out)),
-    // The bias is a second dispatch here (an elementwise add of the [N] row); the CPU fuses it.
-    matmul: (inputs, attrs, out) => {
-      if (!attrs.bias) return runMatmul(this.context, inputs, attrs, out);
-      const product = runMatmul(this.context, inputs.slice(0, 2), attrs, out);
-      try {
-        return runElementwise(this.context, 'add', [{ buffer: product, shape: out.shape, dtype: 'float32' }, inputs[2]!], 'float32', out);
-      } finally {
-        this.free(product);
-      }
-    },
+    // One dispatch: the bias (attrs.bias, a third input [N]) is added as C is stored.
+    matmul: this.bind(runMatmul),
     permute: this.bind((ctx, [x], attrs: OpAttrs['permute'], out) => runPermute(ctx, x!, attrs, out)),
     expand: this.bind((ctx, [x], _a, out) => runExpand(ctx, x!, out)),
     slice: this.bind((ctx, [x], attrs: OpAttrs['slice'], out) => runSlice(ctx, x!, attrs, out)),

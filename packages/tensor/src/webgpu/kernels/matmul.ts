@@ -1,22 +1,27 @@
-// Batched matmul with broadcast batch dims and transposed operands, as
-// register-blocked kernels without workgroup memory: each invocation keeps a block
-// of C in registers and streams its rows of A and columns of B from global memory.
-// No barrier per k-step: on software GPUs (llvmpipe) barriers cost more than the
-// reloads they save (see design/environment.md), and on real GPUs the caches serve
-// the reloads. Operands are read through strides (or as vec4 where the
-// layout allows), so transA/transB never need a copy.
+// Batched matmul with broadcast batch dims and transposed operands, C = A B (+ bias).
+// Two families, chosen by the kernel profile (KernelProfile):
+//  - 'gpu': the shared-memory tiled kernel of matmul-tiled.ts, what reaches a real
+//    GPU's throughput;
+//  - 'software': register-blocked kernels without workgroup memory: each invocation
+//    keeps a block of C in registers and streams its rows of A and columns of B from
+//    global memory. No barrier per k-step: on software GPUs (llvmpipe) barriers cost
+//    more than the reloads they save (see design/environment.md).
+// Operands are read through strides (or as vec4 where the layout allows), so
+// transA/transB and broadcast batch dims never need a copy. The optional bias ([n],
+// added to every row of C) is one more binding, added as C is stored: one dispatch.
 
 import { matmulShapes, type OpAttrs, type TensorMeta } from '../../ops.js';
 import { broadcastStrides, sizeOf } from '../../shape.js';
-import { kernelSpec, Params, type GpuInfo, type GpuTensorBuffer, type KernelContext, type KernelSpec } from './kernel.js';
+import { kernelSpec, Params, type GpuInfo, type GpuTensorBuffer, type KernelContext, type KernelSpec, type StorageAccess } from './kernel.js';
+import { tiledMatmulWgsl, tileLoad, tileLoadName, TILED_THREADS, TILED_TILE, TILED_WORKGROUP_BYTES, type TiledMatmulLayout } from './matmul-tiled.js';
 import { assertRank, coalesce } from './strided-layout.js';
 import { MAX_RANK, PARAMS_WGSL, storage, unravelWgsl } from './wgsl.js';
 
-/** Invocations per workgroup side (8 x 8). */
+/** Invocations per workgroup side of the software kernels (8 x 8). */
 export const MATMUL_THREADS = 8;
 
 /**
- * Three programs, chosen per call by layout:
+ * The software profile's programs, chosen per call by layout:
  *   rows     B rows contiguous (no transB) and n % 4 == 0: B and C move as vec4, each
  *            invocation keeps a 4 x 8 block (the fastest on llvmpipe by ~1.5-2x);
  *   rows-at  the same for A^T B with m % 4 == 0 (weight gradients): A moves as vec4 too;
@@ -26,7 +31,7 @@ export const MATMUL_THREADS = 8;
  */
 export type MatmulVariant = 'rows' | 'rows-at' | 'dot' | 'generic';
 
-/** Rows and columns of C each variant's workgroup covers. */
+/** Rows and columns of C each software variant's workgroup covers. */
 const BLOCK: Record<MatmulVariant, { rows: number; cols: number }> = {
   rows: { rows: 32, cols: 64 },
   'rows-at': { rows: 32, cols: 64 },
@@ -47,25 +52,32 @@ const BATCH_SHAPE = 16;
 const A_BATCH = BATCH_SHAPE + MAX_RANK;
 const B_BATCH = A_BATCH + MAX_RANK;
 
-/** Stores a 4x4 tile (rows c0..c3) of a scalar C at row0/col0, clipped to m x n. */
-const STORE_4X4_WGSL = `let rows = array<vec4<f32>, 4>(c0, c1, c2, c3);
-  for (var i = 0u; i < 4u; i++) {
-    if (row0 + i >= m) { break; }
-    let r = rows[i];
-    let base = out_base + (row0 + i) * n + col0;
-    c[base] = r.x;
-    if (col0 + 1u < n) { c[base + 1u] = r.y; }
-    if (col0 + 2u < n) { c[base + 2u] = r.z; }
-    if (col0 + 3u < n) { c[base + 3u] = r.w; }
-  }`;
+/** WGSL element types of the bindings: a, b, c, and the bias (null: no bias binding). */
+interface BindingTypes {
+  readonly a: string;
+  readonly b: string;
+  readonly c: string;
+  readonly bias: string | null;
+}
 
-function prologue(aType: string, bType: string, cType: string): string {
+/** Storage accesses of bindings 1..: a, b, c, then the bias when there is one. */
+function storageAccess(bias: boolean): StorageAccess[] {
+  return bias ? ['read', 'read', 'read_write', 'read'] : ['read', 'read', 'read_write'];
+}
+
+/**
+ * Bindings, the entry point with `threads` x `threads` invocations, and the values every
+ * variant starts from: m, n, k; this matrix's batch index and the offsets of its A, B
+ * (a_base, b_base) and C (out_base); and the strides of A(i, p) and B(p, j) within one matrix.
+ */
+function prologue(types: BindingTypes, threads: number): string {
   return `${PARAMS_WGSL}
-${storage(1, 'a', aType, 'read')}
-${storage(2, 'b', bType, 'read')}
-${storage(3, 'c', cType, 'read_write')}
-@compute @workgroup_size(${MATMUL_THREADS}, ${MATMUL_THREADS})
-fn main(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_id) lid: vec3<u32>) {
+${storage(1, 'a', types.a, 'read')}
+${storage(2, 'b', types.b, 'read')}
+${storage(3, 'c', types.c, 'read_write')}
+${types.bias ? storage(4, 'bias', types.bias, 'read') : ''}
+@compute @workgroup_size(${threads}, ${threads})
+fn main(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_id) lid: vec3<u32>, @builtin(local_invocation_index) li: u32) {
   let m = pu(${M}u);
   let n = pu(${N}u);
   let k = pu(${K}u);
@@ -75,16 +87,40 @@ fn main(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_id) lid:
   let a_col = pu(${A_COL}u);
   let b_row = pu(${B_ROW}u);
   let b_col = pu(${B_COL}u);
+  let out_base = batch * m * n;`;
+}
+
+/** The software variants' start: rows row0..row0+3 of C; blocks wholly past m return at once. */
+function softwarePrologue(types: BindingTypes): string {
+  return `${prologue(types, MATMUL_THREADS)}
   let row0 = (wg.y * ${MATMUL_THREADS}u + lid.y) * 4u;
   if (row0 >= m) { return; }
   // Edge blocks read clamped rows/columns (valid memory) and skip writing them.
   let r1 = min(row0 + 1u, m - 1u);
   let r2 = min(row0 + 2u, m - 1u);
-  let r3 = min(row0 + 3u, m - 1u);
-  let out_base = batch * m * n;`;
+  let r3 = min(row0 + 3u, m - 1u);`;
 }
 
-const GENERIC_WGSL = `${prologue('f32', 'f32', 'f32')}
+/** Stores a 4x4 tile (rows c0..c3) of a scalar C at row0/col0 (col0 < n), clipped to m x n, plus the bias. */
+function store4x4Wgsl(bias: boolean): string {
+  const biasRow = bias
+    ? 'vec4<f32>(bias[col0], bias[min(col0 + 1u, n - 1u)], bias[min(col0 + 2u, n - 1u)], bias[min(col0 + 3u, n - 1u)])'
+    : 'vec4<f32>(0.0)';
+  return `let rows = array<vec4<f32>, 4>(c0, c1, c2, c3);
+  let bias_v = ${biasRow};
+  for (var i = 0u; i < 4u; i++) {
+    if (row0 + i >= m) { break; }
+    let r = rows[i] + bias_v;
+    let base = out_base + (row0 + i) * n + col0;
+    c[base] = r.x;
+    if (col0 + 1u < n) { c[base + 1u] = r.y; }
+    if (col0 + 2u < n) { c[base + 2u] = r.z; }
+    if (col0 + 3u < n) { c[base + 3u] = r.w; }
+  }`;
+}
+
+function genericWgsl(bias: boolean): string {
+  return `${softwarePrologue({ a: 'f32', b: 'f32', c: 'f32', bias: bias ? 'f32' : null })}
   let col0 = (wg.x * ${MATMUL_THREADS}u + lid.x) * 4u;
   if (col0 >= n) { return; }
   let a0 = a_base + row0 * a_row;
@@ -109,13 +145,15 @@ const GENERIC_WGSL = `${prologue('f32', 'f32', 'f32')}
     c2 += av.z * bv;
     c3 += av.w * bv;
   }
-  ${STORE_4X4_WGSL}
+  ${store4x4Wgsl(bias)}
 }
 `;
+}
 
 // B (p, 4j..4j+3) is vec4 number (b_base + p * n) / 4 + j; C likewise. With
 // \`transposedA\` (transA and m % 4 == 0), A's 4 rows at step p are one vec4 too.
-function rowsWgsl(transposedA: boolean): string {
+// The bias (n % 4 == 0 here) moves as vec4 like C.
+function rowsWgsl(transposedA: boolean, bias: boolean): string {
   const loadA = transposedA
     ? `let av = a[(a_base + p * m + row0) / 4u];
     let s0 = av.x;
@@ -127,7 +165,7 @@ function rowsWgsl(transposedA: boolean): string {
     let s1 = a[a1 + ap];
     let s2 = a[a2 + ap];
     let s3 = a[a3 + ap];`;
-  return `${prologue(transposedA ? 'vec4<f32>' : 'f32', 'vec4<f32>', 'vec4<f32>')}
+  return `${softwarePrologue({ a: transposedA ? 'vec4<f32>' : 'f32', b: 'vec4<f32>', c: 'vec4<f32>', bias: bias ? 'vec4<f32>' : null })}
   let n4 = n / 4u;
   let j0 = (wg.x * ${MATMUL_THREADS}u + lid.x) * 2u;
   if (j0 >= n4) { return; }
@@ -161,18 +199,21 @@ function rowsWgsl(transposedA: boolean): string {
   }
   let xs = array<vec4<f32>, 4>(x0, x1, x2, x3);
   let ys = array<vec4<f32>, 4>(y0, y1, y2, y3);
+  let bias_x = ${bias ? 'bias[j0]' : 'vec4<f32>(0.0)'};
+  let bias_y = ${bias ? 'bias[j1]' : 'vec4<f32>(0.0)'};
   for (var i = 0u; i < 4u; i++) {
     if (row0 + i >= m) { break; }
     let base = (out_base + (row0 + i) * n) / 4u;
-    c[base + j0] = xs[i];
-    if (j0 + 1u < n4) { c[base + j0 + 1u] = ys[i]; }
+    c[base + j0] = xs[i] + bias_x;
+    if (j0 + 1u < n4) { c[base + j0 + 1u] = ys[i] + bias_y; }
   }
 }
 `;
 }
 
 // A (i, 4q..4q+3) is vec4 number (a_base + i * k) / 4 + q; B^T (j, 4q..4q+3) likewise.
-const DOT_WGSL = `${prologue('vec4<f32>', 'vec4<f32>', 'f32')}
+function dotWgsl(bias: boolean): string {
+  return `${softwarePrologue({ a: 'vec4<f32>', b: 'vec4<f32>', c: 'f32', bias: bias ? 'f32' : null })}
   let col0 = (wg.x * ${MATMUL_THREADS}u + lid.x) * 4u;
   if (col0 >= n) { return; }
   let k4 = k / 4u;
@@ -202,19 +243,30 @@ const DOT_WGSL = `${prologue('vec4<f32>', 'vec4<f32>', 'f32')}
     c2 += vec4<f32>(dot(u2, v0), dot(u2, v1), dot(u2, v2), dot(u2, v3));
     c3 += vec4<f32>(dot(u3, v0), dot(u3, v1), dot(u3, v2), dot(u3, v3));
   }
-  ${STORE_4X4_WGSL}
+  ${store4x4Wgsl(bias)}
 }
 `;
+}
 
-const SOURCES: Record<MatmulVariant, () => string> = {
-  rows: () => rowsWgsl(false),
-  'rows-at': () => rowsWgsl(true),
-  dot: () => DOT_WGSL,
-  generic: () => GENERIC_WGSL,
+
+const SOURCES: Record<MatmulVariant, (bias: boolean) => string> = {
+  rows: (bias) => rowsWgsl(false, bias),
+  'rows-at': (bias) => rowsWgsl(true, bias),
+  dot: dotWgsl,
+  generic: genericWgsl,
 };
 
-export function matmulSpec(variant: MatmulVariant): KernelSpec {
-  return kernelSpec(`matmul:${variant}`, () => ({ code: SOURCES[variant](), storage: ['read', 'read', 'read_write'] }));
+/** A software variant, with or without the bias binding. */
+export function matmulSpec(variant: MatmulVariant, bias = false): KernelSpec {
+  return kernelSpec(`matmul:${variant}${bias ? ':bias' : ''}`, () => ({ code: SOURCES[variant](bias), storage: storageAccess(bias) }));
+}
+
+/** The tiled kernel for one operand layout; the key names every choice that changes its source. */
+export function tiledMatmulSpec(layout: TiledMatmulLayout): KernelSpec {
+  const key = `matmul:tiled:a-${tileLoadName(layout.a)}:b-${tileLoadName(layout.b)}:c${layout.cVec4 ? '4' : '1'}${layout.bias ? ':bias' : ''}`;
+  const vec = (v: boolean) => (v ? 'vec4<f32>' : 'f32');
+  const types: BindingTypes = { a: vec(layout.a.vec4), b: vec(layout.b.vec4), c: vec(layout.cVec4), bias: layout.bias ? vec(layout.cVec4) : null };
+  return kernelSpec(key, () => ({ code: tiledMatmulWgsl(prologue(types, TILED_THREADS), layout), storage: storageAccess(layout.bias) }));
 }
 
 function chooseVariant(attrs: OpAttrs['matmul'], m: number, n: number, k: number): MatmulVariant {
@@ -223,8 +275,26 @@ function chooseVariant(attrs: OpAttrs['matmul'], m: number, n: number, k: number
   return 'generic';
 }
 
+/** How the tiled kernel reads A and B and writes C for this call. */
+function tiledLayout(attrs: OpAttrs['matmul'], m: number, n: number, k: number): TiledMatmulLayout {
+  // A is [m, k] (k contiguous) or, with transA, stored [k, m] (m contiguous); B is
+  // [k, n] (n contiguous) or, with transB, stored [n, k] (k contiguous).
+  return { a: tileLoad(!attrs.transA, m, k), b: tileLoad(attrs.transB, n, k), cVec4: n % 4 === 0, bias: attrs.bias === true };
+}
+
+/** The program and the C block one workgroup covers for this call. */
+function choose(ctx: KernelContext, attrs: OpAttrs['matmul'], m: number, n: number, k: number): { spec: KernelSpec; rows: number; cols: number } {
+  if (ctx.profile === 'gpu' && TILED_WORKGROUP_BYTES <= ctx.maxWorkgroupStorageBytes) {
+    return { spec: tiledMatmulSpec(tiledLayout(attrs, m, n, k)), rows: TILED_TILE, cols: TILED_TILE };
+  }
+  const variant = chooseVariant(attrs, m, n, k);
+  return { spec: matmulSpec(variant, attrs.bias === true), ...BLOCK[variant] };
+}
+
+/** C = A B, or A B + bias (inputs[2], [n], added to every row) with attrs.bias: one dispatch per batch chunk. */
 export function runMatmul(ctx: KernelContext, inputs: readonly GpuInfo[], attrs: OpAttrs['matmul'], out: TensorMeta): GpuTensorBuffer {
-  const [A, B] = inputs as [GpuInfo, GpuInfo];
+  const [A, B, bias] = inputs as [GpuInfo, GpuInfo, GpuInfo?];
+  if (attrs.bias && !bias) throw new Error('matmul: attrs.bias is set but no bias tensor was given (expected a third input of shape [n])');
   const { batch, m, k, n } = matmulShapes(A.shape, B.shape, attrs);
   const result = ctx.allocate('matmul', out);
   const total = sizeOf(batch);
@@ -248,23 +318,38 @@ export function runMatmul(ctx: KernelContext, inputs: readonly GpuInfo[], attrs:
     .u32s(BATCH_SHAPE, layout.shape)
     .u32s(A_BATCH, layout.strides[0]!)
     .u32s(B_BATCH, layout.strides[1]!);
-  const variant = chooseVariant(attrs, m, n, k);
-  const [gx, gy] = [Math.ceil(n / BLOCK[variant].cols), Math.ceil(m / BLOCK[variant].rows)];
+  const { spec, rows, cols } = choose(ctx, attrs, m, n, k);
+  const [gx, gy] = [Math.ceil(n / cols), Math.ceil(m / rows)];
   const zLimit = ctx.maxWorkgroupsPerDimension;
   if (gx > zLimit || gy > zLimit) {
     throw new Error(`matmul: [${m}, ${k}] x [${k}, ${n}] needs ${gy} x ${gx} workgroups, over this adapter's maxComputeWorkgroupsPerDimension (${zLimit})`);
   }
+  const buffers = bias && attrs.bias ? [A.buffer, B.buffer, result, bias.buffer] : [A.buffer, B.buffer, result];
   // The batch runs along z; past the per-dimension limit it is split over several dispatches.
   for (let offset = 0; offset < total; offset += zLimit) {
     const chunk = Math.min(zLimit, total - offset);
     const p = new Params();
     p.words.set(params.words);
     p.u32(BATCH_OFFSET, offset);
-    ctx.dispatch('matmul', matmulSpec(variant), p, [A.buffer, B.buffer, result], [gx, gy, chunk]);
+    ctx.dispatch('matmul', spec, p, buffers, [gx, gy, chunk]);
   }
   return result;
 }
 
+/** Every matmul program runMatmul can choose: the software variants and the tiled layouts, each with and without the bias. */
 export function matmulVariants(): KernelSpec[] {
-  return [matmulSpec('rows'), matmulSpec('rows-at'), matmulSpec('dot'), matmulSpec('generic')];
+  const variants: MatmulVariant[] = ['rows', 'rows-at', 'dot', 'generic'];
+  const tiled = new Map<string, KernelSpec>();
+  // The layout depends on the transposes and on which of m, n, k are multiples of 4.
+  for (const transA of [false, true]) {
+    for (const transB of [false, true]) {
+      for (const bias of [false, true]) {
+        for (const [m, n, k] of [4, 5].flatMap((m) => [4, 5].flatMap((n) => [4, 5].map((k) => [m, n, k] as const)))) {
+          const spec = tiledMatmulSpec(tiledLayout({ transA, transB, bias }, m, n, k));
+          tiled.set(spec.key, spec);
+        }
+      }
+    }
+  }
+  return [false, true].flatMap((bias) => variants.map((v) => matmulSpec(v, bias))).concat([...tiled.values()]);
 }

@@ -1,0 +1,303 @@
+// Every WebGPU matmul program against a float64 reference computed here: the tiled
+// kernel of the 'gpu' profile and the barrier-free kernels of the 'software' profile,
+// on two backends of the same adapter that force each profile. Shapes cover every
+// edge of the 64 x 64 tile and of the 16-step k-slice (1, 3, 4, 5, 17, 63, 64, 65,
+// 130), k = 0, all four transA/transB combinations, broadcast batch dims, the fused
+// bias, and one product spanning several tiles and slices. A recording kernel context
+// checks which program each call picks (no GPU needed) and that the cases below reach
+// every tiled program.
+
+import { getBackend, matmul, setDefaultDevice, tensor, type Tensor } from '@gpt/tensor';
+import { initWebGPU, probeWebGPU, type KernelProfile, type WebGPUBackend } from '@gpt/tensor/webgpu-node';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import type { TensorMeta } from '../../src/ops.js';
+import type { GpuInfo, GpuTensorBuffer, KernelContext, KernelSpec } from '../../src/webgpu/kernels/kernel.js';
+import { matmulVariants, runMatmul } from '../../src/webgpu/kernels/matmul.js';
+
+interface Case {
+  /** Batch dims of A and B ([] for plain matrices); broadcast against each other. */
+  readonly aBatch: readonly number[];
+  readonly bBatch: readonly number[];
+  readonly m: number;
+  readonly n: number;
+  readonly k: number;
+}
+
+const plain = (m: number, n: number, k: number): Case => ({ aBatch: [], bBatch: [], m, n, k });
+
+/** m, n, k from {1, 3, 4, 5, 17, 63, 64, 65, 130}: every residue mod 4 on each axis, tile edges at 63/64/65/130, k-slice edges at 17/63/64/65. */
+const SHAPES: Case[] = [
+  plain(1, 1, 1),
+  plain(1, 4, 3),
+  plain(3, 5, 4),
+  plain(4, 4, 4),
+  plain(5, 3, 17),
+  plain(4, 1, 5),
+  plain(17, 17, 17),
+  plain(1, 130, 64),
+  plain(130, 1, 65),
+  plain(63, 63, 63),
+  plain(64, 64, 64),
+  plain(65, 65, 65),
+  plain(63, 65, 64),
+  plain(65, 64, 63),
+  plain(64, 63, 130),
+  plain(130, 130, 5),
+  plain(130, 65, 17),
+  plain(5, 130, 130),
+  plain(17, 64, 1),
+  plain(64, 17, 4),
+  plain(3, 63, 65),
+  plain(65, 3, 3),
+  plain(130, 4, 64),
+  plain(4, 130, 63),
+  plain(63, 5, 130),
+  plain(5, 64, 17),
+  plain(64, 130, 3),
+  plain(17, 3, 130),
+  plain(3, 17, 64),
+  plain(130, 63, 4),
+  plain(4, 64, 17),
+  // k = 0: C is zero, or the bias.
+  plain(5, 7, 0),
+  plain(64, 68, 0),
+  // Broadcast batch dims: one B for three A's, and [2, 1] x [1, 3].
+  { aBatch: [3], bBatch: [], m: 17, n: 65, k: 63 },
+  { aBatch: [3], bBatch: [], m: 64, n: 64, k: 20 },
+  { aBatch: [2, 1], bBatch: [1, 3], m: 65, n: 17, k: 5 },
+  { aBatch: [2, 1], bBatch: [1, 3], m: 4, n: 64, k: 64 },
+];
+
+/** Several 64 x 64 tiles in both directions (partial at the edges) and 19 k-slices. */
+const LARGE: Case = { aBatch: [1], bBatch: [], m: 200, n: 260, k: 300 };
+
+const TRANSPOSES = [
+  { transA: false, transB: false },
+  { transA: true, transB: false },
+  { transA: false, transB: true },
+  { transA: true, transB: true },
+];
+
+/** Deterministic values in [-1, 1) (a 32-bit LCG), exactly representable in float32. */
+function values(count: number, seed: number): Float32Array {
+  const out = new Float32Array(count);
+  let state = seed >>> 0;
+  for (let i = 0; i < count; i++) {
+    state = (Math.imul(state, 1664525) + 1013904223) >>> 0;
+    out[i] = (state >>> 8) / 2 ** 23 - 1;
+  }
+  return out;
+}
+
+/** What one case feeds the op: stored shapes ([.., k, m] for transA, [.., n, k] for transB) and data. */
+function inputsOf(c: Case, transA: boolean, transB: boolean, seed: number) {
+  const aShape = [...c.aBatch, ...(transA ? [c.k, c.m] : [c.m, c.k])];
+  const bShape = [...c.bBatch, ...(transB ? [c.n, c.k] : [c.k, c.n])];
+  const size = (s: number[]) => s.reduce((x, y) => x * y, 1);
+  return { aShape, bShape, a: values(size(aShape), seed), b: values(size(bShape), seed + 1), bias: values(c.n, seed + 2) };
+}
+
+/** A's and B's batch dims padded to one rank, and the broadcast batch shape. */
+function batchDims(c: Case) {
+  const rank = Math.max(c.aBatch.length, c.bBatch.length);
+  const pad = (s: readonly number[]) => [...Array<number>(rank - s.length).fill(1), ...s];
+  const [aDims, bDims] = [pad(c.aBatch), pad(c.bBatch)];
+  return { aDims, bDims, batch: aDims.map((d, i) => Math.max(d, bDims[i]!)) };
+}
+
+/**
+ * A B (+ bias) in float64, with broadcast batch dims; also sum |a||b| (+ |bias|) per
+ * element, the scale float32 rounding errors are proportional to.
+ */
+function reference(c: Case, transA: boolean, transB: boolean, a: Float32Array, b: Float32Array, bias: Float32Array | null) {
+  const { aDims, bDims, batch } = batchDims(c);
+  const rank = batch.length;
+  const items = batch.reduce((x, y) => x * y, 1);
+  const { m, n, k } = c;
+  const value = new Float64Array(items * m * n);
+  const scale = new Float64Array(items * m * n);
+  for (let item = 0; item < items; item++) {
+    // Flat index of this item's A and B matrices (size-1 dims broadcast).
+    let [aItem, bItem, rest] = [0, 0, item];
+    let [aStride, bStride] = [1, 1];
+    for (let d = rank - 1; d >= 0; d--) {
+      const coord = rest % batch[d]!;
+      rest = Math.floor(rest / batch[d]!);
+      if (aDims[d]! > 1) aItem += coord * aStride;
+      if (bDims[d]! > 1) bItem += coord * bStride;
+      aStride *= aDims[d]!;
+      bStride *= bDims[d]!;
+    }
+    const [aOff, bOff] = [aItem * m * k, bItem * k * n];
+    for (let i = 0; i < m; i++) {
+      for (let j = 0; j < n; j++) {
+        let [sum, abs] = bias ? [bias[j]!, Math.abs(bias[j]!)] : [0, 0];
+        for (let p = 0; p < k; p++) {
+          const x = a[aOff + (transA ? p * m + i : i * k + p)]!;
+          const y = b[bOff + (transB ? j * k + p : p * n + j)]!;
+          sum += x * y;
+          abs += Math.abs(x * y);
+        }
+        value[(item * m + i) * n + j] = sum;
+        scale[(item * m + i) * n + j] = abs;
+      }
+    }
+  }
+  return { value, scale, shape: [...batch, m, n] };
+}
+
+const caseName = (c: Case) => `[${[...c.aBatch, c.m, c.k]}] x [${[...c.bBatch, c.k, c.n]}]`;
+
+/** Runs `c` on `device` and compares with the float64 reference: |got - want| <= 1e-5 sqrt(k) sum |a||b| + 1e-30. */
+async function check(device: string, c: Case, transA: boolean, transB: boolean, withBias: boolean, seed: number): Promise<void> {
+  const input = inputsOf(c, transA, transB, seed);
+  const A = tensor(input.a, { shape: input.aShape, device });
+  const B = tensor(input.b, { shape: input.bShape, device });
+  const bias = withBias ? tensor(input.bias, { device }) : null;
+  let C: Tensor | null = null;
+  try {
+    C = matmul(A, B, { transA, transB, bias });
+    const got = await C.data();
+    const want = reference(c, transA, transB, input.a, input.b, withBias ? input.bias : null);
+    const what = `${caseName(c)} transA=${transA} transB=${transB} bias=${withBias}`;
+    expect(C.shape, what).toEqual(want.shape);
+    const tolerance = 1e-5 * Math.sqrt(Math.max(c.k, 1));
+    let worst = { index: -1, excess: 0 };
+    for (let i = 0; i < want.value.length; i++) {
+      const excess = Math.abs(got[i]! - want.value[i]!) - (tolerance * want.scale[i]! + 1e-30);
+      if (!(excess <= worst.excess)) worst = { index: i, excess };
+    }
+    if (worst.index >= 0) {
+      expect.fail(`${what}: element ${worst.index} is ${got[worst.index]}, expected ${want.value[worst.index]} (tolerance ${tolerance} x ${want.scale[worst.index]})`);
+    }
+  } finally {
+    for (const t of [A, B, bias, C]) t?.dispose();
+  }
+}
+
+/** A backend of this adapter forcing `profile`, registered under its own name (skipped without WebGPU). */
+function describeProfile(profile: KernelProfile, body: (device: string, backend: () => WebGPUBackend) => void): void {
+  const name = `webgpu-matmul-${profile}`;
+  describe(`WebGPU matmul, ${profile} kernels`, () => {
+    let reason: string | null = null;
+    let backend: WebGPUBackend | null = null;
+    beforeAll(async () => {
+      const probe = await probeWebGPU();
+      reason = probe.available ? null : probe.reason;
+      if (reason !== null) return;
+      try {
+        backend = getBackend(name) as WebGPUBackend;
+      } catch {
+        backend = await initWebGPU({ name, kernels: profile });
+      }
+    });
+    afterAll(() => setDefaultDevice('cpu'));
+    beforeEach((context) => {
+      if (reason === null) return;
+      if (process.env.GPT_REQUIRE_WEBGPU === '1') throw new Error(`GPT_REQUIRE_WEBGPU=1 but WebGPU is unavailable: ${reason}`);
+      context.skip(reason);
+    });
+    body(name, () => {
+      if (!backend) throw new Error('WebGPU backend not initialized');
+      return backend;
+    });
+  });
+}
+
+for (const profile of ['gpu', 'software'] as const) {
+  describeProfile(profile, (device, backend) => {
+    it('uses the kernels it was asked for', () => {
+      expect(backend().kernels).toBe(profile);
+    });
+
+    for (const { transA, transB } of TRANSPOSES) {
+      it(`matches float64 with transA=${transA} transB=${transB}, with and without bias`, async () => {
+        let seed = 1;
+        for (const c of SHAPES) {
+          for (const withBias of [false, true]) await check(device, c, transA, transB, withBias, (seed += 7));
+        }
+      });
+    }
+
+    it(`matches float64 on ${caseName(LARGE)} with bias (several tiles and k-slices)`, async () => {
+      await check(device, LARGE, false, false, true, 99);
+      await check(device, LARGE, true, true, false, 101);
+    });
+
+    it('adds the bias in the matmul dispatch itself (one dispatch)', async () => {
+      const A = tensor(values(6 * 10, 3), { shape: [2, 3, 10], device });
+      const B = tensor(values(7 * 10, 4), { shape: [7, 10], device });
+      const bias = tensor(values(7, 5), { device });
+      const before = backend().stats().dispatches;
+      const C = matmul(A, B, { transB: true, bias });
+      expect(backend().stats().dispatches - before).toBe(1);
+      await C.data();
+      for (const t of [A, B, bias, C]) t.dispose();
+    });
+  });
+}
+
+/** A kernel context that records dispatches instead of running them. */
+function recordingContext(profile: KernelProfile, maxWorkgroupStorageBytes = 16384) {
+  const dispatches: { spec: KernelSpec; buffers: number; grid: readonly number[] }[] = [];
+  const buffer = (): GpuTensorBuffer => ({ buffer: {}, bytes: 16, capacity: 16 });
+  const ctx: KernelContext = {
+    allocate: () => buffer(),
+    dispatch: (_op, spec, _params, buffers, grid) => dispatches.push({ spec, buffers: buffers.length, grid }),
+    grid: () => [1, 1, 1],
+    maxWorkgroupsPerDimension: 65535,
+    maxWorkgroupStorageBytes,
+    profile,
+    status: buffer(),
+  };
+  const run = (c: Case, transA: boolean, transB: boolean, bias: boolean) => {
+    const { aShape, bShape } = inputsOf(c, transA, transB, 0);
+    const info = (shape: number[]): GpuInfo => ({ buffer: buffer(), shape, dtype: 'float32' });
+    const out: TensorMeta = { shape: [...batchDims(c).batch, c.m, c.n], dtype: 'float32' };
+    runMatmul(ctx, bias ? [info(aShape), info(bShape), info([c.n])] : [info(aShape), info(bShape)], { transA, transB, bias }, out);
+  };
+  return { dispatches, run };
+}
+
+describe('matmul kernel choice (recorded, no GPU)', () => {
+  it("the 'gpu' profile runs the tiled kernel, one dispatch with the bias bound, on 64 x 64 tiles", () => {
+    const { dispatches, run } = recordingContext('gpu');
+    run({ aBatch: [3], bBatch: [], m: 130, n: 65, k: 17 }, false, true, true);
+    expect(dispatches).toHaveLength(1);
+    expect(dispatches[0]!.spec.key).toBe('matmul:tiled:a-k1:b-k1:c1:bias');
+    expect(dispatches[0]!.buffers).toBe(4);
+    expect(dispatches[0]!.grid).toEqual([2, 3, 3]);
+    run(plain(64, 128, 256), true, false, false);
+    expect(dispatches[1]!.spec.key).toBe('matmul:tiled:a-lane4:b-lane4:c4');
+    expect(dispatches[1]!.buffers).toBe(3);
+  });
+
+  it("the 'software' profile keeps the barrier-free kernels, and so does 'gpu' without room for the tiles", () => {
+    for (const ctx of [recordingContext('software'), recordingContext('gpu', 4096)]) {
+      ctx.run(plain(64, 128, 256), false, false, true);
+      ctx.run(plain(64, 128, 256), false, true, false);
+      ctx.run(plain(5, 3, 7), true, true, false);
+      expect(ctx.dispatches.map((d) => d.spec.key)).toEqual(['matmul:rows:bias', 'matmul:dot', 'matmul:generic']);
+      expect(ctx.dispatches[0]!.spec.code).not.toMatch(/workgroupBarrier/);
+    }
+  });
+
+  it('the cases above reach every tiled program, with and without the bias', () => {
+    const { dispatches, run } = recordingContext('gpu');
+    for (const c of SHAPES) for (const { transA, transB } of TRANSPOSES) for (const bias of [false, true]) run(c, transA, transB, bias);
+    const used = new Set(dispatches.map((d) => d.spec.key));
+    const tiled = matmulVariants().filter((s) => s.key.startsWith('matmul:tiled:'));
+    // Layouts by which of m, n, k are multiples of 4: A B (k, n) 4, A^T B (m, n) 4,
+    // A B^T (k, n) 4, A^T B^T (m, k, n) 8; 20, times bias or not.
+    expect(tiled.length).toBe(40);
+    expect(tiled.map((s) => s.key).filter((key) => !used.has(key))).toEqual([]);
+  });
+
+  it('the tiled kernel has no early return (its barriers stay in uniform control flow)', () => {
+    for (const spec of matmulVariants().filter((s) => s.key.startsWith('matmul:tiled:'))) {
+      const main = spec.code.slice(spec.code.indexOf('fn main'));
+      expect(main, spec.key).not.toMatch(/\breturn\b/);
+      expect(spec.code.match(/workgroupBarrier\(\)/g), spec.key).toHaveLength(2);
+    }
+  });
+});

@@ -3,12 +3,15 @@
 // there, unless `fusedAttention` is set): one dispatch forward and one per input gradient
 // (the composite records ~10), with the CPU composite's values; past the kernel's workgroup
 // memory it composes primitives again, and the op itself refuses such sizes with the shapes
-// in the message.
+// and the device's limit in the message. The kernel's capacity follows the device's
+// workgroup memory: T <= 64 on 32 KiB (lavapipe), checked here with the 'gpu' kernels
+// (256 invocations per workgroup) forced on.
 
-import { randn, scaledDotProductAttention, sum, mul, tidy, type Tensor } from '@gpt/tensor';
+import { getBackend, randn, removeBackend, scaledDotProductAttention, sum, mul, tidy, type Tensor } from '@gpt/tensor';
 import { runOp } from '@gpt/tensor/internal';
-import { isSoftwareAdapter, probeWebGPU } from '@gpt/tensor/webgpu-node';
-import { expect, it } from 'vitest';
+import { initWebGPU, isSoftwareAdapter, probeWebGPU, type WebGPUBackend } from '@gpt/tensor/webgpu-node';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { attentionFits } from '../../src/webgpu/kernels/attention.js';
 import { describeWebGPU } from './webgpu-suite.js';
 
 /** The ops `fn` makes the backend run, in order. */
@@ -85,24 +88,87 @@ describeWebGPU('fused attention on WebGPU', (gpu) => {
     });
   }
 
-  it('composes primitives past the kernel (T 40: 1600 scores > 1024) with the same values', async () => {
-    const inputs = [randn([2, 40, 8], { seed: 5 }), randn([2, 40, 8], { seed: 6 }), randn([2, 40, 8], { seed: 7 }), randn([2, 40, 8], { seed: 8 })];
+  /** Fused values on `device` (forced on) against the CPU composite, and the fused ops recorded. */
+  async function expectFusedMatchesCpu(device: string, backend: WebGPUBackend, inputs: Tensor[]): Promise<void> {
     const cpu = await run('cpu', inputs);
-    const previous = gpu().fusedAttention;
-    gpu().fusedAttention = true;
-    const gpuRun = await run('webgpu', inputs, gpu()).finally(() => (gpu().fusedAttention = previous));
-    expect(gpuRun.ops).not.toContain('attention');
-    expect(gpuRun.ops).toContain('softmax');
-    cpu.values.forEach((expected, i) => expect(maxAbsDifference(gpuRun.values[i]!, expected)).toBeLessThan(1e-4));
-    for (const t of inputs) t.dispose();
+    const previous = backend.fusedAttention;
+    backend.fusedAttention = true;
+    const gpuRun = await run(device, inputs, backend).finally(() => (backend.fusedAttention = previous));
+    expect(gpuRun.ops.filter((op) => op === 'attention')).toHaveLength(1);
+    expect(gpuRun.ops.filter((op) => op === 'attentionBackward')).toHaveLength(3);
+    expect(gpuRun.ops).not.toContain('softmax');
+    cpu.values.forEach((expected, i) => {
+      const scale = Math.max(...Array.from(expected, Math.abs));
+      expect(maxAbsDifference(gpuRun.values[i]!, expected) / scale, ['output', 'dq', 'dk', 'dv'][i]).toBeLessThan(2e-5);
+    });
+  }
+
+  it('takes sizes by workgroup memory: both score arrays of the gradient kernels must fit', () => {
+    expect(attentionFits(32, 32)).toBe(true); // 16 KiB, the WebGPU minimum, unless told
+    expect(attentionFits(45, 45, 16384)).toBe(true); // 2025 scores: two 8 KiB arrays
+    expect(attentionFits(46, 46, 16384)).toBe(false);
+    expect(attentionFits(64, 64, 32768)).toBe(true); // two 16 KiB arrays
+    expect(attentionFits(65, 64, 32768)).toBe(false);
+    expect(attentionFits(18, 64, 32768)).toBe(true); // Tq != Tk: only the product counts
   });
 
-  it('the op refuses sizes past its workgroup memory, naming the shapes', () => {
-    const [q, k] = [randn([2, 40, 8], { device: 'webgpu' }), randn([2, 40, 8], { device: 'webgpu' })];
-    expect(() => runOp('attention', [q, k, k], { scale: 1 })).toThrow(
-      'attention: q [2, 40, 8] and k [2, 40, 8] give 40 x 40 scores per item, more than the WebGPU kernel\'s 1024; scaledDotProductAttention composes primitives for such sizes',
-    );
-    q.dispose();
-    k.dispose();
+  describe('with the gpu kernels (T 40-64)', () => {
+    const device = 'attention-gpu-kernels';
+    let backend: WebGPUBackend | null = null;
+    beforeAll(async () => {
+      if ((await probeWebGPU()).available) backend = await initWebGPU({ name: device, kernels: 'gpu' });
+    });
+    afterAll(() => {
+      backend?.destroy();
+      if (backend) removeBackend(device);
+    });
+    const gpuKernels = () => {
+      if (!backend) throw new Error('WebGPU backend not initialized');
+      return backend;
+    };
+
+    for (const [batch, tokens, headDim] of [
+      [[2, 2], 40, 64],
+      [[3], 50, 12],
+      [[2, 2], 64, 64],
+      [[2], 64, 6],
+    ] as const) {
+      it(`T ${tokens}, head dim ${headDim}: fused forward and gradients, the CPU composite's values`, async () => {
+        expect(gpuKernels().kernels).toBe('gpu');
+        expect(getBackend(device).fusesAttention?.(tokens, tokens)).toBe(true);
+        const shape = [...batch, tokens, headDim];
+        const inputs = [1, 2, 3, 4].map((seed) => randn(shape, { seed: seed + tokens }));
+        await expectFusedMatchesCpu(device, gpuKernels(), inputs);
+        for (const t of inputs) t.dispose();
+      });
+    }
+
+    it("Tq 20 x Tk 64 (cross attention shapes): fused, the CPU composite's values", async () => {
+      const q = randn([2, 20, 16], { seed: 9 });
+      const [k, v] = [randn([2, 64, 16], { seed: 10 }), randn([2, 64, 16], { seed: 11 })];
+      const r = randn([2, 20, 16], { seed: 12 });
+      await expectFusedMatchesCpu(device, gpuKernels(), [q, k, v, r]);
+      for (const t of [q, k, v, r]) t.dispose();
+    });
+
+    it('composes primitives past the kernel (T 80: 6400 scores > 4096) with the same values', async () => {
+      const inputs = [5, 6, 7, 8].map((seed) => randn([2, 80, 8], { seed }));
+      const cpu = await run('cpu', inputs);
+      const gpuRun = await run(device, inputs, gpuKernels());
+      expect(gpuRun.ops).not.toContain('attention');
+      expect(gpuRun.ops).toContain('softmax');
+      cpu.values.forEach((expected, i) => expect(maxAbsDifference(gpuRun.values[i]!, expected)).toBeLessThan(1e-4));
+      for (const t of inputs) t.dispose();
+    });
+
+    it('the op refuses sizes past its workgroup memory, naming the shapes and the device limit', () => {
+      const [q, k] = [randn([2, 80, 8], { device }), randn([2, 80, 8], { device })];
+      expect(() => runOp('attention', [q, k, k], { scale: 1 })).toThrow(
+        /^attention: q \[2, 80, 8\] and k \[2, 80, 8\] give 80 x 80 scores per item, more than the WebGPU kernel holds here \(\d+: 1 f32 array of scores within this device's maxComputeWorkgroupStorageSize of \d+ bytes\); scaledDotProductAttention composes primitives for such sizes$/,
+      );
+      const g = randn([2, 80, 8], { device });
+      expect(() => runOp('attentionBackward', [g, q, k, k], { scale: 1, wrt: 'q' })).toThrow(/2 f32 arrays of scores within this device's maxComputeWorkgroupStorageSize/);
+      for (const t of [q, k, g]) t.dispose();
+    });
   });
 });

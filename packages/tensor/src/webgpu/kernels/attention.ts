@@ -7,14 +7,20 @@
 //   dv = Pᵀ g,  dS = scale P (g vᵀ - rowsum(P ⊙ g vᵀ)),  dq = dS k,  dk = dSᵀ q.
 // Invocations of a workgroup stride over the entries of each stage, with a barrier between
 // stages (two to four in all).
+// The workgroup arrays (p, and ds for the q/k gradients) are sized by the spec: the
+// smallest of ATTENTION_CAPACITIES that holds Tq·Tk scores and fits the device's
+// maxComputeWorkgroupStorageSize, so 16 KiB (the WebGPU minimum) takes T <= 45 and
+// 32 KiB (lavapipe, most GPUs) T <= 64, G.pt's longest sequences. The 'gpu' kernels run
+// 256 invocations per workgroup so the T² stages (4096 scores at T 64) have enough of
+// them; the 'software' ones keep 64.
 
 import { attentionShapes, type OpAttrs, type TensorMeta } from '../../ops.js';
 import { shapeToString } from '../../shape.js';
 import { kernelSpec, Params, type GpuInfo, type GpuTensorBuffer, type KernelContext, type KernelSpec } from './kernel.js';
 import { FLOAT_CLASS_WGSL, GROUP_INDEX, MAIN_ARGS, PARAMS_WGSL, storage, WORKGROUP_SIZE } from './wgsl.js';
 
-/** Scores one workgroup holds: Tq·Tk at most (1024 floats = 4 KiB per array; WebGPU guarantees 16 KiB). */
-export const ATTENTION_MAX_SCORES = 1024;
+/** Scores a workgroup array can hold, one spec each (4, 8 or 16 KiB per array). */
+export const ATTENTION_CAPACITIES = [1024, 2048, 4096] as const;
 
 const BATCH = 0;
 const TQ = 1;
@@ -83,21 +89,21 @@ const SCORE_GRADIENT = `for (var n = li; n < tq * tk; n += WG) {
  * vec4<f32> and every offset below counts vec4s: a quarter of the loads, which is most of the
  * time on llvmpipe, where each invocation's load of a scattered address is a scalar gather.
  */
-export function attentionSpec(mode: AttentionMode, vec4 = false): KernelSpec {
-  return kernelSpec(`attention:${mode}:${vec4 ? 'vec4' : 'f32'}`, () => {
+export function attentionSpec(mode: AttentionMode, vec4 = false, capacity = 1024, workgroup = WORKGROUP_SIZE): KernelSpec {
+  return kernelSpec(`attention:${mode}:${vec4 ? 'vec4' : 'f32'}:${capacity}:wg${workgroup}`, () => {
     const backward = mode !== 'forward';
     const names = backward ? ['g', 'q', 'k', 'v'] : ['q', 'k', 'v'];
     const type = vec4 ? 'vec4<f32>' : 'f32';
     const bindings = [...names.map((name, i) => storage(i + 1, name, type, 'read')), storage(names.length + 1, 'out', type, 'read_write')];
-    const needsDs = mode === 'q' || mode === 'k';
+    const needsDs = workgroupArrays(mode) === 2;
     const code = `${PARAMS_WGSL}
 ${FLOAT_CLASS_WGSL}
 ${bindings.join('\n')}
-const WG = ${WORKGROUP_SIZE}u;
-var<workgroup> p: array<f32, ${ATTENTION_MAX_SCORES}>;
-${needsDs ? `var<workgroup> ds: array<f32, ${ATTENTION_MAX_SCORES}>;` : ''}
+const WG = ${workgroup}u;
+var<workgroup> p: array<f32, ${capacity}>; // [Tq, Tk] weights of this batch item
+${needsDs ? `var<workgroup> ds: array<f32, ${capacity}>; // [Tq, Tk] score gradients` : ''}
 
-@compute @workgroup_size(${WORKGROUP_SIZE})
+@compute @workgroup_size(${workgroup})
 fn main(${MAIN_ARGS}) {
   let b = ${GROUP_INDEX};
   if (b >= pu(${BATCH}u)) { return; }
@@ -142,9 +148,23 @@ fn main(${MAIN_ARGS}) {
   });
 }
 
-/** Whether the fused kernel takes these sizes (the item's weights fit in workgroup memory). */
-export function attentionFits(tq: number, tk: number, _workgroupStorageBytes = 16384): boolean {
-  return tq * tk <= ATTENTION_MAX_SCORES;
+/** f32 arrays of Tq·Tk a mode keeps in workgroup memory: p, and ds for the q/k gradients. */
+function workgroupArrays(mode: AttentionMode): 1 | 2 {
+  return mode === 'q' || mode === 'k' ? 2 : 1;
+}
+
+/** The smallest capacity holding `scores` whose `arrays` arrays fit in `workgroupStorageBytes`, or null. */
+function attentionCapacity(scores: number, arrays: number, workgroupStorageBytes: number): number | null {
+  return ATTENTION_CAPACITIES.find((capacity) => scores <= capacity && arrays * capacity * 4 <= workgroupStorageBytes) ?? null;
+}
+
+/**
+ * Whether the fused kernel takes these sizes in every mode (forward and all three
+ * gradients), on a device with `workgroupStorageBytes` of workgroup memory
+ * (16 KiB, the WebGPU minimum, unless told).
+ */
+export function attentionFits(tq: number, tk: number, workgroupStorageBytes = 16384): boolean {
+  return attentionCapacity(tq * tk, 2, workgroupStorageBytes) !== null;
 }
 
 /** attention (inputs [q, k, v]) or, with `wrt`, attentionBackward (inputs [g, q, k, v]). */
@@ -152,19 +172,35 @@ export function runAttention(ctx: KernelContext, inputs: readonly GpuInfo[], sca
   const op = wrt === 'forward' ? 'attention' : 'attentionBackward';
   const qkv = wrt === 'forward' ? inputs : inputs.slice(1);
   const { batch, tq, tk, e, ev } = attentionShapes(op, qkv, scale);
-  if (!attentionFits(tq, tk)) {
+  const arrays = workgroupArrays(wrt);
+  const capacity = attentionCapacity(tq * tk, arrays, ctx.maxWorkgroupStorageBytes);
+  if (capacity === null) {
+    const most = Math.max(0, ...ATTENTION_CAPACITIES.filter((c) => arrays * c * 4 <= ctx.maxWorkgroupStorageBytes));
     throw new Error(
-      `${op}: q ${shapeToString(qkv[0]!.shape)} and k ${shapeToString(qkv[1]!.shape)} give ${tq} x ${tk} scores per item, more than the WebGPU kernel's ${ATTENTION_MAX_SCORES}; scaledDotProductAttention composes primitives for such sizes`,
+      `${op}: q ${shapeToString(qkv[0]!.shape)} and k ${shapeToString(qkv[1]!.shape)} give ${tq} x ${tk} scores per item, more than the WebGPU kernel holds here (${most}: ${arrays} f32 array${arrays > 1 ? 's' : ''} of scores within this device's maxComputeWorkgroupStorageSize of ${ctx.maxWorkgroupStorageBytes} bytes); scaledDotProductAttention composes primitives for such sizes`,
     );
   }
   const result = ctx.allocate(op, out);
   // Every entry of the output is written (sums over an empty axis give 0), so only an empty batch skips the dispatch.
   const params = new Params().u32(BATCH, batch).u32(TQ, tq).u32(TK, tk).u32(E, e).u32(EV, ev).f32(SCALE, scale);
   const vec4 = e % 4 === 0 && ev % 4 === 0;
-  if (batch > 0) ctx.dispatch(op, attentionSpec(wrt, vec4), params, [...inputs.map((t) => t.buffer), result], ctx.grid(op, batch, 1));
+  const workgroup = ctx.profile === 'gpu' ? 256 : WORKGROUP_SIZE;
+  if (batch > 0) ctx.dispatch(op, attentionSpec(wrt, vec4, capacity, workgroup), params, [...inputs.map((t) => t.buffer), result], ctx.grid(op, batch, 1));
   return result;
 }
 
-export function attentionVariants(): KernelSpec[] {
-  return (['forward', 'q', 'k', 'v'] as const).flatMap((mode) => [attentionSpec(mode), attentionSpec(mode, true)]);
+/**
+ * The specs a device with `workgroupStorageBytes` can build. Dawn's null backend (the
+ * compile test) offers 16 KiB, so the 32 KiB q/k gradient kernels are validated by the
+ * attention tests on lavapipe instead.
+ */
+export function attentionVariants(workgroupStorageBytes = 16384): KernelSpec[] {
+  const specs: KernelSpec[] = [];
+  for (const mode of ['forward', 'q', 'k', 'v'] as const) {
+    for (const capacity of ATTENTION_CAPACITIES) {
+      if (workgroupArrays(mode) * capacity * 4 > workgroupStorageBytes) continue;
+      for (const workgroup of [WORKGROUP_SIZE, 256]) specs.push(attentionSpec(mode, false, capacity, workgroup), attentionSpec(mode, true, capacity, workgroup));
+    }
+  }
+  return specs;
 }

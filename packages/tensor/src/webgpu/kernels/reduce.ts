@@ -1,20 +1,34 @@
 // sum / max / min over any set of axes, and argmax / argmin along one axis.
 // The input is viewed as [kept axes] x [reduced axes], each merged where contiguous.
-// Usually each output gets one invocation; long reductions with few outputs give
-// each output a workgroup whose invocations reduce contiguous slices and combine
-// them in a tree. Float sums add at most 64 terms per partial result.
+// With the 'software' kernels each output usually gets one invocation; long reductions
+// with few outputs give each output a workgroup whose invocations reduce contiguous
+// slices and combine them in a tree. With the 'gpu' kernels every reduction of 64 or
+// more elements gets a workgroup per output (any output count: a GPU needs the
+// invocations), whose invocations interleave (invocation li takes elements li, li + 256,
+// ...), so neighbouring invocations read neighbouring addresses of a contiguous
+// reduction. Float sums add at most 64 terms per partial result.
 // max/min propagate NaN like the CPU backend; argmax/argmin take the first extreme.
 
 import type { DType } from '../../dtype.js';
 import type { OpAttrs, TensorMeta } from '../../ops.js';
 import { normalizeAxis, sizeOf, stridesOf } from '../../shape.js';
-import { kernelSpec, Params, type GpuInfo, type GpuTensorBuffer, type KernelContext, type KernelSpec } from './kernel.js';
+import { kernelSpec, Params, type GpuInfo, type GpuTensorBuffer, type KernelContext, type KernelProfile, type KernelSpec } from './kernel.js';
 import { assertRank, coalesce } from './strided-layout.js';
 import { FLOAT_CLASS_WGSL, GLOBAL_INDEX, GROUP_INDEX, MAIN_ARGS, MAX_RANK, PARAMS_WGSL, storage, unravelWgsl, WORKGROUP_SIZE, wgslType } from './wgsl.js';
 
 export type ReduceKind = 'sum' | 'max' | 'min';
-/** `thread`: one invocation per output; `group`: one workgroup per output. */
-export type ReduceMode = 'thread' | 'group';
+/**
+ * `thread`: one invocation per output; `group`: one workgroup of WORKGROUP_SIZE per output,
+ * each invocation a contiguous slice; `interleaved`: one workgroup per output, invocations
+ * striding over the reduced elements.
+ */
+export type ReduceMode = 'thread' | 'group' | 'interleaved';
+
+/** How one reduction dispatches: the mode and its invocations per workgroup. */
+export interface ReduceLayout {
+  readonly mode: ReduceMode;
+  readonly workgroup: number;
+}
 
 const N = 0;
 const KEPT_RANK = 1;
@@ -29,12 +43,22 @@ const RED_STRIDES = RED_SHAPE + MAX_RANK;
 const PARTIAL = 64;
 
 /**
- * A workgroup per output for long reductions with few outputs (full sums, norms);
- * otherwise an invocation per output is both simpler and faster, on llvmpipe most of all.
+ * 'software': a workgroup per output for long reductions with few outputs (full sums,
+ * norms); otherwise an invocation per output is both simpler and faster on llvmpipe.
+ * 'gpu': a workgroup per output from 64 elements on, 256 invocations from 1024 elements.
  */
-function reduceMode(outputs: number, count: number): ReduceMode {
-  return count >= 256 && outputs <= 256 ? 'group' : 'thread';
+function reduceLayout(profile: KernelProfile, outputs: number, count: number): ReduceLayout {
+  if (profile === 'software') return { mode: count >= 256 && outputs <= 256 ? 'group' : 'thread', workgroup: WORKGROUP_SIZE };
+  if (count < 64) return { mode: 'thread', workgroup: WORKGROUP_SIZE };
+  return { mode: 'interleaved', workgroup: count >= 1024 ? 256 : 64 };
 }
+
+const REDUCE_LAYOUTS: readonly ReduceLayout[] = [
+  { mode: 'thread', workgroup: WORKGROUP_SIZE },
+  { mode: 'group', workgroup: WORKGROUP_SIZE },
+  { mode: 'interleaved', workgroup: 64 },
+  { mode: 'interleaved', workgroup: 256 },
+];
 
 function identity(kind: ReduceKind, T: string): string {
   if (kind === 'sum') return `${T}(0)`;
@@ -49,9 +73,26 @@ function stepWgsl(kind: ReduceKind, T: string, a: string, v: string): string {
   return `if (is_nan(${a}) || is_nan(${v})) { ${a} = select(${v}, ${a}, is_nan(${a})); } else { ${a} = ${kind}(${a}, ${v}); }`;
 }
 
-export function reduceSpec(kind: ReduceKind, dtype: DType, mode: ReduceMode): KernelSpec {
+/** The tree that combines one `acc` per invocation of a workgroup of `size` into `partial[0]`. */
+function workgroupCombine(step: (a: string, v: string) => string, size: number): string {
+  return `partial[li] = acc;
+  workgroupBarrier();
+  for (var half = ${size / 2}u; half > 0u; half >>= 1u) {
+    if (li < half) {
+      var a = partial[li];
+      let v = partial[li + half];
+      ${step('a', 'v')}
+      partial[li] = a;
+    }
+    workgroupBarrier();
+  }`;
+}
+
+export function reduceSpec(kind: ReduceKind, dtype: DType, layout: ReduceLayout): KernelSpec {
   const T = wgslType(dtype);
-  return kernelSpec(`reduce:${kind}:${dtype}:${mode}`, () => {
+  const { mode, workgroup } = layout;
+  const key = `reduce:${kind}:${dtype}:${mode}${mode === 'interleaved' ? workgroup : ''}`;
+  return kernelSpec(key, () => {
     const step = (a: string, v: string) => stepWgsl(kind, T, a, v);
     const base = `
 ${PARAMS_WGSL}
@@ -103,6 +144,39 @@ fn main(${MAIN_ARGS}) {
         storage: ['read', 'read_write'],
       };
     }
+    if (mode === 'interleaved') {
+      return {
+        code: `${base}
+// Offset of reduced element r; one multiply when the reduced axes merged into one.
+fn element_offset(r: u32) -> u32 {
+  if (pu(${RED_RANK}u) <= 1u) { return r * pu(${RED_STRIDES}u); }
+  return reduced_offset(r);
+}
+var<workgroup> partial: array<${T}, ${workgroup}>;
+@compute @workgroup_size(${workgroup})
+fn main(${MAIN_ARGS}) {
+  let row = ${GROUP_INDEX};
+  if (row >= pu(${N}u)) { return; }
+  let count = pu(${RED_COUNT}u);
+  let start = kept_offset(row);
+  var acc = ${identity(kind, T)};
+  // Partial results of at most ${PARTIAL} terms each (this invocation's elements r0, r0 + ${workgroup}, ...).
+  for (var r0 = li; r0 < count; r0 += ${workgroup * PARTIAL}u) {
+    let r_end = min(count, r0 + ${workgroup * PARTIAL}u);
+    var part = ${identity(kind, T)};
+    for (var r = r0; r < r_end; r += ${workgroup}u) {
+      let v = x[start + element_offset(r)];
+      ${step('part', 'v')}
+    }
+    ${step('acc', 'part')}
+  }
+  ${workgroupCombine(step, workgroup)}
+  if (li == 0u) { out[row] = partial[0]; }
+}
+`,
+        storage: ['read', 'read_write'],
+      };
+    }
     return {
       code: `${base}
 var<workgroup> partial: array<${T}, ${WORKGROUP_SIZE}>;
@@ -118,17 +192,7 @@ fn main(${MAIN_ARGS}) {
     let r_begin = min(li * chunk, count);
     acc = reduce_range(kept_offset(row), r_begin, min(r_begin + chunk, count));
   }
-  partial[li] = acc;
-  workgroupBarrier();
-  for (var half = ${WORKGROUP_SIZE / 2}u; half > 0u; half >>= 1u) {
-    if (li < half) {
-      var a = partial[li];
-      let v = partial[li + half];
-      ${step('a', 'v')}
-      partial[li] = a;
-    }
-    workgroupBarrier();
-  }
+  ${workgroupCombine(step, WORKGROUP_SIZE)}
   if (valid && li == 0u) { out[row] = partial[0]; }
 }
 `,
@@ -160,9 +224,9 @@ export function runReduce(ctx: KernelContext, kind: ReduceKind, x: GpuInfo, { ax
     .u32s(KEPT_STRIDES, kept.strides[0]!)
     .u32s(RED_SHAPE, red.shape)
     .u32s(RED_STRIDES, red.strides[0]!);
-  const mode = reduceMode(n, count);
-  const grid = mode === 'group' ? ctx.grid(kind, n, 1) : ctx.grid(kind, n);
-  ctx.dispatch(kind, reduceSpec(kind, x.dtype, mode), params, [x.buffer, result], grid);
+  const layout = reduceLayout(ctx.profile, n, count);
+  const grid = layout.mode === 'thread' ? ctx.grid(kind, n) : ctx.grid(kind, n, 1);
+  ctx.dispatch(kind, reduceSpec(kind, x.dtype, layout), params, [x.buffer, result], grid);
   return result;
 }
 
@@ -222,7 +286,7 @@ export function reduceVariants(): KernelSpec[] {
   const specs: KernelSpec[] = [];
   for (const kind of ['sum', 'max', 'min'] as const) {
     for (const dtype of ['float32', 'int32'] as const) {
-      for (const mode of ['thread', 'group'] as const) specs.push(reduceSpec(kind, dtype, mode));
+      for (const layout of REDUCE_LAYOUTS) specs.push(reduceSpec(kind, dtype, layout));
     }
   }
   for (const kind of ['argmax', 'argmin'] as const) {

@@ -1,101 +1,54 @@
 // softmax and logSoftmax along any axis, one row at a time: max, sum of exp(x - max),
-// then the output. Short rows (attention, class scores) give each row one
-// invocation; long rows, when few, give each row a workgroup. A row of -inf is shifted by 0,
+// then the output. Rows map onto invocations by row-layout.ts (an invocation per short
+// row; a workgroup per long row, always on GPUs, only when rows are few on llvmpipe; on
+// GPUs the row is kept in registers and read once). A row of -inf is shifted by 0,
 // like the CPU backend, and a NaN anywhere in a row makes the row NaN.
 
 import type { TensorMeta } from '../../ops.js';
 import { normalizeAxis, sizeOf } from '../../shape.js';
 import { kernelSpec, Params, type GpuInfo, type GpuTensorBuffer, type KernelContext, type KernelSpec } from './kernel.js';
-import { FLOAT_CLASS_WGSL, GLOBAL_INDEX, GROUP_INDEX, MAIN_ARGS, PARAMS_WGSL, storage, WORKGROUP_SIZE } from './wgsl.js';
-import { WORKGROUP_REDUCE_WGSL } from './workgroup-reduce.js';
-
-export type RowMode = 'thread' | 'group';
+import { ROW_LAYOUTS, rowLayout, rowLayoutKey, RowWgsl, type RowLayout } from './row-layout.js';
+import { FLOAT_CLASS_WGSL, MAIN_ARGS, PARAMS_WGSL, storage } from './wgsl.js';
 
 const ROWS = 0;
 const LENGTH = 1;
 const INNER = 2;
-
-/**
- * A workgroup per row only for long rows that are few (an invocation per row keeps
- * more rows in flight and avoids barriers, which llvmpipe makes expensive).
- */
-export function rowMode(rows: number, length: number): RowMode {
-  return length >= 256 && rows <= 256 ? 'group' : 'thread';
-}
 
 /** The output for input `v`: (v - m) first, which is exact for large logits, then the small log(s). */
 function output(log: boolean, v: string): string {
   return log ? `(${v} - m) - log_s` : `exp(${v} - m) / s`;
 }
 
-export function softmaxSpec(log: boolean, mode: RowMode): KernelSpec {
+/** Bindings: 1 x, 2 out. Element i of a row sits at base + i * inner (inner: the axes after the softmax axis). */
+export function softmaxSpec(log: boolean, layout: RowLayout): KernelSpec {
   const name = log ? 'logSoftmax' : 'softmax';
-  return kernelSpec(`${name}:${mode}`, () => {
-    const head = `${PARAMS_WGSL}
+  return kernelSpec(`${name}:${rowLayoutKey(layout)}`, () => {
+    const row = new RowWgsl(layout);
+    const address = 'base + i * inner';
+    const v = row.value('x', address);
+    const code = `${PARAMS_WGSL}
 ${FLOAT_CLASS_WGSL}
-${WORKGROUP_REDUCE_WGSL}
+${row.helpers}
 ${storage(1, 'x', 'f32', 'read')}
 ${storage(2, 'out', 'f32', 'read_write')}
-`;
-    const geometry = `
+
+@compute @workgroup_size(${layout.workgroup})
+fn main(${MAIN_ARGS}) {
+  ${row.header(ROWS)}
   let length = pu(${LENGTH}u);
   let inner = pu(${INNER}u);
-  let base = (row / inner) * length * inner + row % inner;`;
-    const finish = `
+  let base = (row / inner) * length * inner + row % inner;
+  ${row.load('x', address)}
+  ${row.max('row_max', v)}
+  var m = row_max;
+  let shift = select(m, 0.0, m == neg_inf());
+  ${row.sum('s', `exp(${v} - shift)`)}
   if (m == neg_inf()) { m = 0.0; }
-  let log_s = log(s);`;
-    if (mode === 'thread') {
-      return {
-        code: `${head}
-@compute @workgroup_size(${WORKGROUP_SIZE})
-fn main(${MAIN_ARGS}) {
-  let row = ${GLOBAL_INDEX};
-  if (row >= pu(${ROWS}u)) { return; }
-  ${geometry}
-  var m = neg_inf();
-  for (var i = 0u; i < length; i++) { m = nan_max(m, x[base + i * inner]); }
-  var s = 0.0;
-  let shift = select(m, 0.0, m == neg_inf());
-  for (var i = 0u; i < length; i++) { s += exp(x[base + i * inner] - shift); }
-  ${finish}
-  for (var i = 0u; i < length; i++) {
-    let v = x[base + i * inner];
-    out[base + i * inner] = ${output(log, 'v')};
-  }
+  let log_s = log(s);
+  ${row.each(`out[${address}] = ${output(log, v)};`)}
 }
-`,
-        storage: ['read', 'read_write'],
-      };
-    }
-    return {
-      code: `${head}
-@compute @workgroup_size(${WORKGROUP_SIZE})
-fn main(${MAIN_ARGS}) {
-  let row = ${GROUP_INDEX};
-  let valid = row < pu(${ROWS}u);
-  ${geometry}
-  var local_max = neg_inf();
-  if (valid) {
-    for (var i = li; i < length; i += ${WORKGROUP_SIZE}u) { local_max = nan_max(local_max, x[base + i * inner]); }
-  }
-  var m = group_max(local_max, li);
-  let shift = select(m, 0.0, m == neg_inf());
-  var local_sum = 0.0;
-  if (valid) {
-    for (var i = li; i < length; i += ${WORKGROUP_SIZE}u) { local_sum += exp(x[base + i * inner] - shift); }
-  }
-  let s = group_sum(local_sum, li);
-  ${finish}
-  if (valid) {
-    for (var i = li; i < length; i += ${WORKGROUP_SIZE}u) {
-      let v = x[base + i * inner];
-      out[base + i * inner] = ${output(log, 'v')};
-    }
-  }
-}
-`,
-      storage: ['read', 'read_write'],
-    };
+`;
+    return { code, storage: ['read', 'read_write'] };
   });
 }
 
@@ -106,13 +59,14 @@ export function runSoftmax(ctx: KernelContext, log: boolean, x: GpuInfo, axis: n
   const ax = normalizeAxis(op, axis, x.shape.length);
   const length = x.shape[ax]!;
   const rows = sizeOf(x.shape) / length;
-  const params = new Params().u32(ROWS, rows).u32(LENGTH, length).u32(INNER, sizeOf(x.shape.slice(ax + 1)));
-  const mode = rowMode(rows, length);
-  const grid = mode === 'group' ? ctx.grid(op, rows, 1) : ctx.grid(op, rows);
-  ctx.dispatch(op, softmaxSpec(log, mode), params, [x.buffer, result], grid);
+  const inner = sizeOf(x.shape.slice(ax + 1));
+  const params = new Params().u32(ROWS, rows).u32(LENGTH, length).u32(INNER, inner);
+  const layout = rowLayout(ctx.profile, rows, length, inner === 1);
+  const grid = layout.mode === 'group' ? ctx.grid(op, rows, 1) : ctx.grid(op, rows);
+  ctx.dispatch(op, softmaxSpec(log, layout), params, [x.buffer, result], grid);
   return result;
 }
 
 export function softmaxVariants(): KernelSpec[] {
-  return [false, true].flatMap((log) => (['thread', 'group'] as const).map((mode) => softmaxSpec(log, mode)));
+  return [false, true].flatMap((log) => ROW_LAYOUTS.map((layout) => softmaxSpec(log, layout)));
 }

@@ -1,11 +1,15 @@
 // WGSL helpers that combine one f32 per invocation across a workgroup (tree
 // reduction through workgroup memory) and hand every invocation the result.
-// Call them from uniform control flow: they contain barriers.
+// Call them from uniform control flow: they contain barriers. The scratch array
+// holds one value per invocation, so the helpers are built for one workgroup size.
 
 import { WORKGROUP_SIZE } from './wgsl.js';
 
-export const WORKGROUP_REDUCE_WGSL = `
-var<workgroup> scratch: array<f32, ${WORKGROUP_SIZE}>;
+/** group_sum / group_max (and nan_max) for a workgroup of `size` invocations (a power of two). */
+export function workgroupReduceWgsl(size: number): string {
+  if (!Number.isInteger(Math.log2(size))) throw new Error(`workgroupReduceWgsl: size must be a power of two, got ${size}`);
+  return `
+var<workgroup> scratch: array<f32, ${size}>;
 fn nan_max(a: f32, b: f32) -> f32 {
   if (is_nan(a) || is_nan(b)) { return select(b, a, is_nan(a)); }
   return max(a, b);
@@ -13,7 +17,7 @@ fn nan_max(a: f32, b: f32) -> f32 {
 fn group_sum(v: f32, li: u32) -> f32 {
   scratch[li] = v;
   workgroupBarrier();
-  for (var half = ${WORKGROUP_SIZE / 2}u; half > 0u; half >>= 1u) {
+  for (var half = ${size / 2}u; half > 0u; half >>= 1u) {
     if (li < half) { scratch[li] = scratch[li] + scratch[li + half]; }
     workgroupBarrier();
   }
@@ -24,7 +28,7 @@ fn group_sum(v: f32, li: u32) -> f32 {
 fn group_max(v: f32, li: u32) -> f32 {
   scratch[li] = v;
   workgroupBarrier();
-  for (var half = ${WORKGROUP_SIZE / 2}u; half > 0u; half >>= 1u) {
+  for (var half = ${size / 2}u; half > 0u; half >>= 1u) {
     if (li < half) { scratch[li] = nan_max(scratch[li], scratch[li + half]); }
     workgroupBarrier();
   }
@@ -33,3 +37,7 @@ fn group_max(v: f32, li: u32) -> f32 {
   return best;
 }
 `;
+}
+
+/** The helpers for the 1-D kernels' WORKGROUP_SIZE. */
+export const WORKGROUP_REDUCE_WGSL = workgroupReduceWgsl(WORKGROUP_SIZE);

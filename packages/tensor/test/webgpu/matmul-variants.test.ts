@@ -7,12 +7,13 @@
 // checks which program each call picks (no GPU needed) and that the cases below reach
 // every tiled program.
 
-import { getBackend, matmul, setDefaultDevice, tensor, type Tensor } from '@gpt/tensor';
+import { getBackend, matmul, tensor, type Tensor } from '@gpt/tensor';
 import { initWebGPU, probeWebGPU, type KernelProfile, type WebGPUBackend } from '@gpt/tensor/webgpu-node';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import type { TensorMeta } from '../../src/ops.js';
 import type { GpuInfo, GpuTensorBuffer, KernelContext, KernelSpec } from '../../src/webgpu/kernels/kernel.js';
 import { matmulVariants, runMatmul } from '../../src/webgpu/kernels/matmul.js';
+import { describeWebGPU } from './webgpu-suite.js';
 
 interface Case {
   /** Batch dims of A and B ([] for plain matrices); broadcast against each other. */
@@ -175,30 +176,24 @@ async function check(device: string, c: Case, transA: boolean, transB: boolean, 
   }
 }
 
-/** A backend of this adapter forcing `profile`, registered under its own name (skipped without WebGPU). */
+/**
+ * A backend of this adapter forcing `profile`, registered under its own name, inside
+ * describeWebGPU (which skips without an adapter, or fails with GPT_REQUIRE_WEBGPU=1).
+ */
 function describeProfile(profile: KernelProfile, body: (device: string, backend: () => WebGPUBackend) => void): void {
   const name = `webgpu-matmul-${profile}`;
-  describe(`WebGPU matmul, ${profile} kernels`, () => {
-    let reason: string | null = null;
+  describeWebGPU(`WebGPU matmul, ${profile} kernels`, () => {
     let backend: WebGPUBackend | null = null;
     beforeAll(async () => {
-      const probe = await probeWebGPU();
-      reason = probe.available ? null : probe.reason;
-      if (reason !== null) return;
+      if (!(await probeWebGPU()).available) return;
       try {
         backend = getBackend(name) as WebGPUBackend;
       } catch {
         backend = await initWebGPU({ name, kernels: profile });
       }
     });
-    afterAll(() => setDefaultDevice('cpu'));
-    beforeEach((context) => {
-      if (reason === null) return;
-      if (process.env.GPT_REQUIRE_WEBGPU === '1') throw new Error(`GPT_REQUIRE_WEBGPU=1 but WebGPU is unavailable: ${reason}`);
-      context.skip(reason);
-    });
     body(name, () => {
-      if (!backend) throw new Error('WebGPU backend not initialized');
+      if (!backend) throw new Error(`backend ${name} not initialized`);
       return backend;
     });
   });

@@ -156,7 +156,8 @@ function storeWgsl(layout: TiledMatmulLayout): string {
 export function tiledMatmulWgsl(prologue: string, layout: TiledMatmulLayout): string {
   const rows = Array.from({ length: TILED_BLOCK }, (_, i) => i);
   const comps = ['x', 'y', 'z', 'w'];
-  return `// A(row, p) for this tile: tile_a[(p - p0) * ${QUADS} + row / 4][row % 4]; tile_b likewise for B(p, col).
+  return `// The current k-slice, [16 k][64 lanes] each: A(tile_row0 + i, p0 + kk) at
+// tile_a[kk * ${QUADS} + i / 4][i % 4], B(p0 + kk, tile_col0 + j) at tile_b[kk * ${QUADS} + j / 4][j % 4].
 var<workgroup> tile_a: array<vec4<f32>, ${TILED_K_SLICE * QUADS}>;
 var<workgroup> tile_b: array<vec4<f32>, ${TILED_K_SLICE * QUADS}>;
 ${prologue}

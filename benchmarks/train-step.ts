@@ -24,7 +24,7 @@ import { getDefaultDevice, memory, resetPeakMemory } from '@gpt/tensor';
 import { cpuBackend } from '@gpt/tensor/internal';
 import { chooseColumns, loadColumns, type Column } from './helpers/columns.js';
 import { TRAIN_STEP_MODELS, type PreparedStep, type TrainStepConfig } from './train-step/model/gpt-train-step.js';
-import { JSON_OPTION, medianSeconds, report, type Row } from './util.js';
+import { JSON_OPTION, median, medianSeconds, report, type Row } from './util.js';
 
 /** One column of the table. Files in benchmarks/train-step/ default-export one of these (or an array). */
 export interface TrainStepImpl extends Column {
@@ -124,12 +124,6 @@ async function time(impl: TrainStepImpl, config: TrainStepConfig, reps: number):
     outsideShare: onCpu ? median(timed.seconds.map((s, i) => 1 - timed.gemmSeconds[i]! / s)) : null,
     forwardSeconds,
   };
-}
-
-function median(values: readonly number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  const mid = sorted.length >> 1;
-  return sorted.length % 2 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
 }
 
 export async function main(options: CliValues<typeof cli.options>): Promise<void> {

@@ -93,6 +93,35 @@ def weight_decay_groups(model, wd):
     return [{"params": decay, "weight_decay": wd}, {"params": [p for p in model.parameters() if id(p) not in ids], "weight_decay": 0.0}]
 
 
+def make_step(cfg, device="cpu"):
+    """The model, AdamW and a batch of `cfg`'s shapes on `device`; returns (step, forward).
+
+    step() is one training step (forward, MSE, backward, AdamW) returning the loss as a number,
+    which waits for the device; forward() is the forward pass alone under no_grad (not waited for).
+    """
+    torch.manual_seed(0)
+    model = Gpt(cfg).to(device)
+    optimizer = torch.optim.AdamW(weight_decay_groups(model, 0.1), lr=1e-4)
+    p = sum(cfg["parameterSizes"])
+    b = cfg["batch"]
+    x, x_prev, target = (torch.randn(b, p, device=device) for _ in range(3))
+    t = torch.tensor([(i * 37) % 1000 for i in range(b)], device=device)
+    loss_target, loss_prev = torch.randn(b, device=device), torch.randn(b, device=device)
+
+    def step():
+        loss = F.mse_loss(model(x, t, loss_target, loss_prev, x_prev), target)
+        optimizer.zero_grad(set_to_none=True)
+        loss.backward()
+        optimizer.step()
+        return loss.item()
+
+    def forward():
+        with torch.no_grad():
+            return model(x, t, loss_target, loss_prev, x_prev)
+
+    return step, forward
+
+
 def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--config", required=True)
@@ -102,22 +131,7 @@ def main():
     cfg = json.loads(args.config)
     threads = os.cpu_count() if args.threads == "all" else int(args.threads)
     torch.set_num_threads(threads)
-    torch.manual_seed(0)
-    model = Gpt(cfg)
-    optimizer = torch.optim.AdamW(weight_decay_groups(model, 0.1), lr=1e-4)
-    p = sum(cfg["parameterSizes"])
-    b = cfg["batch"]
-    x, x_prev, target = torch.randn(b, p), torch.randn(b, p), torch.randn(b, p)
-    t = torch.tensor([(i * 37) % 1000 for i in range(b)])
-    loss_target, loss_prev = torch.randn(b), torch.randn(b)
-
-    def step():
-        loss = F.mse_loss(model(x, t, loss_target, loss_prev, x_prev), target)
-        optimizer.zero_grad(set_to_none=True)
-        loss.backward()
-        optimizer.step()
-        return loss.item()
-
+    step, _ = make_step(cfg)
     for _ in range(2):
         step()
     times = []

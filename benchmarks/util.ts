@@ -13,6 +13,13 @@ export async function medianSeconds(fn: () => unknown, reps = 5, warmup = 1): Pr
   return times[Math.floor(times.length / 2)]!;
 }
 
+/** The median of `values` (the mean of the middle two for an even count). */
+export function median(values: readonly number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = sorted.length >> 1;
+  return sorted.length % 2 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
+}
+
 export type Row = Record<string, string | number | null>;
 
 /** The --json option every benchmark takes (see `report`). */

@@ -19,7 +19,8 @@ export interface TrainStepConfig
   readonly outputSplits: readonly number[];
 }
 
-function benchConfig(preset: GptConfig, parameterSizes: number[], batch: number): TrainStepConfig {
+/** A benchmark config: the preset's model fields, the task network's tensor sizes and the batch; token sizes computed. */
+export function benchConfig(preset: GptConfig, parameterSizes: number[], batch: number): TrainStepConfig {
   const { nEmbd, nLayer, nHead, numFrequencies, maxFreqLog2, splitPolicy, chunkSize } = preset;
   const { inputSplits, outputSplits } = computeTokenSizes(parameterSizes, preset);
   return { nEmbd, nLayer, nHead, numFrequencies, maxFreqLog2, splitPolicy, chunkSize, batch, parameterSizes, inputSplits, outputSplits };

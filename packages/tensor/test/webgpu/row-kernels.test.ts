@@ -195,6 +195,32 @@ describe.skipIf(skip)('row kernels on WebGPU, both kernel profiles, vs float64',
         }
       });
 
+      // Rows of all -inf (shifted by 0), a NaN, partial -inf and +inf, at lengths that pick a
+      // workgroup of 64 and of 256 in registers and one re-reading: the CPU backend's values.
+      for (const length of [100, 1500, 5000]) {
+        it(`special values at length ${length}: softmax, logSoftmax, layerNorm, max, sum match the CPU backend`, async () => {
+          const shape = [5, length];
+          const x = values(5 * length, length);
+          x.fill(-Infinity, 0, length);
+          x[length + 7] = NaN;
+          x.fill(-Infinity, 2 * length, 2 * length + 30);
+          x[3 * length + length - 1] = Infinity;
+          const cases: [string, object][] = [
+            ['softmax', { axis: 1 }],
+            ['logSoftmax', { axis: 1 }],
+            ['layerNorm', { eps: 1e-5 }],
+            ['max', { axes: [1] }],
+            ['sum', { axes: [1] }],
+          ];
+          for (const [op, attrs] of cases) {
+            const expected = await runOn('cpu', op, [{ data: x, shape }], attrs);
+            const actual = await runOn(device, op, [{ data: x, shape }], attrs);
+            const mismatch = Array.from(expected).findIndex((e, i) => Number.isNaN(e) !== Number.isNaN(actual[i]!) || (!Number.isNaN(e) && Math.abs(e - actual[i]!) > 1e-5 * Math.max(1, Math.abs(e))));
+            expect(mismatch, `${op}: first differing element (cpu ${expected[mismatch]}, webgpu ${actual[mismatch]})`).toBe(-1);
+          }
+        });
+      }
+
       it('sums over axes that do not merge ([16, 100, 8] over 0 and 2), float32 and int32', async () => {
         const shape = [16, 100, 8];
         const x = values(16 * 100 * 8, 3);

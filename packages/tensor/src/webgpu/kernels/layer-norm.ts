@@ -33,10 +33,9 @@ export function layerNormSpec(layout: RowLayout, backward = false): KernelSpec {
     const dy = row.value('dy', 'base + i');
     const centered = `((${x} - rough) - correction)`;
     const finish = backward
-      ? `${row.sum('dy_total', dy)}
-  ${row.sum('dy_y_total', `${dy} * ${centered} * rstd`)}
-  let dy_mean = dy_total / f32(length);
-  let dy_y_mean = dy_y_total / f32(length);
+      ? `${row.sum2('dy_totals', [dy, `${dy} * ${centered} * rstd`])}
+  let dy_mean = dy_totals.x / f32(length);
+  let dy_y_mean = dy_totals.y / f32(length);
   ${row.each(`out[base + i] = rstd * (${dy} - dy_mean - ${centered} * rstd * dy_y_mean);`)}`
       : row.each(`out[base + i] = ${centered} * rstd;`);
     const code = `${PARAMS_WGSL}

@@ -112,6 +112,11 @@ export class RowWgsl {
     return this.combine(name, '0.0', `${name}_part += ${term};`, 'group_sum');
   }
 
+  /** `let <name>` = the row's sums of the two f32 expressions in `terms`, as a vec2 (one reduction). */
+  sum2(name: string, terms: readonly [string, string]): string {
+    return this.combine(name, 'vec2<f32>(0.0)', `${name}_part += vec2<f32>(${terms[0]}, ${terms[1]});`, 'group_sum2');
+  }
+
   /** `let <name>` = the row's NaN-propagating max of `term`. */
   max(name: string, term: string): string {
     return this.combine(name, 'neg_inf()', `${name}_part = nan_max(${name}_part, ${term});`, 'group_max');

@@ -1,7 +1,7 @@
 // WGSL helpers that combine one f32 per invocation across a workgroup (tree
 // reduction through workgroup memory) and hand every invocation the result.
-// Call them from uniform control flow: they contain barriers. The scratch array
-// holds one value per invocation, so the helpers are built for one workgroup size.
+// Call them from uniform control flow: they contain barriers. The scratch arrays
+// hold one value per invocation, so the helpers are built for one workgroup size.
 
 import { WORKGROUP_SIZE } from './wgsl.js';
 
@@ -22,6 +22,20 @@ fn group_sum(v: f32, li: u32) -> f32 {
     workgroupBarrier();
   }
   let total = scratch[0];
+  workgroupBarrier();
+  return total;
+}
+// Two sums in one tree (half the barriers of two group_sum calls); its own scratch,
+// which takes workgroup memory only in kernels that call it.
+var<workgroup> scratch2: array<vec2<f32>, ${size}>;
+fn group_sum2(v: vec2<f32>, li: u32) -> vec2<f32> {
+  scratch2[li] = v;
+  workgroupBarrier();
+  for (var half = ${size / 2}u; half > 0u; half >>= 1u) {
+    if (li < half) { scratch2[li] = scratch2[li] + scratch2[li + half]; }
+    workgroupBarrier();
+  }
+  let total = scratch2[0];
   workgroupBarrier();
   return total;
 }

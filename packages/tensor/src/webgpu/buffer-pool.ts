@@ -32,6 +32,8 @@ export class BufferPool {
     private readonly label: string,
     /** Bytes kept for reuse at most (asked at each release); buffers released beyond it are destroyed. */
     private readonly maxPooledBytes: number | (() => number),
+    /** Told of each buffer just before the pool destroys it (cached bind groups that bind it must go). */
+    private readonly onDestroy: (buffer: GPUBuffer) => void = () => {},
   ) {}
 
   acquire(bytes: number): PooledBuffer {
@@ -67,6 +69,7 @@ export class BufferPool {
   }
 
   private destroy(entry: PooledBuffer): void {
+    this.onDestroy(entry.buffer);
     entry.buffer.destroy();
     this.allocatedCount--;
     this.allocatedBytes -= entry.capacity;

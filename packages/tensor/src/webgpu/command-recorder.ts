@@ -1,7 +1,7 @@
 // Records GPU work: many dispatches per command encoder (in one compute pass until a
 // copy needs the encoder), one submit per flush. Each dispatch's parameter block goes
 // into a slot of a uniform "arena" buffer, uploaded with a single writeBuffer just
-// before the submit.
+// before the submit, and bound with a dynamic offset so bind groups can be reused.
 //
 // Recycling rule: a buffer freed while commands that use it are still being recorded
 // is handed out again only after those commands are submitted (`afterSubmit`). Every
@@ -12,6 +12,7 @@
 // commands that read the buffer, cannot.
 /// <reference types="@webgpu/types" />
 
+import { BindGroupCache, type BufferBinding } from './bind-group-cache.js';
 import type { CachedPipeline } from './pipeline-cache.js';
 import type { Grid } from './kernels/kernel.js';
 import { PARAM_WORDS } from './kernels/wgsl.js';
@@ -25,17 +26,14 @@ import { BUFFER_USAGE } from './gpu-constants.js';
 export const ARENA_SLOTS = 2048;
 const SLOT_BYTES = PARAM_WORDS * 4;
 
-export interface BufferBinding {
-  readonly buffer: GPUBuffer;
-  /** Bytes bound, from offset 0. */
-  readonly size: number;
-}
 
 export class CommandRecorder {
   private encoder: GPUCommandEncoder | null = null;
   private pass: GPUComputePassEncoder | null = null;
   private readonly arena: GPUBuffer;
   private readonly arenaWords = new Uint32Array(ARENA_SLOTS * PARAM_WORDS);
+  /** Bind groups reused across dispatches; the backend evicts buffers it destroys. */
+  readonly bindGroups: BindGroupCache;
   private slot = 0;
   /** Callbacks waiting for the commands recorded so far to be submitted. */
   private pendingSubmit: (() => void)[] = [];
@@ -48,6 +46,7 @@ export class CommandRecorder {
       size: ARENA_SLOTS * SLOT_BYTES,
       usage: BUFFER_USAGE.UNIFORM | BUFFER_USAGE.COPY_DST,
     });
+    this.bindGroups = new BindGroupCache(device, this.arena, SLOT_BYTES);
   }
 
   /** Whether commands are recorded but not submitted. */
@@ -55,21 +54,14 @@ export class CommandRecorder {
     return this.encoder !== null;
   }
 
-  dispatch(entry: CachedPipeline, params: Uint32Array, buffers: readonly BufferBinding[], grid: Grid, label: string): void {
+  dispatch(entry: CachedPipeline, key: string, params: Uint32Array, buffers: readonly BufferBinding[], grid: Grid, label: string): void {
     if (this.slot === ARENA_SLOTS) this.flush();
     const slot = this.slot++;
     this.arenaWords.set(params, slot * PARAM_WORDS);
-    const bindGroup = this.device.createBindGroup({
-      label,
-      layout: entry.layout,
-      entries: [
-        { binding: 0, resource: { buffer: this.arena, offset: slot * SLOT_BYTES, size: SLOT_BYTES } },
-        ...buffers.map((b, i) => ({ binding: i + 1, resource: { buffer: b.buffer, offset: 0, size: b.size } })),
-      ],
-    });
+    const bindGroup = this.bindGroups.get(entry, key, buffers, label);
     const pass = (this.pass ??= this.getEncoder().beginComputePass({ label: 'gpt kernels' }));
     pass.setPipeline(entry.pipeline);
-    pass.setBindGroup(0, bindGroup);
+    pass.setBindGroup(0, bindGroup, [slot * SLOT_BYTES]);
     pass.dispatchWorkgroups(grid[0], grid[1], grid[2]);
     this.dispatches++;
   }

@@ -35,7 +35,8 @@ export class PipelineCache {
     const layout = device.createBindGroupLayout({
       label: spec.key,
       entries: [
-        { binding: 0, visibility: SHADER_STAGE_COMPUTE, buffer: { type: 'uniform' } },
+        // Dynamic: the dispatch's arena slot is an offset given at setBindGroup, so one bind group serves every slot.
+        { binding: 0, visibility: SHADER_STAGE_COMPUTE, buffer: { type: 'uniform', hasDynamicOffset: true } },
         ...spec.storage.map((access, i) => ({
           binding: i + 1,
           visibility: SHADER_STAGE_COMPUTE,

@@ -72,6 +72,8 @@ export interface WebGPUStats {
   /** Buffers freed by tensors while commands using them are still unsubmitted. */
   retiringBuffers: number;
   pipelines: number;
+  /** Bind groups cached for reuse (a training step's come back every step). */
+  bindGroups: number;
   compileMs: number;
   dispatches: number;
   submits: number;
@@ -159,10 +161,10 @@ export class WebGPUBackend extends EventTarget implements Backend<GpuTensorBuffe
     // moment buffer) reuses the previous step's buffers instead of creating, and having the
     // driver zero, gigabytes of new ones.
     const poolLimit = maxPooled === 'peak' ? () => this.peakLiveBytes - this.liveBytes : maxPooled;
-    this.pool = new BufferPool(this.device, STORAGE_USAGE, 'gpt tensor', poolLimit);
+    this.recorder = new CommandRecorder(this.device);
+    this.pool = new BufferPool(this.device, STORAGE_USAGE, 'gpt tensor', poolLimit, (buffer) => this.recorder.bindGroups.evict(buffer));
     this.stagingPool = new BufferPool(this.device, STAGING_USAGE, 'gpt readback', 64 * 2 ** 20);
     this.pipelines = new PipelineCache(this.device, (m) => this.reportError(m));
-    this.recorder = new CommandRecorder(this.device);
     const status = this.device.createBuffer({ label: 'gpt kernel status', size: 16, usage: STORAGE_USAGE });
     this.statusBuffer = { buffer: status, bytes: STATUS_BYTES, capacity: 16 };
     this.device.addEventListener('uncapturederror', (event) => {
@@ -289,6 +291,7 @@ export class WebGPUBackend extends EventTarget implements Backend<GpuTensorBuffe
       pooledBytes: pool.pooledBytes,
       retiringBuffers: this.retiring,
       pipelines: this.pipelines.size,
+      bindGroups: this.recorder.bindGroups.size,
       compileMs: this.pipelines.compileMs,
       dispatches: this.recorder.dispatches,
       submits: this.recorder.submits,
@@ -383,7 +386,7 @@ export class WebGPUBackend extends EventTarget implements Backend<GpuTensorBuffe
 
   private dispatchKernel(op: string, spec: KernelSpec, params: Params, buffers: readonly GpuTensorBuffer[], grid: Grid): void {
     const entry = this.pipelines.get(spec);
-    this.recorder.dispatch(entry, params.words, buffers.map((b) => ({ buffer: gpuBuffer(b), size: b.bytes })), grid, op);
+    this.recorder.dispatch(entry, spec.key, params.words, buffers.map((b) => ({ buffer: gpuBuffer(b), size: b.bytes })), grid, op);
   }
 
   private gridFor(op: string, items: number, perGroup: number): Grid {

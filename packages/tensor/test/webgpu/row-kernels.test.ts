@@ -9,6 +9,8 @@ import { getBackend, removeBackend, tensor, type Tensor } from '@gpt/tensor';
 import { runOp } from '@gpt/tensor/internal';
 import { initWebGPU, probeWebGPU, type WebGPUBackend } from '@gpt/tensor/webgpu-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { reduceLayout } from '../../src/webgpu/kernels/reduce.js';
+import { rowLayout, rowLayoutKey } from '../../src/webgpu/kernels/row-layout.js';
 
 const probe = await probeWebGPU();
 const unavailable = probe.available ? null : probe.reason;
@@ -108,6 +110,32 @@ async function runOn(device: string, op: string, inputs: { data: Float32Array; s
   for (const t of [...tensors, out]) t.dispose();
   return data;
 }
+
+describe('row and reduction layouts per profile', () => {
+  it("'software' keeps its llvmpipe choices: a workgroup of 64 only for few long rows", () => {
+    expect(rowLayoutKey(rowLayout('software', 256, 256))).toBe('group64');
+    expect(rowLayoutKey(rowLayout('software', 257, 1024))).toBe('thread64');
+    expect(rowLayoutKey(rowLayout('software', 4, 255))).toBe('thread64');
+    expect(reduceLayout('software', 256, 256)).toEqual({ mode: 'group', workgroup: 64 });
+    expect(reduceLayout('software', 4608, 1024)).toEqual({ mode: 'thread', workgroup: 64 });
+  });
+
+  it("'gpu' gives every row of >= 64 a workgroup, rows in registers up to 16 per invocation", () => {
+    expect(rowLayoutKey(rowLayout('gpu', 4608, 1024))).toBe('group256r16');
+    expect(rowLayoutKey(rowLayout('gpu', 100000, 64))).toBe('group64r16');
+    expect(rowLayoutKey(rowLayout('gpu', 3, 1023))).toBe('group64r16');
+    expect(rowLayoutKey(rowLayout('gpu', 3, 4096))).toBe('group256r16');
+    expect(rowLayoutKey(rowLayout('gpu', 3, 4097))).toBe('group256');
+    expect(rowLayoutKey(rowLayout('gpu', 73728, 18))).toBe('thread64r32');
+    expect(rowLayoutKey(rowLayout('gpu', 10, 40))).toBe('thread64');
+    // A middle axis: many rows keep an invocation each (their reads coalesce), few get a workgroup.
+    expect(rowLayoutKey(rowLayout('gpu', 16384, 100, false))).toBe('thread64');
+    expect(rowLayoutKey(rowLayout('gpu', 2000, 300, false))).toBe('group64r16');
+    expect(reduceLayout('gpu', 4608, 1024)).toEqual({ mode: 'interleaved', workgroup: 256 });
+    expect(reduceLayout('gpu', 1, 100)).toEqual({ mode: 'interleaved', workgroup: 64 });
+    expect(reduceLayout('gpu', 1000, 63)).toEqual({ mode: 'thread', workgroup: 64 });
+  });
+});
 
 describe.skipIf(skip)('row kernels on WebGPU, both kernel profiles, vs float64', () => {
   beforeAll(async () => {

@@ -47,7 +47,7 @@ const PARTIAL = 64;
  * norms); otherwise an invocation per output is both simpler and faster on llvmpipe.
  * 'gpu': a workgroup per output from 64 elements on, 256 invocations from 1024 elements.
  */
-function reduceLayout(profile: KernelProfile, outputs: number, count: number): ReduceLayout {
+export function reduceLayout(profile: KernelProfile, outputs: number, count: number): ReduceLayout {
   if (profile === 'software') return { mode: count >= 256 && outputs <= 256 ? 'group' : 'thread', workgroup: WORKGROUP_SIZE };
   if (count < 64) return { mode: 'thread', workgroup: WORKGROUP_SIZE };
   return { mode: 'interleaved', workgroup: count >= 1024 ? 256 : 64 };

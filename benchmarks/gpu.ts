@@ -118,8 +118,12 @@ async function runOurs(w: Workload, run: Run, row: Row): Promise<{ torch?: objec
   }
 }
 
-async function runOursForward(w: Workload, run: Run, row: Row): Promise<void> {
-  if (!w.prepareForward || performance.now() > run.deadline) return;
+async function runOursForward(w: Workload, run: Run, row: Row, notes: string[]): Promise<void> {
+  if (!w.prepareForward) return;
+  if (performance.now() > run.deadline) {
+    notes.push(`fwd_ms skipped: --max-seconds ${run.maxSeconds} reached`);
+    return;
+  }
   const prepared = w.prepareForward();
   try {
     row.fwd_ms = (await timeCalls(prepared.call, () => run.backend.sync(), run.reps, run.deadline)).ms;
@@ -141,7 +145,7 @@ async function runRow(w: Workload, run: Run): Promise<Row> {
     const built = await runOurs(w, run, row);
     torchSpec = built.torch ?? torchSpec;
     bytes = built.bytes;
-    await runOursForward(w, run, row);
+    await runOursForward(w, run, row, notes);
   } catch (error) {
     notes.push(`error: ${errorText(error)}`);
   } finally {

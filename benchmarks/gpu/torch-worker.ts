@@ -26,13 +26,13 @@ interface Answer extends Partial<TorchResult> {
   device?: string;
 }
 
-/** Keeps the last lines a process wrote to stderr, for error messages. */
+/** The last line a process wrote to stderr (a Python traceback's exception), for error messages. */
 function stderrTail(child: ChildProcessWithoutNullStreams): () => string {
   let text = '';
   child.stderr.on('data', (chunk: Buffer) => {
     text = (text + chunk.toString()).slice(-2000);
   });
-  return () => text.trim().split('\n').slice(-3).join(' | ');
+  return () => text.trim().split('\n').at(-1)!.trim();
 }
 
 export class TorchWorker {

@@ -166,6 +166,7 @@ async function runRow(w: Workload, run: Run): Promise<Row> {
       }
     }
   }
+  if (run.torch && !run.torch.alive && torchSpec) notes.push('PyTorch: its worker stopped at an earlier row');
   if (notes.length > 0) row.note = notes.join('; ');
   return ordered(row);
 }

@@ -1,6 +1,7 @@
 // Pools GPU buffers by size class. Sizes round up to a class (multiples of 256 bytes
 // up to 4 KiB, then 8 classes per power of two, so at most 12.5% is wasted) and a
-// released buffer waits in its class's free list for the next request of that class.
+// released buffer waits in its class's free list for the next request of that class;
+// the oldest free buffer is handed out first.
 // The pool never decides when a buffer is safe to reuse: callers release a buffer
 // only once the GPU queue has finished every command that uses it.
 /// <reference types="@webgpu/types" />
@@ -22,6 +23,8 @@ export function sizeClass(bytes: number): number {
 export class BufferPool {
   private readonly free = new Map<number, GPUBuffer[]>();
   private pooledCount = 0;
+  private readonly ids = new WeakMap<GPUBuffer, number>();
+  private nextId = 0;
   private pooledBytes = 0;
   private allocatedCount = 0;
   private allocatedBytes = 0;
@@ -46,6 +49,7 @@ export class BufferPool {
       return { buffer: reused, capacity };
     }
     const buffer = this.device.createBuffer({ size: capacity, usage: this.usage, label: `${this.label} ${capacity}` });
+    this.ids.set(buffer, this.nextId++);
     this.allocatedCount++;
     this.allocatedBytes += capacity;
     return { buffer, capacity };
@@ -63,7 +67,13 @@ export class BufferPool {
       list = [];
       this.free.set(entry.capacity, list);
     }
-    list.push(entry.buffer);
+    // Sorted by creation, oldest last: acquire() hands out the oldest free buffer, so a loop
+    // that makes the same requests every step gets the same buffers every step (and the
+    // bind groups cached for them), whatever order the last step freed them in.
+    const id = this.ids.get(entry.buffer)!;
+    let at = list.length;
+    while (at > 0 && this.ids.get(list[at - 1]!)! < id) at--;
+    list.splice(at, 0, entry.buffer);
     this.pooledCount++;
     this.pooledBytes += entry.capacity;
   }

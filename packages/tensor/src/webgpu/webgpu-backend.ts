@@ -41,8 +41,9 @@ export interface WebGPUBackendOptions {
   name?: string;
   /**
    * GPU memory kept in the pool for reuse at most. The default, 'peak', keeps freed
-   * buffers while live plus pooled bytes stay within the most bytes ever live at once:
-   * a training loop then allocates nothing after its first step, and
+   * buffers while the bytes held (live tensors, freed buffers waiting for the submit after
+   * which they may be reused, and the pool) stay within the most bytes ever held by the
+   * first two at once: a training loop then allocates nothing after its first step, and
    * the pool never holds more than the program itself once needed. A number caps the
    * pool at that many bytes instead.
    */
@@ -123,7 +124,8 @@ export class WebGPUBackend extends EventTarget implements Backend<GpuTensorBuffe
   fusedAttention: boolean;
   private liveBuffers = 0;
   private liveBytes = 0;
-  private peakLiveBytes = 0;
+  /** The most bytes held at once: live, or freed but waiting for a submit (not reusable yet). */
+  private peakHeldBytes = 0;
   private retiring = 0;
   private retiringBytes = 0;
   // Counted because each upload is a queue write the kernels wait on: per-step uploads
@@ -160,7 +162,7 @@ export class WebGPUBackend extends EventTarget implements Backend<GpuTensorBuffe
     // With 'peak', a large model's step (whose optimizer alone replaces every parameter and
     // moment buffer) reuses the previous step's buffers instead of creating, and having the
     // driver zero, gigabytes of new ones.
-    const poolLimit = maxPooled === 'peak' ? () => this.peakLiveBytes - this.liveBytes : maxPooled;
+    const poolLimit = maxPooled === 'peak' ? () => this.peakHeldBytes - this.liveBytes - this.retiringBytes : maxPooled;
     this.recorder = new CommandRecorder(this.device);
     this.pool = new BufferPool(this.device, STORAGE_USAGE, 'gpt tensor', poolLimit, (buffer) => this.recorder.bindGroups.evict(buffer));
     this.stagingPool = new BufferPool(this.device, STAGING_USAGE, 'gpt readback', 64 * 2 ** 20);
@@ -233,7 +235,7 @@ export class WebGPUBackend extends EventTarget implements Backend<GpuTensorBuffe
     const entry = this.pool.acquire(bound);
     this.liveBuffers++;
     this.liveBytes += entry.capacity;
-    this.peakLiveBytes = Math.max(this.peakLiveBytes, this.liveBytes);
+    this.peakHeldBytes = Math.max(this.peakHeldBytes, this.liveBytes + this.retiringBytes);
     return { buffer: entry.buffer, capacity: entry.capacity, bytes: bound };
   }
 

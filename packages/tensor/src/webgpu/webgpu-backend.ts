@@ -174,6 +174,7 @@ export class WebGPUBackend extends EventTarget implements Backend<GpuTensorBuffe
     });
     this.context = {
       allocate: (op, meta) => this.allocateFor(op, meta),
+      release: (buffer) => this.free(buffer),
       dispatch: (op, spec, params, buffers, grid) => this.dispatchKernel(op, spec, params, buffers, grid),
       grid: (op, items, perGroup = WORKGROUP_SIZE) => this.gridFor(op, items, perGroup),
       maxWorkgroupsPerDimension: this.maxGroups,

@@ -9,7 +9,7 @@ import { getBackend, removeBackend, tensor, type Tensor } from '@gpt/tensor';
 import { runOp } from '@gpt/tensor/internal';
 import { initWebGPU, probeWebGPU, type WebGPUBackend } from '@gpt/tensor/webgpu-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { reduceLayout } from '../../src/webgpu/kernels/reduce.js';
+import { reduceLayout, reduceSplits } from '../../src/webgpu/kernels/reduce.js';
 import { rowLayout, rowLayoutKey } from '../../src/webgpu/kernels/row-layout.js';
 
 const probe = await probeWebGPU();
@@ -112,6 +112,13 @@ async function runOn(device: string, op: string, inputs: { data: Float32Array; s
 }
 
 describe('row and reduction layouts per profile', () => {
+  it("'gpu' splits few long reductions over several workgroups", () => {
+    expect(reduceSplits(1, 4608 * 1024)).toBe(288);
+    expect(reduceSplits(4, 100003)).toBe(7);
+    expect(reduceSplits(1, 1000)).toBe(1);
+    expect(reduceSplits(128, 10 ** 6)).toBe(1);
+  });
+
   it("'software' keeps its llvmpipe choices: a workgroup of 64 only for few long rows", () => {
     expect(rowLayoutKey(rowLayout('software', 256, 256))).toBe('group64');
     expect(rowLayoutKey(rowLayout('software', 257, 1024))).toBe('thread64');
@@ -248,6 +255,34 @@ describe.skipIf(skip)('row kernels on WebGPU, both kernel profiles, vs float64',
           }
         });
       }
+
+      // Few long outputs: under 'gpu' each output is split over several workgroups and the
+      // partials reduced in a second pass (4 x 7 partials, then 4 outputs; 25 partials for the full sum).
+      it('sum, max and min of [4, 100003] along the last axis and over everything (split reductions)', async () => {
+        const [rows, cols] = [4, 100003];
+        const x = values(rows * cols, 11, 0.5, 1);
+        x[2 * cols + 77_777] = 40; // a max in a late split of row 2
+        for (const kind of ['sum', 'max'] as const) {
+          for (const [axes, axis] of [
+            [[1], 1],
+            [[0, 1], 'all'],
+          ] as const) {
+            const result = await runOn(device, kind, [{ data: x, shape: [rows, cols] }], { axes });
+            const expected = reduceReference(x, rows, cols, kind, axis);
+            if (kind === 'max') expect(relativeError(result, expected), `max over ${axis}`).toBe(0);
+            else expect(relativeError(result, expected), `sum over ${axis}`).toBeLessThan(1e-6);
+          }
+        }
+        const negated = x.map((v) => -v);
+        const min = await runOn(device, 'min', [{ data: negated, shape: [rows, cols] }], { axes: [1] });
+        expect(Array.from(min)).toEqual(Array.from(reduceReference(x, rows, cols, 'max', 1), (v) => -v));
+        const ints = Int32Array.from(x, (v) => Math.round(v * 100));
+        const t = tensor(ints, { shape: [rows, cols], device });
+        const total = runOp('sum', [t], { axes: [0, 1] });
+        expect((await total.data())[0]).toBe(ints.reduce((a, b) => a + b, 0));
+        t.dispose();
+        total.dispose();
+      });
 
       it('sums over axes that do not merge ([16, 100, 8] over 0 and 2), float32 and int32', async () => {
         const shape = [16, 100, 8];

@@ -87,6 +87,8 @@ export type KernelProfile = 'software' | 'gpu';
 export interface KernelContext {
   /** A fresh output buffer for a tensor of `meta` (checked against the adapter's limits). */
   allocate(op: string, meta: TensorMeta): GpuTensorBuffer;
+  /** Frees a buffer from `allocate` that no output keeps (a temporary); safe right after the dispatches that use it are recorded. */
+  release(buffer: GpuTensorBuffer): void;
   /** Records one dispatch of `spec` with `params`, binding `buffers` at 1..n in order. */
   dispatch(op: string, spec: KernelSpec, params: Params, buffers: readonly GpuTensorBuffer[], grid: Grid): void;
   /** A grid with one invocation per item (WORKGROUP_SIZE per group), split over y past the per-dimension limit. */

@@ -34,6 +34,7 @@ const N = 0;
 const KEPT_RANK = 1;
 const RED_RANK = 2;
 const RED_COUNT = 3;
+const SPLITS = 4;
 const KEPT_SHAPE = 8;
 const KEPT_STRIDES = KEPT_SHAPE + MAX_RANK;
 const RED_SHAPE = KEPT_STRIDES + MAX_RANK;
@@ -155,13 +156,19 @@ fn element_offset(r: u32) -> u32 {
 var<workgroup> partial: array<${T}, ${workgroup}>;
 @compute @workgroup_size(${workgroup})
 fn main(${MAIN_ARGS}) {
-  let row = ${GROUP_INDEX};
-  if (row >= pu(${N}u)) { return; }
-  let count = pu(${RED_COUNT}u);
+  // Workgroup g reduces split g % splits of output g / splits into out[g] (splits = 1: the whole output).
+  let g = ${GROUP_INDEX};
+  let splits = pu(${SPLITS}u);
+  if (g >= pu(${N}u) * splits) { return; }
+  let row = g / splits;
+  let total = pu(${RED_COUNT}u);
+  let chunk = (total + splits - 1u) / splits;
+  let begin = min((g % splits) * chunk, total);
+  let count = min(begin + chunk, total);
   let start = kept_offset(row);
   var acc = ${identity(kind, T)};
   // Partial results of at most ${PARTIAL} terms each (this invocation's elements r0, r0 + ${workgroup}, ...).
-  for (var r0 = li; r0 < count; r0 += ${workgroup * PARTIAL}u) {
+  for (var r0 = begin + li; r0 < count; r0 += ${workgroup * PARTIAL}u) {
     let r_end = min(count, r0 + ${workgroup * PARTIAL}u);
     var part = ${identity(kind, T)};
     for (var r = r0; r < r_end; r += ${workgroup}u) {
@@ -171,7 +178,7 @@ fn main(${MAIN_ARGS}) {
     ${step('acc', 'part')}
   }
   ${workgroupCombine(step, workgroup)}
-  if (li == 0u) { out[row] = partial[0]; }
+  if (li == 0u) { out[g] = partial[0]; }
 }
 `,
         storage: ['read', 'read_write'],
@@ -202,9 +209,8 @@ fn main(${MAIN_ARGS}) {
 }
 
 export function runReduce(ctx: KernelContext, kind: ReduceKind, x: GpuInfo, { axes }: OpAttrs['sum'], out: TensorMeta): GpuTensorBuffer {
-  const result = ctx.allocate(kind, out);
   const n = sizeOf(out.shape);
-  if (n === 0) return result;
+  if (n === 0) return ctx.allocate(kind, out);
   const rank = x.shape.length;
   const reduced = new Set(axes.map((a) => normalizeAxis(kind, a, rank)));
   const strides = stridesOf(x.shape);
@@ -225,9 +231,29 @@ export function runReduce(ctx: KernelContext, kind: ReduceKind, x: GpuInfo, { ax
     .u32s(RED_SHAPE, red.shape)
     .u32s(RED_STRIDES, red.strides[0]!);
   const layout = reduceLayout(ctx.profile, n, count);
-  const grid = layout.mode === 'thread' ? ctx.grid(kind, n) : ctx.grid(kind, n, 1);
-  ctx.dispatch(kind, reduceSpec(kind, x.dtype, layout), params, [x.buffer, result], grid);
-  return result;
+  const splits = layout.mode === 'interleaved' ? reduceSplits(n, count) : 1;
+  params.u32(SPLITS, splits);
+  if (splits === 1) {
+    const result = ctx.allocate(kind, out);
+    const grid = layout.mode === 'thread' ? ctx.grid(kind, n) : ctx.grid(kind, n, 1);
+    ctx.dispatch(kind, reduceSpec(kind, x.dtype, layout), params, [x.buffer, result], grid);
+    return result;
+  }
+  // Few long outputs (a full sum, a norm): one workgroup each would leave most of a GPU idle,
+  // so workgroups reduce splits into partials [n, splits], and a second pass reduces those.
+  const partials = ctx.allocate(kind, { shape: [n, splits], dtype: out.dtype });
+  try {
+    ctx.dispatch(kind, reduceSpec(kind, x.dtype, layout), params, [x.buffer, partials], ctx.grid(kind, n * splits, 1));
+    return runReduce(ctx, kind, { buffer: partials, shape: [n, splits], dtype: x.dtype }, { axes: [1] }, out);
+  } finally {
+    ctx.release(partials);
+  }
+}
+
+/** Workgroups per output: enough for ~512 in all when outputs are few, each reducing >= 16,384 elements. */
+export function reduceSplits(outputs: number, count: number): number {
+  if (outputs >= 128) return 1;
+  return Math.max(1, Math.min(Math.ceil(count / 16384), Math.ceil(512 / outputs)));
 }
 
 // ---- argmax / argmin ---------------------------------------------------------

@@ -5,6 +5,7 @@
 // reported as skipped with the reason otherwise.
 
 import { cpuKernelsStatus, cpuThreadsReady, memory, setCpuKernels, setDefaultDevice } from '@gpt/tensor';
+import { GPU_KERNELS_DEVICE } from './need-webgpu.js';
 
 export interface TestDevice {
   /** Label shown in test names, e.g. "cpu", "cpu-wasm", "webgpu". */
@@ -80,14 +81,14 @@ export const webgpu: TestDevice = {
  * workgroup per row, fused attention), so CI's lavapipe runs every variant a GPU would.
  */
 export const webgpuGpuKernels: TestDevice = {
-  name: 'webgpu-gpu-kernels',
-  device: 'webgpu-gpu-kernels',
+  name: GPU_KERNELS_DEVICE,
+  device: GPU_KERNELS_DEVICE,
   required: webgpu.required,
   unavailableReason: webgpu.unavailableReason,
   setup: async () => {
     const { initWebGPU } = await import('@gpt/tensor/webgpu-node');
-    if (!hasDevice('webgpu-gpu-kernels')) await initWebGPU({ name: 'webgpu-gpu-kernels', kernels: 'gpu' });
-    setDefaultDevice('webgpu-gpu-kernels');
+    if (!hasDevice(GPU_KERNELS_DEVICE)) await initWebGPU({ name: GPU_KERNELS_DEVICE, kernels: 'gpu' });
+    setDefaultDevice(GPU_KERNELS_DEVICE);
   },
   teardown: async () => setDefaultDevice('cpu'),
 };

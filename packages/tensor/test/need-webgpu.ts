@@ -5,6 +5,9 @@
 import { memory } from '@gpt/tensor';
 import type { TestContext } from 'vitest';
 
+/** The device name needWebGPU(context, true) registers. */
+export const GPU_KERNELS_DEVICE = 'webgpu-gpu-kernels';
+
 async function webgpuReason(): Promise<string | null> {
   try {
     const { probeWebGPU } = await import('@gpt/tensor/webgpu-node');
@@ -15,12 +18,17 @@ async function webgpuReason(): Promise<string | null> {
   }
 }
 
-export async function needWebGPU(context: TestContext): Promise<void> {
+/**
+ * Makes the "webgpu" device available (or, with `gpuKernels`, a "webgpu-gpu-kernels" device
+ * running the real-GPU kernel set on whatever adapter there is), or skips/fails as above.
+ */
+export async function needWebGPU(context: TestContext, gpuKernels = false): Promise<void> {
   const reason = await webgpuReason();
   if (reason !== null) {
     if (process.env.GPT_REQUIRE_WEBGPU === '1') throw new Error(`GPT_REQUIRE_WEBGPU=1 but WebGPU is unavailable: ${reason}`);
     context.skip(`no WebGPU adapter: ${reason}`);
   }
   const { initWebGPU } = await import('@gpt/tensor/webgpu-node');
-  if (!('webgpu' in memory().devices)) await initWebGPU();
+  const name = gpuKernels ? GPU_KERNELS_DEVICE : 'webgpu';
+  if (!(name in memory().devices)) await initWebGPU(gpuKernels ? { name, kernels: 'gpu' } : {});
 }

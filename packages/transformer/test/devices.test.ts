@@ -8,7 +8,7 @@ import { cpuKernelsStatus, cpuThreadsReady, getBackend, memory, mse, randn, setC
 import type { WebGPUBackend } from '@gpt/tensor/webgpu-node';
 import { afterEach, describe, expect, it, type TestContext } from 'vitest';
 import { Gpt } from '../src/index.js';
-import { needWebGPU } from '../../tensor/test/need-webgpu.js';
+import { GPU_KERNELS_DEVICE, needWebGPU } from '../../tensor/test/need-webgpu.js';
 import { CARTPOLE_SIZES } from './networks.js';
 
 const N = 4;
@@ -121,6 +121,15 @@ describe('one Gpt training step agrees across devices', () => {
     const before = memory().tensors;
     expectSameStep(await trainStep('cpu'), expected);
     expect(memory().tensors).toBe(before);
+  });
+
+  // The real-GPU kernel set (tiled matmuls, a workgroup per row, fused attention), forced on
+  // whatever adapter there is (lavapipe in CI).
+  it('webgpu with the GPU kernels matches the TypeScript kernels', async (context: TestContext) => {
+    await needWebGPU(context, true);
+    const expected = await referenceStep();
+    expect((getBackend(GPU_KERNELS_DEVICE) as WebGPUBackend).kernels).toBe('gpu');
+    expectSameStep(await trainStep(GPU_KERNELS_DEVICE), expected);
   });
 
   // Both attention paths: the fused kernel (the default on hardware GPUs) and the composite

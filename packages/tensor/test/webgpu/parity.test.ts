@@ -9,6 +9,7 @@
 import { getBackend } from '@gpt/tensor';
 import { initWebGPU } from '@gpt/tensor/webgpu-node';
 import { beforeAll, expect, it } from 'vitest';
+import { GPU_KERNELS_DEVICE } from '../need-webgpu.js';
 import { adamWState, adamWStep, disposeModel, gptBlock, mlp, sgdStep, transformerBlock, type Model } from './training.js';
 import { describeWebGPU } from './webgpu-suite.js';
 
@@ -54,7 +55,7 @@ async function compare(build: (device: string) => Promise<Model>, optimizer: Opt
 }
 
 /** The real-GPU kernels forced on this adapter, under their own device name. */
-const GPU_KERNELS = 'webgpu-gpu-kernels';
+const GPU_KERNELS = GPU_KERNELS_DEVICE;
 
 describeWebGPU(`training parity with the CPU backend (${STEPS} steps)`, () => {
   beforeAll(async () => {

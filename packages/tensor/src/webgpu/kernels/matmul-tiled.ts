@@ -5,9 +5,10 @@
 // layout allows), and each invocation then multiplies them into a register block of
 // C, so every value loaded from global memory feeds 64 multiply-adds (16
 // invocations x 4) instead of the 4-8 of the barrier-free kernels. The
-// workgroup barriers this needs are slow on software adapters (llvmpipe runs a
-// workgroup's invocations as CPU loops), which keep the barrier-free kernels of
-// matmul.ts (see KernelProfile).
+// workgroup barriers this needs are slow on software adapters (llvmpipe suspends
+// and resumes every invocation at each one), which keep the barrier-free kernels
+// of matmul.ts (see KernelProfile); there this kernel also takes a second or more
+// to compile (the unrolled k-slice loop), so the layouts below are kept few.
 //
 // Geometry: 16 x 16 invocations, each keeping a 4 x 4 block of C, cover a 64 x 64
 // tile of C; k advances in slices of 16. Workgroup memory: two [16 k][64] tiles,
@@ -17,7 +18,8 @@
 //
 // WGSL requires workgroupBarrier() in uniform control flow, so nothing returns
 // early: out-of-range elements of a tile load as 0 (so they add nothing) and stores
-// outside C are skipped.
+// outside C are skipped. Workgroup memory is only written as whole vec4s, each by
+// one invocation (a component write may rewrite the whole vector).
 
 /** Invocations per workgroup side. */
 export const TILED_THREADS = 16;
@@ -30,7 +32,6 @@ export const TILED_K_SLICE = 16;
 /** Workgroup memory the tiled kernel declares. */
 export const TILED_WORKGROUP_BYTES = 2 * TILED_K_SLICE * TILED_TILE * 4;
 
-const INVOCATIONS = TILED_THREADS * TILED_THREADS;
 /** vec4 quads across a tile's 64 rows (or columns). */
 const QUADS = TILED_TILE / 4;
 
@@ -49,8 +50,6 @@ export interface TileLoad {
 export interface TiledMatmulLayout {
   readonly a: TileLoad;
   readonly b: TileLoad;
-  /** C moves as vec4 (n % 4 == 0). */
-  readonly cVec4: boolean;
   /** A [n] bias row is added to every row of C when storing it. */
   readonly bias: boolean;
 }
@@ -82,56 +81,57 @@ const A_OPERAND: Operand = { array: 'a', tile: 'tile_a', lanes: 'm', lane0: 'til
 const B_OPERAND: Operand = { array: 'b', tile: 'tile_b', lanes: 'n', lane0: 'tile_col0', base: 'b_base', laneStride: 'b_col', kStride: 'b_row' };
 
 /**
- * Statements that fill `tile` ([16 k][16 quads] of vec4: element (lane i, step kk)
- * at [kk * 16 + i / 4][i % 4]) with the operand's k-slice starting at p0. Each of the
- * 256 invocations loads `units / 256` vec4s or scalars, unit u = li + 256 s.
+ * Statements that fill `tile` ([16 k][16 quads] of vec4: the lanes 4q..4q+3 of step kk
+ * at [kk * 16 + q]) with the operand's k-slice starting at p0. Every write is a whole
+ * vec4 from one invocation: WGSL lets a write to one component of a vector touch the
+ * whole vector, so invocations must not share a vec4 in workgroup memory.
+ *   lane4  (kk, q) per invocation: one vec4 load along the lanes;
+ *   lane1, k1  (kk, q) per invocation: 4 scalar loads through strides, invocations
+ *          ordered along the contiguous axis (lanes, or k) for coalescing;
+ *   k4     a 4 x 4 block (quad q, steps 4g..4g+3) for each of the first 64 invocations:
+ *          4 vec4 loads along k, transposed in registers.
  */
 function loadTileWgsl(x: Operand, load: TileLoad): string {
-  const units = (TILED_TILE * TILED_K_SLICE) / (load.vec4 ? 4 : 1);
-  const lines: string[] = [];
-  for (let s = 0; s < units / INVOCATIONS; s++) {
-    const u = `li + ${s * INVOCATIONS}u`;
-    // lane: the tile-axis index inside the tile; kk: the step inside the slice.
-    let lane: string;
-    let kk: string;
-    if (load.vec4 && load.contiguous === 'lane') [kk, lane] = [`u / ${QUADS}u`, `(u % ${QUADS}u) * 4u`];
-    else if (load.vec4) [lane, kk] = [`u / ${TILED_K_SLICE / 4}u`, `(u % ${TILED_K_SLICE / 4}u) * 4u`];
-    else if (load.contiguous === 'lane') [kk, lane] = [`u / ${TILED_TILE}u`, `u % ${TILED_TILE}u`];
-    else [lane, kk] = [`u / ${TILED_K_SLICE}u`, `u % ${TILED_K_SLICE}u`];
-    const address = `${x.base} + (${x.lane0} + i) * ${x.laneStride} + (p0 + kk) * ${x.kStride}`;
-    const store =
-      load.vec4 && load.contiguous === 'lane'
-        ? [`    ${x.tile}[kk * ${QUADS}u + i / 4u] = v;`]
-        : load.vec4
-          ? [0, 1, 2, 3].map((j) => `    ${x.tile}[(kk + ${j}u) * ${QUADS}u + i / 4u][i % 4u] = v[${j}];`)
-          : [`    ${x.tile}[kk * ${QUADS}u + i / 4u][i % 4u] = v;`];
-    lines.push(
-      `    {`,
-      `      let u = ${u};`,
-      `      let i = ${lane};`,
-      `      let kk = ${kk};`,
-      `      var v = ${load.vec4 ? 'vec4<f32>(0.0)' : '0.0'};`,
-      // With vec4 loads the vec4 is either wholly inside the operand or wholly outside.
-      `      if (${x.lane0} + i < ${x.lanes} && p0 + kk < k) { v = ${x.array}[${load.vec4 ? `(${address}) / 4u` : address}]; }`,
-      ...store.map((line) => `  ${line}`),
-      `    }`,
-    );
-  }
-  return lines.join('\n');
-}
-
-/** Stores the invocation's 4 x 4 block (rows c0..c3) at C(row, col), clipped to m x n, plus the bias. */
-function storeWgsl(layout: TiledMatmulLayout): string {
-  const rows = Array.from({ length: TILED_BLOCK }, (_, i) => i);
-  if (layout.cVec4) {
-    // n % 4 == 0 and col % 4 == 0: the 4 columns are all inside C or all outside.
+  const inRange = (r: string) => `${x.lane0} + 4u * q + ${r} < ${x.lanes}`;
+  const element = (r: string, step: string) => `${x.base} + (${x.lane0} + 4u * q + ${r}) * ${x.laneStride} + (p0 + ${step}) * ${x.kStride}`;
+  const lanes = [0, 1, 2, 3];
+  if (load.vec4 && load.contiguous === 'k') {
+    const blocks = QUADS * (TILED_K_SLICE / 4);
     return [
-      `  if (col < n) {`,
-      `    let bias_v = ${layout.bias ? 'bias[col / 4u]' : 'vec4<f32>(0.0)'};`,
-      ...rows.map((i) => `    if (row + ${i}u < m) { c[(out_base + (row + ${i}u) * n + col) / 4u] = c${i} + bias_v; }`),
-      `  }`,
+      `    if (li < ${blocks}u) {`,
+      `      let g = li / ${QUADS}u;`,
+      `      let q = li % ${QUADS}u;`,
+      ...lanes.map((r) => `      var v${r} = vec4<f32>(0.0);`),
+      // k % 4 == 0: the 4 steps are all inside k or all outside.
+      `      if (p0 + 4u * g < k) {`,
+      ...lanes.map((r) => `        if (${inRange(`${r}u`)}) { v${r} = ${x.array}[(${element(`${r}u`, '4u * g')}) / 4u]; }`),
+      `      }`,
+      ...lanes.map((j) => `      ${x.tile}[(4u * g + ${j}u) * ${QUADS}u + q] = vec4<f32>(v0[${j}], v1[${j}], v2[${j}], v3[${j}]);`),
+      `    }`,
     ].join('\n');
   }
+  // One (kk, q) pair per invocation: 16 steps x 16 quads = 256.
+  const order = load.contiguous === 'lane' ? [`let kk = li / ${QUADS}u;`, `let q = li % ${QUADS}u;`] : [`let q = li / ${TILED_K_SLICE}u;`, `let kk = li % ${TILED_K_SLICE}u;`];
+  const fill = load.vec4
+    ? [`      if (${inRange('0u')} && p0 + kk < k) { v = ${x.array}[(${element('0u', 'kk')}) / 4u]; }`]
+    : [`      if (p0 + kk < k) {`, ...lanes.map((r) => `        if (${inRange(`${r}u`)}) { v[${r}] = ${x.array}[${element(`${r}u`, 'kk')}]; }`), `      }`];
+  return [
+    `    {`,
+    ...order.map((line) => `      ${line}`),
+    `      var v = vec4<f32>(0.0);`,
+    ...fill,
+    `      ${x.tile}[kk * ${QUADS}u + q] = v;`,
+    `    }`,
+  ].join('\n');
+}
+
+/**
+ * Stores the invocation's 4 x 4 block (rows c0..c3) at C(row, col), clipped to m x n,
+ * plus the bias. Scalar stores whatever n is: C is written once per k-loop, a few
+ * percent of the traffic at most, and one store layout halves the programs to build.
+ */
+function storeWgsl(layout: TiledMatmulLayout): string {
+  const rows = Array.from({ length: TILED_BLOCK }, (_, i) => i);
   const cols = [0, 1, 2, 3];
   return [
     `  let bias_v = ${layout.bias ? `vec4<f32>(${cols.map((j) => `bias[min(col + ${j}u, n - 1u)]`).join(', ')})` : 'vec4<f32>(0.0)'};`,

@@ -263,9 +263,9 @@ export function matmulSpec(variant: MatmulVariant, bias = false): KernelSpec {
 
 /** The tiled kernel for one operand layout; the key names every choice that changes its source. */
 export function tiledMatmulSpec(layout: TiledMatmulLayout): KernelSpec {
-  const key = `matmul:tiled:a-${tileLoadName(layout.a)}:b-${tileLoadName(layout.b)}:c${layout.cVec4 ? '4' : '1'}${layout.bias ? ':bias' : ''}`;
+  const key = `matmul:tiled:a-${tileLoadName(layout.a)}:b-${tileLoadName(layout.b)}${layout.bias ? ':bias' : ''}`;
   const vec = (v: boolean) => (v ? 'vec4<f32>' : 'f32');
-  const types: BindingTypes = { a: vec(layout.a.vec4), b: vec(layout.b.vec4), c: vec(layout.cVec4), bias: layout.bias ? vec(layout.cVec4) : null };
+  const types: BindingTypes = { a: vec(layout.a.vec4), b: vec(layout.b.vec4), c: 'f32', bias: layout.bias ? 'f32' : null };
   return kernelSpec(key, () => ({ code: tiledMatmulWgsl(prologue(types, TILED_THREADS), layout), storage: storageAccess(layout.bias) }));
 }
 
@@ -275,11 +275,11 @@ function chooseVariant(attrs: OpAttrs['matmul'], m: number, n: number, k: number
   return 'generic';
 }
 
-/** How the tiled kernel reads A and B and writes C for this call. */
+/** How the tiled kernel reads A and B for this call, and whether it adds the bias. */
 function tiledLayout(attrs: OpAttrs['matmul'], m: number, n: number, k: number): TiledMatmulLayout {
   // A is [m, k] (k contiguous) or, with transA, stored [k, m] (m contiguous); B is
   // [k, n] (n contiguous) or, with transB, stored [n, k] (k contiguous).
-  return { a: tileLoad(!attrs.transA, m, k), b: tileLoad(attrs.transB, n, k), cVec4: n % 4 === 0, bias: attrs.bias === true };
+  return { a: tileLoad(!attrs.transA, m, k), b: tileLoad(attrs.transB, n, k), bias: attrs.bias === true };
 }
 
 /** The program and the C block one workgroup covers for this call. */

@@ -1,7 +1,8 @@
 // Bind groups made once per (kernel, bound buffers) and reused. Creating one costs
-// 30-50 µs in Dawn's Node binding against ~3 µs for the rest of a dispatch (measured on
-// lavapipe's host), and a training step binds the same pooled buffers in the same order
-// every step, so a G.pt step's ~600 dispatches spent most of their recording time here.
+// 12-22 µs in Dawn's Node binding against ~2.5 µs for the rest of a dispatch (measured
+// on this project's 2-core machines), and a training step binds the same pooled buffers
+// every step: recording a G.pt Cartpole step (592 dispatches) took 30 ms with a new
+// group per dispatch and 19 ms with this cache.
 // The parameter block is bound with a dynamic offset (its arena slot changes per
 // dispatch), so it is not part of the key. A destroyed buffer evicts every group that
 // binds it (using one would fail validation at submit).

@@ -25,7 +25,7 @@ import { runConv2d, runConv2dBackpropFilter, runConv2dBackpropInput } from './ke
 import { runElementwise } from './kernels/elementwise.js';
 import { runFill } from './kernels/fill.js';
 import { runGather, runScatterAdd, STATUS_GATHER_INDEX, STATUS_SCATTER_INDEX } from './kernels/gather.js';
-import { gpuBuffer, type GpuInfo, type GpuKernel, type GpuTensorBuffer, type Grid, type KernelContext, type KernelProfile, type KernelSpec, type Params } from './kernels/kernel.js';
+import { gpuBuffer, type GpuInfo, type GpuKernel, type GpuTensorBuffer, type Grid, type KernelContext, type KernelProfile, type KernelSpec, type MatmulTile, type Params } from './kernels/kernel.js';
 import { runLayerNorm } from './kernels/layer-norm.js';
 import { runMatmul } from './kernels/matmul.js';
 import { runRandom } from './kernels/random.js';
@@ -122,6 +122,12 @@ export class WebGPUBackend extends EventTarget implements Backend<GpuTensorBuffe
   readonly kernels: KernelProfile;
   /** See WebGPUBackendOptions.fusedAttention; may be changed at any time (it only steers scaledDotProductAttention). */
   fusedAttention: boolean;
+  /**
+   * The 'gpu' kernels' matmul tile, for benchmarks and experiments: 64 x 64 or 128 x 128
+   * of C per workgroup, or 'auto' (128 for products large enough to keep a GPU's cores
+   * busy with them). May be changed at any time; the 'software' kernels ignore it.
+   */
+  matmulTile: MatmulTile = 'auto';
   private liveBuffers = 0;
   private liveBytes = 0;
   /** The most bytes held at once: live, or freed but waiting for a submit (not reusable yet). */
@@ -172,6 +178,7 @@ export class WebGPUBackend extends EventTarget implements Backend<GpuTensorBuffe
     this.device.addEventListener('uncapturederror', (event) => {
       this.reportError((event as GPUUncapturedErrorEvent).error.message);
     });
+    const backend = this; // for the getter below: matmulTile is read at each call, so changes apply at once
     this.context = {
       allocate: (op, meta) => this.allocateFor(op, meta),
       release: (buffer) => this.free(buffer),
@@ -180,6 +187,9 @@ export class WebGPUBackend extends EventTarget implements Backend<GpuTensorBuffe
       maxWorkgroupsPerDimension: this.maxGroups,
       maxWorkgroupStorageBytes: limits.maxComputeWorkgroupStorageSize,
       profile: this.kernels,
+      get matmulTile() {
+        return backend.matmulTile;
+      },
       status: this.statusBuffer,
     };
     void this.device.lost.then((info) => {

@@ -3,15 +3,17 @@
 // on two backends of the same adapter that force each profile. Shapes cover every
 // edge of the 64 x 64 tile and of the 16-step k-slice (1, 3, 4, 5, 17, 63, 64, 65,
 // 130), k = 0, all four transA/transB combinations, broadcast batch dims, the fused
-// bias (on a few cases), and one product spanning several tiles and slices. A
-// recording kernel context checks which program each call picks (no GPU needed) and
-// that the cases below reach every tiled program.
+// bias (on a few cases), and one product spanning several tiles and slices; the
+// 128 x 128 tile (forced through matmulTile) gets its own edges (127, 128, 129, 260
+// and its 8-step k-slice). A recording kernel context checks which program each call
+// picks (no GPU needed), including matmulTile 'auto', and that the cases below reach
+// every tiled program.
 
 import { getBackend, matmul, tensor, type Tensor } from '@gpt/tensor';
 import { initWebGPU, probeWebGPU, type KernelProfile, type WebGPUBackend } from '@gpt/tensor/webgpu-node';
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { TensorMeta } from '../../src/ops.js';
-import type { GpuInfo, GpuTensorBuffer, KernelContext, KernelSpec } from '../../src/webgpu/kernels/kernel.js';
+import type { GpuInfo, GpuTensorBuffer, KernelContext, KernelSpec, MatmulTile } from '../../src/webgpu/kernels/kernel.js';
 import { matmulVariants, runMatmul } from '../../src/webgpu/kernels/matmul.js';
 import { describeWebGPU } from './webgpu-suite.js';
 
@@ -78,6 +80,31 @@ const BIASED: Case[] = [plain(64, 64, 64), plain(64, 68, 0), plain(68, 65, 20), 
 
 /** Several 64 x 64 tiles in both directions (partial at the edges) and 19 k-slices. */
 const LARGE: Case = { aBatch: [1], bBatch: [], m: 200, n: 260, k: 300 };
+
+/**
+ * Cases for the 128 x 128 tile, crossing its edges (127, 128, 129, 260) and those of
+ * its 8-step k-slice (7, 9, 132), k = 0 and broadcast batch dims. m, n and k are either
+ * all multiples of 4 or none, so each transpose pair builds only two programs (vec4 and
+ * scalar loads), since each costs lavapipe a second or more to compile.
+ */
+const TILE_128: Case[] = [
+  plain(128, 128, 128),
+  plain(4, 260, 8),
+  plain(260, 4, 4),
+  plain(128, 260, 132),
+  plain(260, 132, 260),
+  plain(128, 260, 0),
+  { aBatch: [3], bBatch: [], m: 132, n: 128, k: 12 },
+  plain(1, 1, 1),
+  plain(5, 129, 127),
+  plain(129, 5, 9),
+  plain(127, 127, 129),
+  plain(129, 257, 7),
+  { aBatch: [2, 1], bBatch: [1, 3], m: 129, n: 131, k: 9 },
+];
+
+/** The transpose pair whose 128-tile cases run with the bias: Linear's x Wᵀ + b, in both load families without more programs. */
+const TILE_128_BIASED = { transA: false, transB: true };
 
 const TRANSPOSES = [
   { transA: false, transB: false },
@@ -225,6 +252,36 @@ for (const profile of ['gpu', 'software'] as const) {
       await check(device, LARGE, true, true, false, 101);
     });
 
+    if (profile === 'gpu') {
+      it('matmulTile reaches the kernels: forcing 128 builds a 128-tile program where 64 ran', async () => {
+        const c = plain(4, 4, 4);
+        await check(device, c, true, false, false, 11); // tiled64:a-lane4:b-lane4
+        const before = backend().stats().pipelines;
+        backend().matmulTile = 128;
+        try {
+          await check(device, c, true, false, false, 11);
+          expect(backend().stats().pipelines - before).toBe(1);
+        } finally {
+          backend().matmulTile = 'auto';
+        }
+        await check(device, c, true, false, false, 11);
+        expect(backend().stats().pipelines - before).toBe(1);
+      });
+
+      for (const { transA, transB } of TRANSPOSES) {
+        const bias = transA === TILE_128_BIASED.transA && transB === TILE_128_BIASED.transB;
+        it(`128 x 128 tiles match float64 with transA=${transA} transB=${transB}${bias ? ' and bias' : ''}`, async () => {
+          backend().matmulTile = 128;
+          try {
+            let seed = 500;
+            for (const c of TILE_128) await check(device, c, transA, transB, bias, (seed += 7));
+          } finally {
+            backend().matmulTile = 'auto';
+          }
+        });
+      }
+    }
+
     it('adds the bias in the matmul dispatch itself (one dispatch)', async () => {
       const A = tensor(values(6 * 12, 3), { shape: [2, 3, 12], device });
       const B = tensor(values(7 * 12, 4), { shape: [7, 12], device });
@@ -239,7 +296,7 @@ for (const profile of ['gpu', 'software'] as const) {
 }
 
 /** A kernel context that records dispatches instead of running them. */
-function recordingContext(profile: KernelProfile, maxWorkgroupStorageBytes = 16384) {
+function recordingContext(profile: KernelProfile, maxWorkgroupStorageBytes = 16384, matmulTile: MatmulTile = 'auto') {
   const dispatches: { spec: KernelSpec; buffers: number; grid: readonly number[] }[] = [];
   const buffer = (): GpuTensorBuffer => ({ buffer: {}, bytes: 16, capacity: 16 });
   const ctx: KernelContext = {
@@ -250,6 +307,7 @@ function recordingContext(profile: KernelProfile, maxWorkgroupStorageBytes = 163
     maxWorkgroupsPerDimension: 65535,
     maxWorkgroupStorageBytes,
     profile,
+    matmulTile,
     status: buffer(),
   };
   const run = (c: Case, transA: boolean, transB: boolean, bias: boolean) => {
@@ -266,12 +324,46 @@ describe('matmul kernel choice (recorded, no GPU)', () => {
     const { dispatches, run } = recordingContext('gpu');
     run({ aBatch: [3], bBatch: [], m: 130, n: 65, k: 17 }, false, true, true);
     expect(dispatches).toHaveLength(1);
-    expect(dispatches[0]!.spec.key).toBe('matmul:tiled:a-k1:b-k1:bias');
+    expect(dispatches[0]!.spec.key).toBe('matmul:tiled64:a-k1:b-k1:bias');
     expect(dispatches[0]!.buffers).toBe(4);
     expect(dispatches[0]!.grid).toEqual([2, 3, 3]);
     run(plain(64, 128, 256), true, false, false);
-    expect(dispatches[1]!.spec.key).toBe('matmul:tiled:a-lane4:b-lane4');
+    expect(dispatches[1]!.spec.key).toBe('matmul:tiled64:a-lane4:b-lane4');
     expect(dispatches[1]!.buffers).toBe(3);
+  });
+
+  it("matmulTile 'auto' takes 128 x 128 tiles only for products that still make >= 128 workgroups with m, n >= 512", () => {
+    const picked = (c: Case, tile: MatmulTile = 'auto') => {
+      const { dispatches, run } = recordingContext('gpu', 16384, tile);
+      run(c, false, false, false);
+      return { key: dispatches[0]!.spec.key, grid: dispatches[0]!.grid };
+    };
+    expect(picked(plain(2048, 2048, 2048))).toEqual({ key: 'matmul:tiled128:a-k4:b-lane4', grid: [16, 16, 1] });
+    expect(picked(plain(4608, 4096, 1024)).key).toBe('matmul:tiled128:a-k4:b-lane4');
+    // 8 x 8 = 64 tiles of 128: fewer workgroups than a large GPU has cores, so 64 x 64 tiles.
+    expect(picked(plain(1024, 1024, 1024))).toEqual({ key: 'matmul:tiled64:a-k4:b-lane4', grid: [16, 16, 1] });
+    expect(picked({ aBatch: [2], bBatch: [], m: 1024, n: 1024, k: 64 }).key).toMatch(/^matmul:tiled128:/);
+    expect(picked({ aBatch: [8], bBatch: [], m: 512, n: 512, k: 64 }).key).toMatch(/^matmul:tiled128:/);
+    expect(picked(plain(256, 8192, 64)).key).toMatch(/^matmul:tiled64:/); // 128 tiles, but m < 512
+    expect(picked(plain(64, 64, 64)).key).toMatch(/^matmul:tiled64:/);
+    // Forced either way.
+    expect(picked(plain(64, 64, 64), 128)).toEqual({ key: 'matmul:tiled128:a-k4:b-lane4', grid: [1, 1, 1] });
+    expect(picked(plain(2048, 2048, 2048), 64)).toEqual({ key: 'matmul:tiled64:a-k4:b-lane4', grid: [32, 32, 1] });
+    expect(() => picked(plain(64, 64, 64), 256 as MatmulTile)).toThrow(/matmulTile must be 'auto', 64 or 128, got 256/);
+  });
+
+  it('the cases above reach every 128-tile load layout, with and without the bias', () => {
+    const { dispatches, run } = recordingContext('gpu', 16384, 128);
+    for (const { transA, transB } of TRANSPOSES) {
+      const bias = transA === TILE_128_BIASED.transA && transB === TILE_128_BIASED.transB;
+      for (const c of TILE_128) run(c, transA, transB, bias);
+    }
+    const used = new Set(dispatches.map((d) => d.spec.key));
+    expect(used.size, [...used].join(' ')).toBe(8);
+    for (const load of ['lane4', 'lane1', 'k4', 'k1']) {
+      for (const operand of ['a', 'b']) expect([...used].some((key) => key.includes(`:${operand}-${load}`)), `${operand}-${load}`).toBe(true);
+    }
+    expect([...used].filter((key) => key.endsWith(':bias'))).toEqual(['matmul:tiled128:a-k4:b-k4:bias', 'matmul:tiled128:a-k1:b-k1:bias']);
   });
 
   it("the 'software' profile keeps the barrier-free kernels, and so does 'gpu' without room for the tiles", () => {
@@ -284,14 +376,14 @@ describe('matmul kernel choice (recorded, no GPU)', () => {
     }
   });
 
-  it('the cases above reach every tiled program, with and without the bias', () => {
+  it('the cases above reach every 64-tile program, with and without the bias', () => {
     const { dispatches, run } = recordingContext('gpu');
     for (const { transA, transB } of TRANSPOSES) {
       for (const c of SHAPES) run(c, transA, transB, false);
       for (const c of BIASED) run(c, transA, transB, true);
     }
     const used = new Set(dispatches.map((d) => d.spec.key));
-    const tiled = matmulVariants().filter((s) => s.key.startsWith('matmul:tiled:'));
+    const tiled = matmulVariants().filter((s) => s.key.startsWith('matmul:tiled64:'));
     // Layouts by which of m, n, k are multiples of 4: A B (k, n) 4, A^T B (m, n) 4,
     // A B^T (k) 2, A^T B^T (m, k) 4; times bias or not.
     expect(tiled.length).toBe(28);
@@ -303,8 +395,10 @@ describe('matmul kernel choice (recorded, no GPU)', () => {
     }
   });
 
-  it('the tiled kernel has no early return (its barriers stay in uniform control flow) and writes whole vec4s to workgroup memory', () => {
-    for (const spec of matmulVariants().filter((s) => s.key.startsWith('matmul:tiled:'))) {
+  it('the tiled kernels (both geometries) have no early return (their barriers stay in uniform control flow) and write whole vec4s to workgroup memory', () => {
+    const tiled = matmulVariants().filter((s) => s.key.startsWith('matmul:tiled'));
+    expect(tiled.filter((s) => s.key.startsWith('matmul:tiled128:'))).toHaveLength(28);
+    for (const spec of tiled) {
       const main = spec.code.slice(spec.code.indexOf('fn main'));
       expect(main, spec.key).not.toMatch(/\breturn\b/);
       // A component write may touch the whole vector in WGSL: a race between invocations sharing it.

@@ -83,6 +83,9 @@ export type Grid = readonly [number, number, number];
  */
 export type KernelProfile = 'software' | 'gpu';
 
+/** The 'gpu' profile's matmul tile: 64 x 64 or 128 x 128 of C per workgroup, or 'auto' (by the product's size, see matmul.ts). */
+export type MatmulTile = 'auto' | 64 | 128;
+
 /** What kernels may do: allocate outputs and record dispatches. */
 export interface KernelContext {
   /** A fresh output buffer for a tensor of `meta` (checked against the adapter's limits). */
@@ -99,6 +102,8 @@ export interface KernelContext {
   readonly maxWorkgroupStorageBytes: number;
   /** The kernel variants to choose (see KernelProfile). */
   readonly profile: KernelProfile;
+  /** The tiled matmul's tile under the 'gpu' profile (see MatmulTile). */
+  readonly matmulTile: MatmulTile;
   /** The error-flag buffer bound by kernels that validate data (gather, scatterAdd). */
   readonly status: GpuTensorBuffer;
 }

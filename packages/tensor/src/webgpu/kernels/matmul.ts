@@ -1,7 +1,7 @@
 // Batched matmul with broadcast batch dims and transposed operands, C = A B (+ bias).
 // Two families, chosen by the kernel profile (KernelProfile):
 //  - 'gpu': the shared-memory tiled kernel of matmul-tiled.ts, what reaches a real
-//    GPU's throughput;
+//    GPU's throughput, on 64 x 64 or (large products) 128 x 128 tiles of C;
 //  - 'software': register-blocked kernels without workgroup memory: each invocation
 //    keeps a block of C in registers and streams its rows of A and columns of B from
 //    global memory. No barrier per k-step: on software GPUs (llvmpipe) barriers cost
@@ -13,7 +13,7 @@
 import { matmulShapes, type OpAttrs, type TensorMeta } from '../../ops.js';
 import { broadcastStrides, sizeOf } from '../../shape.js';
 import { kernelSpec, Params, type GpuInfo, type GpuTensorBuffer, type KernelContext, type KernelSpec, type StorageAccess } from './kernel.js';
-import { tiledMatmulWgsl, tileLoad, tileLoadName, TILED_THREADS, TILED_TILE, TILED_WORKGROUP_BYTES, type TiledMatmulLayout } from './matmul-tiled.js';
+import { tiledMatmulWgsl, tileLoad, tileLoadName, TILED_128, TILED_64, TILED_THREADS, type TiledGeometry, type TiledMatmulLayout } from './matmul-tiled.js';
 import { assertRank, coalesce } from './strided-layout.js';
 import { MAX_RANK, PARAMS_WGSL, storage, unravelWgsl } from './wgsl.js';
 
@@ -261,12 +261,12 @@ export function matmulSpec(variant: MatmulVariant, bias = false): KernelSpec {
   return kernelSpec(`matmul:${variant}${bias ? ':bias' : ''}`, () => ({ code: SOURCES[variant](bias), storage: storageAccess(bias) }));
 }
 
-/** The tiled kernel for one operand layout; the key names every choice that changes its source. */
-export function tiledMatmulSpec(layout: TiledMatmulLayout): KernelSpec {
-  const key = `matmul:tiled:a-${tileLoadName(layout.a)}:b-${tileLoadName(layout.b)}${layout.bias ? ':bias' : ''}`;
+/** The tiled kernel for one geometry and operand layout; the key names every choice that changes its source. */
+export function tiledMatmulSpec(layout: TiledMatmulLayout, geometry: TiledGeometry): KernelSpec {
+  const key = `matmul:tiled${geometry.tile}:a-${tileLoadName(layout.a)}:b-${tileLoadName(layout.b)}${layout.bias ? ':bias' : ''}`;
   const vec = (v: boolean) => (v ? 'vec4<f32>' : 'f32');
   const types: BindingTypes = { a: vec(layout.a.vec4), b: vec(layout.b.vec4), c: 'f32', bias: layout.bias ? 'f32' : null };
-  return kernelSpec(key, () => ({ code: tiledMatmulWgsl(prologue(types, TILED_THREADS), layout), storage: storageAccess(layout.bias) }));
+  return kernelSpec(key, () => ({ code: tiledMatmulWgsl(prologue(types, TILED_THREADS), layout, geometry), storage: storageAccess(layout.bias) }));
 }
 
 function chooseVariant(attrs: OpAttrs['matmul'], m: number, n: number, k: number): MatmulVariant {
@@ -282,10 +282,31 @@ function tiledLayout(attrs: OpAttrs['matmul'], m: number, n: number, k: number):
   return { a: tileLoad(!attrs.transA, m, k), b: tileLoad(attrs.transB, n, k), bias: attrs.bias === true };
 }
 
+/**
+ * The tiled geometry for a product of `batch` [m, n] matrices, by ctx.matmulTile. 'auto'
+ * takes 128 x 128 tiles only when they still make many workgroups: one such workgroup
+ * (256 invocations of 64 accumulators each) takes a large share of a GPU core's
+ * registers, so a core holds one or two, and with fewer workgroups than a large GPU
+ * has cores (an H200 has 132) cores sit idle; 64 x 64 tiles make four times as many.
+ * Hence at least 128 of them (a 1024 x 1024 product makes 64: it keeps 64 x 64 tiles),
+ * and m, n >= 512 so the tiles are mostly full rather than edge.
+ */
+function tiledGeometryFor(ctx: KernelContext, m: number, n: number, batch: number): TiledGeometry {
+  const tile = ctx.matmulTile;
+  if (tile === 64) return TILED_64;
+  if (tile === 128) return TILED_128;
+  if (tile !== 'auto') throw new Error(`matmul: matmulTile must be 'auto', 64 or 128, got ${JSON.stringify(tile)}`);
+  const workgroups = Math.ceil(m / 128) * Math.ceil(n / 128) * batch;
+  return m >= 512 && n >= 512 && workgroups >= 128 ? TILED_128 : TILED_64;
+}
+
 /** The program and the C block one workgroup covers for this call. */
-function choose(ctx: KernelContext, attrs: OpAttrs['matmul'], m: number, n: number, k: number): { spec: KernelSpec; rows: number; cols: number } {
-  if (ctx.profile === 'gpu' && TILED_WORKGROUP_BYTES <= ctx.maxWorkgroupStorageBytes) {
-    return { spec: tiledMatmulSpec(tiledLayout(attrs, m, n, k)), rows: TILED_TILE, cols: TILED_TILE };
+function choose(ctx: KernelContext, attrs: OpAttrs['matmul'], m: number, n: number, k: number, batch: number): { spec: KernelSpec; rows: number; cols: number } {
+  if (ctx.profile === 'gpu') {
+    const geometry = tiledGeometryFor(ctx, m, n, batch);
+    if (geometry.workgroupBytes <= ctx.maxWorkgroupStorageBytes) {
+      return { spec: tiledMatmulSpec(tiledLayout(attrs, m, n, k), geometry), rows: geometry.tile, cols: geometry.tile };
+    }
   }
   const variant = chooseVariant(attrs, m, n, k);
   return { spec: matmulSpec(variant, attrs.bias === true), ...BLOCK[variant] };
@@ -318,7 +339,7 @@ export function runMatmul(ctx: KernelContext, inputs: readonly GpuInfo[], attrs:
     .u32s(BATCH_SHAPE, layout.shape)
     .u32s(A_BATCH, layout.strides[0]!)
     .u32s(B_BATCH, layout.strides[1]!);
-  const { spec, rows, cols } = choose(ctx, attrs, m, n, k);
+  const { spec, rows, cols } = choose(ctx, attrs, m, n, k, total);
   const [gx, gy] = [Math.ceil(n / cols), Math.ceil(m / rows)];
   const zLimit = ctx.maxWorkgroupsPerDimension;
   if (gx > zLimit || gy > zLimit) {
@@ -336,7 +357,7 @@ export function runMatmul(ctx: KernelContext, inputs: readonly GpuInfo[], attrs:
   return result;
 }
 
-/** Every matmul program runMatmul can choose: the software variants and the tiled layouts, each with and without the bias. */
+/** Every matmul program runMatmul can choose: the software variants and the tiled layouts in both geometries, each with and without the bias. */
 export function matmulVariants(): KernelSpec[] {
   const variants: MatmulVariant[] = ['rows', 'rows-at', 'dot', 'generic'];
   const tiled = new Map<string, KernelSpec>();
@@ -345,8 +366,10 @@ export function matmulVariants(): KernelSpec[] {
     for (const transB of [false, true]) {
       for (const bias of [false, true]) {
         for (const [m, n, k] of [4, 5].flatMap((m) => [4, 5].flatMap((n) => [4, 5].map((k) => [m, n, k] as const)))) {
-          const spec = tiledMatmulSpec(tiledLayout({ transA, transB, bias }, m, n, k));
-          tiled.set(spec.key, spec);
+          for (const geometry of [TILED_64, TILED_128]) {
+            const spec = tiledMatmulSpec(tiledLayout({ transA, transB, bias }, m, n, k), geometry);
+            tiled.set(spec.key, spec);
+          }
         }
       }
     }

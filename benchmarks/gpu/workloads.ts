@@ -2,7 +2,8 @@
 // so new kernels are picked up as they land) and the spec of its PyTorch twin (gpu_torch.py).
 // Sizes come from a Scale: 'full' is the issue's (matmul 1024-4096³, the kernels at the shapes of
 // the 156M-parameter G.pt step, that step and the Cartpole one); 'small' shrinks every size so a
-// software adapter (lavapipe on two cores) gets through in minutes.
+// software adapter (lavapipe on two cores) gets through in minutes. Under the 'gpu' kernels the
+// largest matmul runs twice more, with the tiled kernel's 64 x 64 and 128 x 128 tiles forced.
 //
 // Traffic (the GB/s columns) is the least a kernel must move, in fp32: layerNorm forward reads x
 // and writes y (2 N D, plus weight and bias); its backward reads x and dy and writes dx (3 N D,
@@ -12,7 +13,8 @@
 // forward+backward adds reading q, k, v, out and dout and writing dq, dk, dv (12 in all).
 
 import { AdamW } from '@gpt/nn';
-import { layerNorm, matmul, ones, randn, scaledDotProductAttention, softmax, sum, tidy, zeros, type Tensor } from '@gpt/tensor';
+import { getBackend, layerNorm, matmul, ones, randn, scaledDotProductAttention, softmax, sum, tidy, zeros, type Tensor } from '@gpt/tensor';
+import { WebGPUBackend } from '@gpt/tensor/webgpu-node';
 import { GPT_PRESETS } from '@gpt/transformer';
 import { GPT_CARTPOLE, benchConfig, buildModel, forwardStep, trainStep, type TrainStepConfig } from '../train-step/model/gpt-train-step.js';
 
@@ -96,6 +98,36 @@ function matmulWorkload(section: Section, name: string, a: number[], b: number[]
       };
     },
   };
+}
+
+/**
+ * The largest matmul again with the 'gpu' kernels' tile forced to 64 x 64 and to 128 x 128
+ * (WebGPUBackend.matmulTile; the row above runs 'auto'), so one run shows both geometries;
+ * the previous setting comes back when the row is done. No PyTorch twin: the row above has it.
+ * None on other backends or with the 'software' kernels, which have no tiles.
+ */
+function matmulTileWorkloads(n: number): Workload[] {
+  const backend = getBackend();
+  if (!(backend instanceof WebGPUBackend) || backend.kernels !== 'gpu') return [];
+  return ([64, 128] as const).map((tile) => {
+    const plain = matmulWorkload('matmul', `matmul ${n}³, ${tile}x${tile} tiles`, [n, n], [n, n]);
+    return {
+      ...plain,
+      torch: undefined,
+      prepare() {
+        const previous = backend.matmulTile;
+        backend.matmulTile = tile;
+        const prepared = plain.prepare();
+        return {
+          ...prepared,
+          dispose() {
+            backend.matmulTile = previous;
+            prepared.dispose();
+          },
+        };
+      },
+    };
+  });
 }
 
 /** Clears the gradients backward() accumulated into leaves, so each timed call starts alike. */
@@ -241,7 +273,10 @@ function stepWorkload(name: string, config: TrainStepConfig): Workload {
 /** The rows of a section at a scale, in the order they run. */
 export function workloads(section: Section, scaleName: ScaleName): Workload[] {
   const scale = SCALE[scaleName];
-  if (section === 'matmul') return scale.matmulSizes.map((n) => matmulWorkload('matmul', `matmul ${n}³`, [n, n], [n, n]));
+  if (section === 'matmul') {
+    const sizes = scale.matmulSizes.map((n) => matmulWorkload('matmul', `matmul ${n}³`, [n, n], [n, n]));
+    return [...sizes, ...matmulTileWorkloads(Math.max(...scale.matmulSizes))];
+  }
   if (section === 'steps') {
     const { cartpole, large } = scale;
     return [stepWorkload('G.pt step, Cartpole config', cartpole), stepWorkload('G.pt step, large config', large)];

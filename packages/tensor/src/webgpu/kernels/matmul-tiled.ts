@@ -17,12 +17,14 @@
 //        8 floats from workgroup memory for 16 multiply-adds; many workgroups even at
 //        moderate sizes (a 1024 x 1024 product has 256 tiles).
 //   128: 8 x 8 of C per invocation, a 128 x 128 tile, k-slices of 8: 16 floats for 64
-//        multiply-adds, half the workgroup-memory traffic per multiply-add, which is
-//        what bounds the 64 geometry on a GPU whose workgroup memory delivers about
-//        half a float per lane per multiply-add (NVIDIA's SMs). Needs large products
-//        to keep a GPU's cores busy (matmul.ts chooses). An invocation's 8 rows (and
-//        8 columns) are two groups of 4, 64 apart, so the 16 invocations of a row of
-//        the workgroup read 16 consecutive vec4s (no bank conflicts) in each group.
+//        multiply-adds, half the workgroup-memory reads per multiply-add. That is the
+//        64 geometry's limit on GPUs whose workgroup memory serves fewer floats per
+//        clock than the cores do multiply-adds (an NVIDIA SM: 32 floats for 128 fp32
+//        multiply-adds, so 8 per 16 caps the 64 geometry near half the peak; not
+//        measured here). Needs large products to keep a GPU's cores busy (matmul.ts
+//        chooses). An invocation's 8 rows (and 8 columns) are two groups of 4, 64
+//        apart, so the 16 invocations along a workgroup row read 16 consecutive vec4s
+//        in each group (no bank conflicts).
 //
 // WGSL requires workgroupBarrier() in uniform control flow, so nothing returns
 // early: out-of-range elements of a tile load as 0 (so they add nothing) and stores

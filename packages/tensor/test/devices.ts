@@ -4,8 +4,8 @@
 // unavailable entry fails its tests with the reason when it is `required`, and is
 // reported as skipped with the reason otherwise.
 
-import { cpuKernelsStatus, cpuThreadsReady, memory, setCpuKernels, setDefaultDevice } from '@gpt/tensor';
-import { GPU_KERNELS_DEVICE } from './need-webgpu.js';
+import { cpuKernelsStatus, cpuThreadsReady, setCpuKernels, setDefaultDevice } from '@gpt/tensor';
+import { ensureWebGPUDevice, GPU_KERNELS_DEVICE } from './need-webgpu.js';
 
 export interface TestDevice {
   /** Label shown in test names, e.g. "cpu", "cpu-wasm", "webgpu". */
@@ -69,9 +69,7 @@ export const webgpu: TestDevice = {
     return probe.available ? null : probe.reason;
   },
   setup: async () => {
-    const { initWebGPU } = await import('@gpt/tensor/webgpu-node');
-    if (!hasDevice('webgpu')) await initWebGPU();
-    setDefaultDevice('webgpu');
+    setDefaultDevice(await ensureWebGPUDevice());
   },
   teardown: async () => setDefaultDevice('cpu'),
 };
@@ -86,15 +84,9 @@ export const webgpuGpuKernels: TestDevice = {
   required: webgpu.required,
   unavailableReason: webgpu.unavailableReason,
   setup: async () => {
-    const { initWebGPU } = await import('@gpt/tensor/webgpu-node');
-    if (!hasDevice(GPU_KERNELS_DEVICE)) await initWebGPU({ name: GPU_KERNELS_DEVICE, kernels: 'gpu' });
-    setDefaultDevice(GPU_KERNELS_DEVICE);
+    setDefaultDevice(await ensureWebGPUDevice(true));
   },
   teardown: async () => setDefaultDevice('cpu'),
 };
-
-function hasDevice(name: string): boolean {
-  return name in memory().devices;
-}
 
 export const TEST_DEVICES: TestDevice[] = [cpuTs, cpuWasm, webgpu, webgpuGpuKernels];

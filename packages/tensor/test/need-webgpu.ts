@@ -8,6 +8,18 @@ import type { TestContext } from 'vitest';
 /** The device name needWebGPU(context, true) registers. */
 export const GPU_KERNELS_DEVICE = 'webgpu-gpu-kernels';
 
+/**
+ * Registers the "webgpu" device (the kernels the adapter picks) or, with `gpuKernels`, the
+ * GPU_KERNELS_DEVICE (the real-GPU kernel set forced on any adapter), unless already there;
+ * returns its name.
+ */
+export async function ensureWebGPUDevice(gpuKernels = false): Promise<string> {
+  const { initWebGPU } = await import('@gpt/tensor/webgpu-node');
+  const name = gpuKernels ? GPU_KERNELS_DEVICE : 'webgpu';
+  if (!(name in memory().devices)) await initWebGPU(gpuKernels ? { name, kernels: 'gpu' } : {});
+  return name;
+}
+
 async function webgpuReason(): Promise<string | null> {
   try {
     const { probeWebGPU } = await import('@gpt/tensor/webgpu-node');
@@ -28,7 +40,5 @@ export async function needWebGPU(context: TestContext, gpuKernels = false): Prom
     if (process.env.GPT_REQUIRE_WEBGPU === '1') throw new Error(`GPT_REQUIRE_WEBGPU=1 but WebGPU is unavailable: ${reason}`);
     context.skip(`no WebGPU adapter: ${reason}`);
   }
-  const { initWebGPU } = await import('@gpt/tensor/webgpu-node');
-  const name = gpuKernels ? GPU_KERNELS_DEVICE : 'webgpu';
-  if (!(name in memory().devices)) await initWebGPU(gpuKernels ? { name, kernels: 'gpu' } : {});
+  await ensureWebGPUDevice(gpuKernels);
 }

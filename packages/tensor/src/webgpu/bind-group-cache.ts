@@ -8,6 +8,7 @@
 // binds it (using one would fail validation at submit).
 /// <reference types="@webgpu/types" />
 
+import { bufferId } from './buffer-pool.js';
 import type { CachedPipeline } from './pipeline-cache.js';
 
 export interface BufferBinding {
@@ -23,8 +24,6 @@ export class BindGroupCache {
   private readonly groups = new Map<string, { readonly group: GPUBindGroup; readonly buffers: readonly GPUBuffer[] }>();
   /** The keys that bind each buffer, for eviction when it is destroyed. */
   private readonly keysOf = new Map<GPUBuffer, Set<string>>();
-  private readonly ids = new WeakMap<GPUBuffer, number>();
-  private nextId = 0;
 
   constructor(
     private readonly device: GPUDevice,
@@ -39,7 +38,7 @@ export class BindGroupCache {
 
   get(entry: CachedPipeline, key: string, buffers: readonly BufferBinding[], label: string): GPUBindGroup {
     let id = key;
-    for (const b of buffers) id += `|${this.idOf(b.buffer)}:${b.size}`;
+    for (const b of buffers) id += `|${bufferId(b.buffer)}:${b.size}`;
     const cached = this.groups.get(id);
     if (cached) return cached.group;
     if (this.groups.size >= MAX_ENTRIES) this.clear();
@@ -76,14 +75,5 @@ export class BindGroupCache {
   clear(): void {
     this.groups.clear();
     this.keysOf.clear();
-  }
-
-  private idOf(buffer: GPUBuffer): number {
-    let id = this.ids.get(buffer);
-    if (id === undefined) {
-      id = this.nextId++;
-      this.ids.set(buffer, id);
-    }
-    return id;
   }
 }

@@ -20,11 +20,22 @@ export function sizeClass(bytes: number): number {
   return Math.ceil(b / step) * step;
 }
 
+const ids = new WeakMap<GPUBuffer, number>();
+let nextId = 0;
+
+/** A number for each buffer, given at its first request (the pool asks right after creating one). */
+export function bufferId(buffer: GPUBuffer): number {
+  let id = ids.get(buffer);
+  if (id === undefined) {
+    id = nextId++;
+    ids.set(buffer, id);
+  }
+  return id;
+}
+
 export class BufferPool {
   private readonly free = new Map<number, GPUBuffer[]>();
   private pooledCount = 0;
-  private readonly ids = new WeakMap<GPUBuffer, number>();
-  private nextId = 0;
   private pooledBytes = 0;
   private allocatedCount = 0;
   private allocatedBytes = 0;
@@ -49,7 +60,7 @@ export class BufferPool {
       return { buffer: reused, capacity };
     }
     const buffer = this.device.createBuffer({ size: capacity, usage: this.usage, label: `${this.label} ${capacity}` });
-    this.ids.set(buffer, this.nextId++);
+    bufferId(buffer); // numbered at creation: the pool's order is creation order
     this.allocatedCount++;
     this.allocatedBytes += capacity;
     return { buffer, capacity };
@@ -70,9 +81,9 @@ export class BufferPool {
     // Sorted by creation, oldest last: acquire() hands out the oldest free buffer, so a loop
     // that makes the same requests every step gets the same buffers every step (and the
     // bind groups cached for them), whatever order the last step freed them in.
-    const id = this.ids.get(entry.buffer)!;
+    const id = bufferId(entry.buffer);
     let at = list.length;
-    while (at > 0 && this.ids.get(list[at - 1]!)! < id) at--;
+    while (at > 0 && bufferId(list[at - 1]!) < id) at--;
     list.splice(at, 0, entry.buffer);
     this.pooledCount++;
     this.pooledBytes += entry.capacity;

@@ -7,9 +7,8 @@
 // and losses) and for AdamW's losses, and <= 1.7e-5 for AdamW's weights.
 
 import { getBackend } from '@gpt/tensor';
-import { initWebGPU } from '@gpt/tensor/webgpu-node';
 import { beforeAll, expect, it } from 'vitest';
-import { GPU_KERNELS_DEVICE } from '../need-webgpu.js';
+import { ensureWebGPUDevice, GPU_KERNELS_DEVICE } from '../need-webgpu.js';
 import { adamWState, adamWStep, disposeModel, gptBlock, mlp, sgdStep, transformerBlock, type Model } from './training.js';
 import { describeWebGPU } from './webgpu-suite.js';
 
@@ -54,21 +53,15 @@ async function compare(build: (device: string) => Promise<Model>, optimizer: Opt
   cpu.weights.forEach((w, i) => expect(worstDifference(gpu.weights[i]!, w), `weight ${i}`).toBeLessThan(WEIGHT_TOLERANCE[optimizer]));
 }
 
-/** The real-GPU kernels forced on this adapter, under their own device name. */
-const GPU_KERNELS = GPU_KERNELS_DEVICE;
-
 describeWebGPU(`training parity with the CPU backend (${STEPS} steps)`, () => {
+  // The real-GPU kernels forced on this adapter, under their own device name.
   beforeAll(async () => {
-    try {
-      getBackend(GPU_KERNELS);
-    } catch {
-      await initWebGPU({ name: GPU_KERNELS, kernels: 'gpu' });
-    }
+    await ensureWebGPUDevice(true);
   });
 
-  for (const device of ['webgpu', GPU_KERNELS]) {
+  for (const device of ['webgpu', GPU_KERNELS_DEVICE]) {
     it(`${device}: MLP 16-32-4, cross-entropy, SGD`, async () => {
-      expect((getBackend(device) as { kernels?: string }).kernels).toBe(device === GPU_KERNELS ? 'gpu' : (getBackend('webgpu') as { kernels?: string }).kernels);
+      if (device === GPU_KERNELS_DEVICE) expect((getBackend(device) as { kernels?: string }).kernels).toBe('gpu');
       await compare(mlp, 'sgd', 0.5, device);
     });
 
@@ -78,7 +71,7 @@ describeWebGPU(`training parity with the CPU backend (${STEPS} steps)`, () => {
 
     it(`${device}: G.pt-shaped block (18 tokens x 64, biased matmuls, scaledDotProductAttention), MSE, AdamW`, async () => {
       // With the GPU kernels the attention is the fused kernel (what a real GPU runs).
-      if (device === GPU_KERNELS) expect(getBackend(device).fusesAttention?.(18, 18)).toBe(true);
+      if (device === GPU_KERNELS_DEVICE) expect(getBackend(device).fusesAttention?.(18, 18)).toBe(true);
       await compare(gptBlock, 'adamw', 3e-3, device);
     });
   }
